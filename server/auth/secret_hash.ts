@@ -1,0 +1,51 @@
+/**
+ * How secrets are kept: only a SHA-256 hash, compared in constant time; and
+ * a short fingerprint that names a secret without revealing it.
+ *
+ * Secrets are long random strings (generated, or required to be at least 12
+ * characters), so a fast hash is enough; a slow one would cost every request.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** The hash a secret is stored as (hex). */
+export function hashSecret(value: string): string {
+  return createHash("sha256").update(value, "utf8").digest("hex");
+}
+
+/** A short name for a secret, derived one-way and apart from its stored hash. */
+export function fingerprint(value: string): string {
+  return "sha256:" +
+    createHash("sha256").update(`hero-fingerprint:${value}`, "utf8").digest("hex").slice(0, 12);
+}
+
+/**
+ * Finds the stored hash equal to `hash`, comparing with every candidate in
+ * constant time (no early exit), so timing tells nothing about near misses.
+ */
+export function findHash<T extends { hash: string }>(
+  hash: string,
+  candidates: readonly T[],
+): T | undefined {
+  const wanted = Buffer.from(hash, "hex");
+  let found: T | undefined;
+  for (const candidate of candidates) {
+    const stored = Buffer.from(candidate.hash, "hex");
+    if (stored.length === wanted.length && timingSafeEqual(stored, wanted) && !found) {
+      found = candidate;
+    }
+  }
+  return found;
+}
+
+/** A new random secret: 32 bytes, base64url. */
+export function generateSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
+    /=+$/,
+    "",
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * The secrets and their scopes: from the config file, added through the API,
+ * or generated on first start. Only hashes are held and stored; values are
+ * never logged, returned or written anywhere but the one generated-secret file.
+ *
+ * @module
+ */
+
+import type { SecretInfo } from "../../shared/types.generated.ts";
+import type { EventLog } from "../events/event_log.ts";
+import type { Principal } from "../rpc/dispatch.ts";
+import { conflict, notFound, RpcError } from "../rpc/rpc_error.ts";
+import { ErrorCode } from "../../shared/errors.ts";
+import type { SecretRecord, Store } from "../store/store.ts";
+import { AuthLimiter, type AuthLimiterOptions } from "./auth_limiter.ts";
+import { findHash, fingerprint, generateSecret, hashSecret } from "./secret_hash.ts";
+
+type Kind = SecretRecord["kind"];
+
+/** The secrets a config file gives, by kind. */
+export interface ConfiguredSecrets {
+  admin: readonly string[];
+  user: readonly string[];
+  register: readonly string[];
+}
+
+/** The file, in `data_dir`, that holds a generated admin secret. */
+export const GENERATED_SECRET_FILE = "admin.secret";
+
+/** Checks secrets and manages the stored ones. */
+export class SecretRegistry {
+  readonly #store: Store;
+  readonly #events: EventLog;
+  readonly #limiter: AuthLimiter;
+  #fromConfig: SecretRecord[] = [];
+  #stored: SecretRecord[] = [];
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(store: Store, events: EventLog, limits: AuthLimiterOptions) {
+    this.#store = store;
+    this.#events = events;
+    this.#limiter = new AuthLimiter(limits);
+  }
+
+  /**
+   * Loads the secrets. With none configured and none stored, generates an
+   * admin secret, keeps its hash, writes its value to a 0600 file in
+   * `dataDir` and returns it (for the caller to print once).
+   */
+  async init(configured: ConfiguredSecrets, dataDir: string): Promise<string | null> {
+    const now = Date.now();
+    this.#fromConfig = (Object.entries(configured) as [Kind, readonly string[]][]).flatMap((
+      [kind, values],
+    ) =>
+      values.map((value) => ({
+        hash: hashSecret(value),
+        kind,
+        fingerprint: fingerprint(value),
+        created_at: now,
+        source: "config" as const,
+      }))
+    );
+    await this.#reload();
+    this.#unsubscribe = this.#store.notices.subscribe((n) => {
+      if (n.type === "secrets.changed") this.#reload().catch(() => {});
+    });
+    if (this.#fromConfig.length || this.#stored.length) return null;
+    const value = generateSecret();
+    await this.#store.putSecret({
+      hash: hashSecret(value),
+      kind: "admin",
+      fingerprint: fingerprint(value),
+      created_at: now,
+      source: "generated",
+    });
+    await this.#reload();
+    const path = `${dataDir}/${GENERATED_SECRET_FILE}`;
+    await Deno.writeTextFile(path, value + "\n", { mode: 0o600 });
+    await Deno.chmod(path, 0o600);
+    return value;
+  }
+
+  async #reload(): Promise<void> {
+    this.#stored = await this.#store.listSecrets();
+  }
+
+  /** Stops following changes. */
+  close(): void {
+    this.#unsubscribe?.();
+  }
+
+  /** The caller a secret stands for; -32001 for none or an unknown one, -32029 when refused. */
+  authenticate(secret: string | undefined, client: string): Principal {
+    const retryAfter = this.#limiter.retryAfter(client);
+    if (retryAfter > 0) {
+      throw new RpcError(
+        ErrorCode.TooManyRequests,
+        `Too many failed authentications from this client: retry in ${
+          Math.ceil(retryAfter / 1000)
+        } s`,
+        { retry_after_ms: retryAfter },
+      );
+    }
+    const found = secret === undefined
+      ? undefined
+      : findHash(hashSecret(secret), [...this.#fromConfig, ...this.#stored]);
+    if (!found) {
+      this.#limiter.fail(client);
+      throw new RpcError(
+        ErrorCode.Unauthenticated,
+        secret === undefined
+          ? "Unauthenticated: send a secret as Authorization: Bearer SECRET or as the param secret"
+          : "Unauthenticated: unknown secret",
+      );
+    }
+    return { kind: found.kind, fingerprint: found.fingerprint };
+  }
+
+  /** Adds a secret; -32009 if that value is already a secret. */
+  async add(kind: Kind, value: string, requestedBy: string): Promise<void> {
+    const hash = hashSecret(value);
+    if (findHash(hash, this.#fromConfig)) throw conflict("this value is already a secret");
+    const record: SecretRecord = {
+      hash,
+      kind,
+      fingerprint: fingerprint(value),
+      created_at: Date.now(),
+      source: "api",
+    };
+    if (!await this.#store.putSecret(record)) throw conflict("this value is already a secret");
+    await this.#changed();
+    this.#events.emit({
+      type: "secret.added",
+      subject: record.fingerprint,
+      requested_by: requestedBy,
+      data: { kind },
+    });
+  }
+
+  /** Removes a stored secret of that kind; -32004 if none, -32009 for a config secret. */
+  async remove(kind: Kind, value: string, requestedBy: string): Promise<void> {
+    const hash = hashSecret(value);
+    const fromConfig = findHash(hash, this.#fromConfig);
+    if (fromConfig?.kind === kind) {
+      throw conflict("this secret comes from the config file: remove it there and restart");
+    }
+    const stored = findHash(hash, this.#stored);
+    if (!stored || stored.kind !== kind) throw notFound(`${kind} secret`);
+    await this.#store.deleteSecret(hash);
+    await this.#changed();
+    this.#events.emit({
+      type: "secret.removed",
+      subject: stored.fingerprint,
+      requested_by: requestedBy,
+      data: { kind },
+    });
+  }
+
+  async #changed(): Promise<void> {
+    await this.#reload();
+    await this.#store.notices.publish({ type: "secrets.changed" });
+  }
+
+  /** Every secret's kind, fingerprint and origin; never a value or a hash. */
+  list(): SecretInfo[] {
+    return [...this.#fromConfig, ...this.#stored].map((r) => ({
+      kind: r.kind,
+      fingerprint: r.fingerprint,
+      created_at: r.created_at,
+      source: r.source,
+    }));
+  }
+}

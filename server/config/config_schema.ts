@@ -1,0 +1,174 @@
+/**
+ * The supervisor's configuration: the keys of the TOML file, their schema
+ * and their defaults. `docs/operations.md` lists them.
+ *
+ * @module
+ */
+
+import type { JsonSchema } from "../../shared/json_schema.ts";
+import { RunnerConfig as RunnerConfigSchema } from "../../shared/schemas.ts";
+import type { RunnerConfig } from "../../shared/types.generated.ts";
+
+const secrets = (scope: string): JsonSchema => ({
+  type: "array",
+  items: {
+    type: "string",
+    minLength: 12,
+    maxLength: 512,
+    "x-expected": "a secret of 12-512 characters",
+  },
+  description: `Secrets of the ${scope} scope.`,
+});
+const seconds = (description: string, minimum: number, maximum: number): JsonSchema => ({
+  type: "number",
+  minimum,
+  maximum,
+  description,
+  "x-expected": `a number of seconds ${minimum}-${maximum}`,
+});
+
+/** Every key of the config file. */
+export const ConfigSchema: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    name: { type: "string", minLength: 1, maxLength: 64, description: "This supervisor's name." },
+    redis_url: {
+      type: "string",
+      pattern: "^rediss?://",
+      description: "Redis to share jobs through; absent: the embedded store in `data_dir`.",
+      "x-expected": "a redis:// or rediss:// URL",
+    },
+    namespace: {
+      type: "string",
+      pattern: "^[A-Za-z0-9_.-]{1,64}$",
+      description: "Prefix of every store key.",
+      "x-expected": "a namespace (1-64 letters, digits or _ . -)",
+    },
+    bind_address: {
+      type: "string",
+      minLength: 1,
+      description: "Address to listen on (loopback by default).",
+    },
+    port: { type: "integer", minimum: 1, maximum: 65535, description: "Port to listen on." },
+    data_dir: {
+      type: "string",
+      minLength: 1,
+      description: "Embedded store and generated secret.",
+    },
+    admin_secrets: secrets("admin"),
+    user_secrets: secrets("user"),
+    register_secrets: secrets("register"),
+    log_lines: {
+      type: "integer",
+      minimum: 100,
+      maximum: 10_000_000,
+      description: "Log lines kept per job; the oldest go first.",
+    },
+    lease: seconds(
+      "How long a runner holds a job without renewing; bounds how soon a dead runner's jobs are retried.",
+      1,
+      3600,
+    ),
+    timeout_grace: seconds(
+      "Extra seconds after a job's timeout before the supervisor marks it `timeout` itself.",
+      0,
+      3600,
+    ),
+    shutdown_grace: seconds(
+      "On SIGTERM/SIGINT, how long running jobs may finish before they are killed and queued again.",
+      0,
+      86400,
+    ),
+    retry_delay: seconds("First retry delay of a failed job (doubles per attempt).", 0, 3600),
+    retry_delay_max: seconds("Longest retry delay.", 0, 86400),
+    events_kept: {
+      type: "integer",
+      minimum: 100,
+      maximum: 10_000_000,
+      description: "Lifecycle events kept.",
+    },
+    max_body_bytes: {
+      type: "integer",
+      minimum: 1024,
+      maximum: 1 << 30,
+      description: "Largest request body accepted.",
+    },
+    max_batch: {
+      type: "integer",
+      minimum: 1,
+      maximum: 100_000,
+      description: "Most requests in one JSON-RPC batch.",
+    },
+    auth_max_failures: {
+      type: "integer",
+      minimum: 1,
+      maximum: 1_000_000,
+      description: "Failed authentications per client within `auth_window` before it is refused.",
+    },
+    auth_window: seconds("Window over which failed authentications are counted.", 1, 86400),
+    metrics: { type: "boolean", description: "Serve `GET /metrics` (admin secret)." },
+    runners: { type: "array", items: RunnerConfigSchema, description: "The runners." },
+  },
+};
+
+/** The configuration, with every default applied. */
+export interface SupervisorConfig {
+  name: string;
+  redis_url?: string;
+  namespace: string;
+  bind_address: string;
+  port: number;
+  data_dir: string;
+  admin_secrets: string[];
+  user_secrets: string[];
+  register_secrets: string[];
+  log_lines: number;
+  lease: number;
+  timeout_grace: number;
+  shutdown_grace: number;
+  retry_delay: number;
+  retry_delay_max: number;
+  events_kept: number;
+  max_body_bytes: number;
+  max_batch: number;
+  auth_max_failures: number;
+  auth_window: number;
+  metrics: boolean;
+  runners: RunnerConfig[];
+}
+
+/** The runner `deno task serve` has when the config names none. */
+export const DEFAULT_RUNNER: RunnerConfig = {
+  name: "default",
+  kind: "script",
+  instances: 2,
+  timeout: 60,
+  memory_mb: 256,
+  restart: "permanent",
+  permissions: { read: [], write: [], net: [], env: [], run: false },
+};
+
+/** Every default, as CONTRACT.md states them and beyond. */
+export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
+  name: "hero-supervisor",
+  namespace: "hero",
+  bind_address: "127.0.0.1",
+  port: 3030,
+  data_dir: ".hero",
+  admin_secrets: [],
+  user_secrets: [],
+  register_secrets: [],
+  log_lines: 10_000,
+  lease: 15,
+  timeout_grace: 5,
+  shutdown_grace: 30,
+  retry_delay: 1,
+  retry_delay_max: 60,
+  events_kept: 10_000,
+  max_body_bytes: 4 * 1024 * 1024,
+  max_batch: 1000,
+  auth_max_failures: 20,
+  auth_window: 60,
+  metrics: true,
+};

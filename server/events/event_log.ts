@@ -1,0 +1,106 @@
+/**
+ * Lifecycle events: typed facts with time, subject and audit fields, kept
+ * bounded in the store and announced live.
+ *
+ * Events are batched: {@linkcode EventLog.emit} returns at once, and a batch
+ * is written every few milliseconds, so a busy queue does not pay a store
+ * round trip per fact.
+ *
+ * @module
+ */
+
+import type { Event, EventPage } from "../../shared/types.generated.ts";
+import { EVENTS_KEY, type Store } from "../store/store.ts";
+import type { Timer } from "../util/timer.ts";
+
+/** An event before it gets its id and time. */
+export type EventInput = Omit<Event, "id" | "ts"> & { ts?: number };
+
+/** Options of an {@linkcode EventLog}. */
+export interface EventLogOptions {
+  /** How many events the store keeps (default 10000). */
+  keep?: number;
+  /** How long an event may wait for its batch, ms (default 20). */
+  delayMs?: number;
+}
+
+/** Records and lists lifecycle events. */
+export class EventLog {
+  readonly #store: Store;
+  readonly #keep: number;
+  readonly #delayMs: number;
+  #pending: Omit<Event, "id">[] = [];
+  #timer: Timer | undefined;
+  #writing: Promise<void> | null = null;
+
+  constructor(store: Store, options: EventLogOptions = {}) {
+    this.#store = store;
+    this.#keep = options.keep ?? 10_000;
+    this.#delayMs = options.delayMs ?? 20;
+  }
+
+  /** Records an event (written with the next batch). */
+  emit(event: EventInput): void {
+    const entry: Omit<Event, "id"> = { ...event, ts: event.ts ?? Date.now() };
+    for (const key of ["requested_by", "reason", "data"] as const) {
+      if (entry[key] === undefined) delete entry[key];
+    }
+    this.#pending.push(entry);
+    this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
+  }
+
+  #kick(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#writing ??= this.#write().finally(() => (this.#writing = null));
+    return this.#writing;
+  }
+
+  async #write(): Promise<void> {
+    while (this.#pending.length) {
+      const batch = this.#pending.splice(0, 1000);
+      try {
+        const stored = await this.#store.appendSeq(EVENTS_KEY, batch, this.#keep);
+        const events = stored.map(({ seq, ...e }) => ({ ...e, id: seq }) as Event);
+        await this.#store.notices.publish({ type: "events", events });
+      } catch (error) {
+        console.error(`events not recorded (${batch.length}): ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** Writes every pending event. */
+  async flush(): Promise<void> {
+    while (this.#pending.length || this.#writing) await this.#kick();
+  }
+
+  /** Events after `after`, oldest first, optionally filtered by type prefix and subject. */
+  async list(after: number, limit: number, type?: string, subject?: string): Promise<EventPage> {
+    const events: Event[] = [];
+    let cursor = after;
+    // A filtered read scans at most what the store keeps.
+    for (let scanned = 0; events.length < limit && scanned <= this.#keep;) {
+      const page = await this.#store.readSeq<Omit<Event, "id">>(EVENTS_KEY, cursor, 1000);
+      if (page.items.length === 0) break;
+      scanned += page.items.length;
+      for (const { seq, ...rest } of page.items) {
+        cursor = seq;
+        if (type && !rest.type.startsWith(type)) continue;
+        if (subject && rest.subject !== subject) continue;
+        events.push({ ...rest, id: seq } as Event);
+        if (events.length === limit) break;
+      }
+    }
+    return { events, next: events.at(-1)?.id ?? cursor };
+  }
+
+  /** The id of the newest event (0 when none). */
+  async lastId(): Promise<number> {
+    return (await this.#store.readSeq(EVENTS_KEY, Number.MAX_SAFE_INTEGER, 1)).last;
+  }
+
+  /** Writes what is pending and stops. */
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

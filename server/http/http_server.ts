@@ -1,0 +1,290 @@
+/**
+ * The HTTP front: where a request enters. JSON-RPC goes to the dispatcher;
+ * the other routes are health, discovery, live streams, metrics and the
+ * dashboard.
+ *
+ * | route | what |
+ * | --- | --- |
+ * | `POST /`, `POST /rpc` | JSON-RPC 2.0 (`server/rpc/dispatch.ts`) |
+ * | `GET /health` | liveness and the store's reachability |
+ * | `GET /.well-known/heroservice.json` | name, version, endpoints |
+ * | `GET /openrpc.json` | the OpenRPC document |
+ * | `GET /jobs/{id}/logs` | a job's log, live (SSE; user secret) |
+ * | `GET /events` | lifecycle events, live (SSE; admin secret) |
+ * | `GET /metrics` | Prometheus metrics (admin secret) |
+ * | `GET /`, `GET /ui/...` | the dashboard |
+ *
+ * @module
+ */
+
+import { ErrorCode } from "../../shared/errors.ts";
+import { scopeAllows } from "../../shared/method_spec.ts";
+import { PRODUCT_NAME, VERSION } from "../../shared/version.ts";
+import type { Dispatcher, Principal } from "../rpc/dispatch.ts";
+import { RpcError } from "../rpc/rpc_error.ts";
+import { streamEvents } from "./events_stream.ts";
+import { streamJobLogs } from "./job_logs_stream.ts";
+import type { SseStreams } from "./sse.ts";
+import type { Services } from "../methods/services.ts";
+import type { LogHub } from "../logs/log_hub.ts";
+
+/** What the HTTP front needs. */
+export interface HttpDeps {
+  dispatcher: Dispatcher;
+  services: Services;
+  hub: LogHub;
+  streams: SseStreams;
+  maxBodyBytes: number;
+  /** Serves `GET /metrics` (null when disabled). */
+  metrics: (() => Promise<string>) | null;
+  /** Serves the dashboard's files (null when there is none). */
+  dashboard: ((path: string) => Promise<Response | null>) | null;
+  /** Counts requests (for metrics). */
+  onRequest?: (route: string, status: number) => void;
+  /** Refuses new work while shutting down. */
+  draining: () => boolean;
+  /** Maps errors from below (e.g. an unreachable store) to JSON-RPC errors. */
+  translateError: (error: unknown) => RpcError | undefined;
+}
+
+const CORS: Record<string, string> = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-headers": "authorization, content-type, last-event-id",
+  "access-control-allow-methods": "GET, POST, OPTIONS",
+  "access-control-max-age": "600",
+};
+
+const json = (value: unknown, status = 200, headers: HeadersInit = {}): Response =>
+  new Response(JSON.stringify(value), {
+    status,
+    headers: { "content-type": "application/json", ...CORS, ...headers },
+  });
+
+/** An error for a non-RPC route, shaped like a JSON-RPC error object. */
+function httpError(status: number, code: number, message: string): Response {
+  return json({ error: { code, message } }, status);
+}
+
+const HTTP_STATUS: Partial<Record<number, number>> = {
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.TooManyRequests]: 429,
+  [ErrorCode.Unavailable]: 503,
+};
+
+/** The secret of an `Authorization: Bearer` header. */
+function bearerOf(request: Request): string | undefined {
+  const header = request.headers.get("authorization");
+  const match = header?.match(/^Bearer\s+(.+)$/i);
+  return match ? match[1].trim() : undefined;
+}
+
+class BodyTooLarge extends Error {}
+
+/** Reads a body up to `limit` bytes; throws {@linkcode BodyTooLarge} past it. */
+async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length"));
+  if (declared > limit) throw new BodyTooLarge();
+  if (!request.body) return "";
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+/** Builds the request handler for `Deno.serve`. */
+export function createHttpHandler(
+  deps: HttpDeps,
+): (request: Request, info: Deno.ServeHandlerInfo) => Promise<Response> {
+  const { services } = deps;
+
+  /** Authenticates a non-RPC route; null and a response when refused. */
+  async function authorize(
+    request: Request,
+    client: string,
+    scope: "user" | "admin",
+  ): Promise<Response | Principal> {
+    try {
+      const principal = await services.secrets.authenticate(bearerOf(request), client);
+      if (!scopeAllows[scope].includes(principal.kind)) {
+        return httpError(403, ErrorCode.Forbidden, `Forbidden: needs a ${scope} secret`);
+      }
+      return principal;
+    } catch (error) {
+      if (error instanceof RpcError) {
+        return httpError(HTTP_STATUS[error.code] ?? 400, error.code, error.message);
+      }
+      throw error;
+    }
+  }
+
+  async function rpc(request: Request, client: string): Promise<Response> {
+    let body: string;
+    try {
+      body = await readBody(request, deps.maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      return json({
+        jsonrpc: "2.0",
+        id: null,
+        error: {
+          code: ErrorCode.InvalidRequest,
+          message: `Invalid request: the body is larger than ${deps.maxBodyBytes} bytes`,
+        },
+      }, 413);
+    }
+    const answer = await deps.dispatcher.handle(body, {
+      bearer: bearerOf(request),
+      client,
+      signal: request.signal,
+      origin: new URL(request.url).origin,
+    });
+    return answer === null
+      ? new Response(null, { status: 204, headers: CORS })
+      : new Response(answer, { headers: { "content-type": "application/json", ...CORS } });
+  }
+
+  async function route(request: Request, info: Deno.ServeHandlerInfo): Promise<[string, Response]> {
+    const url = new URL(request.url);
+    const client = (info.remoteAddr as Deno.NetAddr).hostname ?? "unknown";
+    const path = url.pathname;
+    if (request.method === "OPTIONS") {
+      return ["options", new Response(null, { status: 204, headers: CORS })];
+    }
+    if (request.method === "POST" && (path === "/" || path === "/rpc")) {
+      return ["rpc", await rpc(request, client)];
+    }
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      return [
+        "other",
+        httpError(405, ErrorCode.InvalidRequest, `${request.method} is not served here`),
+      ];
+    }
+    if (path === "/health") {
+      try {
+        await services.store.ping();
+        const status = deps.draining() ? "stopping" : "ok";
+        return [
+          "health",
+          json(
+            { status, store: services.store.kind, version: VERSION },
+            deps.draining() ? 503 : 200,
+          ),
+        ];
+      } catch (error) {
+        return [
+          "health",
+          json(
+            { status: "degraded", store: services.store.kind, error: (error as Error).message },
+            503,
+          ),
+        ];
+      }
+    }
+    if (path === "/.well-known/heroservice.json") {
+      return [
+        "discovery",
+        json({
+          name: PRODUCT_NAME,
+          version: VERSION,
+          protocol: "openrpc",
+          endpoints: {
+            rpc: "/rpc",
+            openrpc: "/openrpc.json",
+            health: "/health",
+            job_logs: "/jobs/{id}/logs",
+            events: "/events",
+            metrics: "/metrics",
+            dashboard: "/",
+          },
+        }),
+      ];
+    }
+    if (path === "/openrpc.json") {
+      return ["openrpc", json(services.openrpc(`${url.origin}/rpc`))];
+    }
+    const logs = path.match(/^\/jobs\/([^/]+)\/logs$/);
+    if (logs) {
+      const auth = await authorize(request, client, "user");
+      if (auth instanceof Response) return ["job_logs", auth];
+      const jobId = decodeURIComponent(logs[1]);
+      if (await services.jobs.statusOf(jobId) === null) {
+        return [
+          "job_logs",
+          httpError(404, ErrorCode.NotFound, `job ${JSON.stringify(jobId)} not found`),
+        ];
+      }
+      const after = Number(
+        request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0,
+      );
+      return [
+        "job_logs",
+        deps.streams.respond(
+          (sse) =>
+            streamJobLogs(sse, jobId, Number.isFinite(after) ? after : 0, services.jobs, deps.hub),
+          request.signal,
+          CORS,
+        ),
+      ];
+    }
+    if (path === "/events") {
+      const auth = await authorize(request, client, "admin");
+      if (auth instanceof Response) return ["events", auth];
+      const given = request.headers.get("last-event-id") ?? url.searchParams.get("after");
+      const after = given !== null && Number.isFinite(Number(given))
+        ? Number(given)
+        : await services.events.lastId();
+      return [
+        "events",
+        deps.streams.respond(
+          (sse) => streamEvents(sse, after, services.events, services.store),
+          request.signal,
+          CORS,
+        ),
+      ];
+    }
+    if (path === "/metrics") {
+      if (!deps.metrics) {
+        return ["metrics", httpError(404, ErrorCode.NotFound, "metrics are disabled")];
+      }
+      const auth = await authorize(request, client, "admin");
+      if (auth instanceof Response) return ["metrics", auth];
+      return [
+        "metrics",
+        new Response(await deps.metrics(), {
+          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        }),
+      ];
+    }
+    const file = await deps.dashboard?.(path);
+    if (file) return ["dashboard", file];
+    return ["other", httpError(404, ErrorCode.NotFound, `nothing at ${path}`)];
+  }
+
+  return async (request, info) => {
+    let routeName = "other";
+    let response: Response;
+    try {
+      [routeName, response] = await route(request, info);
+    } catch (error) {
+      const rpc = error instanceof RpcError ? error : deps.translateError(error) ?? null;
+      response = rpc
+        ? httpError(HTTP_STATUS[rpc.code] ?? 500, rpc.code, rpc.message)
+        : httpError(500, ErrorCode.InternalError, "Internal error");
+      if (!rpc) console.error("request failed:", error);
+    }
+    deps.onRequest?.(routeName, response.status);
+    return response;
+  };
+}

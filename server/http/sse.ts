@@ -1,0 +1,98 @@
+/**
+ * Server-Sent Events responses that respect a slow reader and close on
+ * shutdown.
+ *
+ * The producer awaits each write, so a reader that does not keep up slows
+ * only its own producer loop (which reads from a store or a ring buffer),
+ * never the job or the other readers. Every open stream is tracked so that
+ * the server can end them before it shuts down.
+ *
+ * @module
+ */
+
+/** Writes events to one SSE stream. */
+export interface SseWriter {
+  /** Sends one event; resolves when the reader can take more. */
+  event(data: unknown, options?: { event?: string; id?: number | string }): Promise<void>;
+  /** Sends many data events at once (one write). */
+  events(items: readonly { data: unknown; id?: number | string }[]): Promise<void>;
+  /** Sends a comment (keeps proxies from closing an idle stream). */
+  comment(text: string): Promise<void>;
+  /** Aborted when the reader goes away or the server shuts down. */
+  readonly signal: AbortSignal;
+}
+
+/** Tracks open streams so that shutdown can close them. */
+export class SseStreams {
+  readonly #open = new Set<AbortController>();
+
+  /** How many streams are open. */
+  get size(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * A streaming response fed by `produce`. The stream ends when `produce`
+   * returns, the reader goes away, or {@linkcode SseStreams.closeAll} is called.
+   */
+  respond(
+    produce: (writer: SseWriter) => Promise<void>,
+    request: AbortSignal,
+    headers: HeadersInit = {},
+  ): Response {
+    const controller = new AbortController();
+    this.#open.add(controller);
+    // The request's signal aborts when the reader disconnects.
+    const onGone = () => controller.abort(new Error("the reader went away"));
+    request.addEventListener("abort", onGone, { once: true });
+    const { readable, writable } = new TransformStream<string, string>();
+    const writer = writable.getWriter();
+    const write = async (text: string) => {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await writer.ready;
+      await writer.write(text);
+    };
+    const sse: SseWriter = {
+      signal: controller.signal,
+      event: (data, options = {}) =>
+        write(
+          (options.id !== undefined ? `id: ${options.id}\n` : "") +
+            (options.event ? `event: ${options.event}\n` : "") +
+            `data: ${JSON.stringify(data)}\n\n`,
+        ),
+      events: (items) =>
+        write(
+          items.map((i) =>
+            (i.id !== undefined ? `id: ${i.id}\n` : "") + `data: ${JSON.stringify(i.data)}\n\n`
+          ).join(""),
+        ),
+      comment: (text) => write(`: ${text}\n\n`),
+    };
+    (async () => {
+      try {
+        await produce(sse);
+      } catch {
+        // The reader went away or the server is closing.
+      } finally {
+        this.#open.delete(controller);
+        request.removeEventListener("abort", onGone);
+        controller.abort();
+        await writer.close().catch(() => {});
+      }
+    })();
+    const body = readable.pipeThrough(new TextEncoderStream());
+    return new Response(body, {
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        "x-accel-buffering": "no",
+        ...headers,
+      },
+    });
+  }
+
+  /** Ends every open stream. */
+  closeAll(): void {
+    for (const controller of this.#open) controller.abort(new Error("the server is shutting down"));
+  }
+}

@@ -1,0 +1,404 @@
+/**
+ * The job API's logic: what `jobs.*` and `job.*` do, over the store.
+ *
+ * It enforces the transitions of `job_rules.ts`, resolves `depends_on`
+ * (a job is queued only once every prerequisite completed; it fails, naming
+ * the prerequisite, once one cannot complete), and waits for results and log
+ * lines without polling, woken by notices.
+ *
+ * @module
+ */
+
+import type {
+  Job,
+  JobResult,
+  JobSpec,
+  JobStatus,
+  JobStatusInfo,
+  LogLine,
+  LogPage,
+  RunnerConfig,
+} from "../../shared/types.generated.ts";
+import type { EventLog } from "../events/event_log.ts";
+import type { LogHub } from "../logs/log_hub.ts";
+import { conflict, invalidParams, notFound, waitTimeout } from "../rpc/rpc_error.ts";
+import {
+  DuplicateJobError,
+  isFinal,
+  type JobQuery,
+  type JobRecord,
+  logKey,
+  type Store,
+  type Transition,
+} from "../store/store.ts";
+import { FinalWaiters } from "./final_waiters.ts";
+import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
+
+/** What the job service needs to know about runners. */
+export interface RunnerDirectory {
+  /** A runner's configuration, if it exists (locally, registered, or served by agents). */
+  config(name: string): Promise<RunnerConfig | null>;
+  /** Whether some live instance of the runner can take jobs now. */
+  isLive(name: string): Promise<boolean>;
+  /** Tells this process's consumers of the runner that work is queued. */
+  wake(name: string): void;
+  /** Resolves once no local runner executes the job any more (or after `timeoutMs`). */
+  released(jobId: string, timeoutMs: number): Promise<void>;
+}
+
+/** Settings of the job service. */
+export interface JobServiceOptions {
+  /** The clock (ms since epoch); tests may control it. */
+  now?: () => number;
+  /** Default wait of `job.result`, ms. */
+  resultWaitMs?: number;
+  /** Added to a job's timeout for the default wait of `job.run`, ms. */
+  runWaitGraceMs?: number;
+  /** How long `job.stop` waits for a running job's processes to be gone, ms. */
+  stopWaitMs?: number;
+}
+
+const DEFAULT_TIMEOUT_S = 60;
+
+/** Internal fields of a job record that the API does not show. */
+export function publicJob(record: JobRecord): Job {
+  const { seq: _seq, worker: _w, lease_until: _l, deadline_at: _d, ...job } = record;
+  return job;
+}
+
+/** The job API. */
+export class JobService {
+  readonly #store: Store;
+  readonly #runners: RunnerDirectory;
+  readonly #hub: LogHub;
+  readonly #events: EventLog;
+  readonly #waiters: FinalWaiters;
+  readonly #now: () => number;
+  readonly #resultWaitMs: number;
+  readonly #runWaitGraceMs: number;
+  readonly #stopWaitMs: number;
+  readonly #unsubscribe: () => void;
+
+  constructor(
+    store: Store,
+    runners: RunnerDirectory,
+    hub: LogHub,
+    events: EventLog,
+    options: JobServiceOptions = {},
+  ) {
+    this.#store = store;
+    this.#runners = runners;
+    this.#hub = hub;
+    this.#events = events;
+    this.#waiters = new FinalWaiters(store);
+    this.#now = options.now ?? Date.now;
+    this.#resultWaitMs = options.resultWaitMs ?? 30_000;
+    this.#runWaitGraceMs = options.runWaitGraceMs ?? 10_000;
+    this.#stopWaitMs = options.stopWaitMs ?? 10_000;
+    // A job that ends may let its dependants move on, wherever it ran.
+    this.#unsubscribe = store.notices.subscribe((notice) => {
+      if (notice.type === "job.final") {
+        this.resolveDependants(notice.id).catch((e) =>
+          console.error(`dependants of ${notice.id}: ${(e as Error).message}`)
+        );
+      }
+    });
+  }
+
+  /** Stops listening and releases waiters. */
+  close(): void {
+    this.#unsubscribe();
+    this.#waiters.close();
+  }
+
+  async #mustGet(id: string): Promise<JobRecord> {
+    const job = await this.#store.getJob(id);
+    if (!job) throw notFound(`job ${JSON.stringify(id)}`);
+    return job;
+  }
+
+  /** Stores a job; with `start`, queues it too (or waits for its prerequisites). */
+  async create(spec: JobSpec, start: boolean): Promise<JobRecord> {
+    const runner = await this.#runners.config(spec.runner);
+    if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
+    const id = spec.id ?? crypto.randomUUID();
+    const deps = spec.depends_on ?? [];
+    if (deps.includes(id)) throw invalidParams("job.depends_on: a job cannot depend on itself");
+    if (deps.length) {
+      const found = await this.#store.getJobs(deps);
+      const missing = deps.find((_, i) => !found[i]);
+      if (missing) throw notFound(`job ${JSON.stringify(missing)} (in depends_on)`);
+    }
+    const now = this.#now();
+    const queueNow = start && deps.length === 0;
+    const record: Omit<JobRecord, "seq"> = {
+      ...spec,
+      id,
+      timeout: spec.timeout ?? runner.timeout ?? DEFAULT_TIMEOUT_S,
+      status: queueNow ? "queued" : "created",
+      created_at: now,
+      updated_at: now,
+      attempts: 0,
+    };
+    let job: JobRecord;
+    try {
+      job = await this.#store.insertJob(record);
+    } catch (error) {
+      if (error instanceof DuplicateJobError) {
+        throw conflict(`job ${JSON.stringify(id)} already exists`);
+      }
+      throw error;
+    }
+    if (queueNow) this.#queued(job);
+    else if (start) job = await this.#advance(job);
+    return job;
+  }
+
+  #queued(job: JobRecord): void {
+    this.#runners.wake(job.runner);
+    this.#events.emit({ type: "job.queued", subject: job.id, data: { runner: job.runner } });
+  }
+
+  /** Queues a created job, or records what it waits for. */
+  async start(id: string): Promise<void> {
+    const job = await this.#mustGet(id);
+    if (!STARTABLE.includes(job.status) || job.waiting_on) {
+      throw conflict(
+        job.waiting_on
+          ? `job ${JSON.stringify(id)} is already started and waits for ${
+            job.waiting_on.join(", ")
+          }`
+          : `job ${JSON.stringify(id)} is ${job.status}: only a created job can be started`,
+        { status: job.status },
+      );
+    }
+    await this.#advance(job);
+  }
+
+  /**
+   * Moves a started job on according to its prerequisites: queues it when all
+   * completed, fails it when one cannot complete, else records which it waits for.
+   */
+  async #advance(job: JobRecord): Promise<JobRecord> {
+    const deps = job.depends_on ?? [];
+    const found = deps.length ? await this.#store.getJobs(deps) : [];
+    const now = this.#now();
+    let change: Transition;
+    const blocker = deps.findIndex((_, i) =>
+      !found[i] || (isFinal(found[i]!.status) && found[i]!.status !== "completed")
+    );
+    if (blocker >= 0) {
+      const dep = found[blocker];
+      const why = !dep
+        ? "was deleted"
+        : dep.status === "timeout"
+        ? "timed out"
+        : `was ${dep.status}`;
+      change = {
+        from: ["created"],
+        to: "failed",
+        now,
+        set: { error: `dependency ${JSON.stringify(deps[blocker])} ${why}`, finished_at: now },
+        unset: ["waiting_on"],
+      };
+    } else {
+      const pending = deps.filter((_, i) => found[i]!.status !== "completed");
+      change = pending.length
+        ? { from: ["created"], to: "created", now, set: { waiting_on: pending } }
+        : { from: ["created"], to: "queued", now, unset: ["waiting_on"] };
+    }
+    const result = await this.#store.transition(job.id, change);
+    if (!result.ok) {
+      if (result.reason === "missing") throw notFound(`job ${JSON.stringify(job.id)}`);
+      throw conflict(`job ${JSON.stringify(job.id)} is ${result.job.status}: it changed meanwhile`);
+    }
+    if (change.to === "queued") this.#queued(result.job);
+    if (change.to === "failed") this.#finished(result.job);
+    return result.job;
+  }
+
+  #finished(job: JobRecord): void {
+    this.#events.emit({
+      type: "job.finished",
+      subject: job.id,
+      data: { status: job.status, runner: job.runner },
+    });
+  }
+
+  /** Re-examines the started jobs that wait for `prerequisite`. */
+  async resolveDependants(prerequisite: string): Promise<void> {
+    for (const id of await this.#store.dependantsOf(prerequisite)) {
+      const job = await this.#store.getJob(id);
+      if (job?.status === "created" && job.waiting_on) {
+        await this.#advance(job).catch(() => {/* it changed meanwhile: nothing to do */});
+      }
+    }
+  }
+
+  /** Re-examines every waiting job (after a restart, or in case a notice was missed). */
+  async sweepWaiting(): Promise<void> {
+    for (const id of await this.#store.waitingJobs(1000)) {
+      const job = await this.#store.getJob(id);
+      if (job?.status === "created" && job.waiting_on) {
+        await this.#advance(job).catch(() => {});
+      }
+    }
+  }
+
+  /** Creates, queues and waits for a job; its result, or -32008 when the wait runs out. */
+  async run(spec: JobSpec, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
+    const job = await this.create(spec, true);
+    const wait = waitMs ?? (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs;
+    return await this.#awaitResult(job.id, wait, signal);
+  }
+
+  /** A job's result, waiting up to `waitMs` for it to be final. */
+  async result(id: string, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
+    await this.#mustGet(id);
+    return await this.#awaitResult(id, waitMs ?? this.#resultWaitMs, signal);
+  }
+
+  async #awaitResult(id: string, waitMs: number, signal?: AbortSignal): Promise<JobResult> {
+    const stop = new AbortController();
+    const abort = () => stop.abort();
+    signal?.addEventListener("abort", abort, { once: true });
+    const woken = this.#waiters.wait(id, waitMs, stop.signal);
+    try {
+      let job = await this.#mustGet(id);
+      if (!isFinal(job.status) && waitMs > 0) {
+        await woken;
+        job = await this.#mustGet(id);
+      }
+      if (isFinal(job.status)) return jobResult(job);
+      throw waitTimeout(
+        `job ${JSON.stringify(id)} is still ${job.status} after ${waitMs} ms`,
+        { job_id: id, status: job.status },
+      );
+    } finally {
+      stop.abort();
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  /** Stops a created, queued or running job. A running job's processes are killed. */
+  async stop(id: string, reason?: string, requestedBy?: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const job = await this.#mustGet(id);
+      if (!STOPPABLE.includes(job.status)) {
+        throw conflict(`job ${JSON.stringify(id)} is already ${job.status}`, {
+          status: job.status,
+        });
+      }
+      const now = this.#now();
+      const message = `stopped${requestedBy ? ` by ${requestedBy}` : ""}${
+        reason ? `: ${reason}` : ""
+      }`;
+      const result = await this.#store.transition(id, {
+        from: [job.status],
+        to: "stopped",
+        now,
+        set: { error: message, finished_at: now },
+        unset: ["waiting_on", "run_after"],
+      });
+      if (!result.ok) continue; // it moved on meanwhile (queued → running): look again
+      this.#finished(result.job);
+      if (job.status === "running") {
+        // Whoever runs it kills its process group, here or in a remote agent.
+        await this.#store.notices.publish({ type: "job.stop", id, reason: message });
+        await this.#runners.released(id, this.#stopWaitMs);
+      }
+      return;
+    }
+    throw conflict(`job ${JSON.stringify(id)} keeps changing; try again`);
+  }
+
+  /** Removes a created or final job and its logs. */
+  async delete(id: string): Promise<void> {
+    const result = await this.#store.deleteJob(id, DELETABLE);
+    if (!result.ok) {
+      if (result.reason === "missing") throw notFound(`job ${JSON.stringify(id)}`);
+      throw conflict(
+        `job ${JSON.stringify(id)} is ${result.job.status}: stop it before deleting it`,
+        { status: result.job.status },
+      );
+    }
+    this.#hub.forget(id);
+    // Jobs that waited for it can no longer run.
+    await this.resolveDependants(id);
+  }
+
+  /** A job with its spec and state. */
+  async get(id: string): Promise<Job> {
+    return publicJob(await this.#mustGet(id));
+  }
+
+  /** A job's status at a glance, saying why it does not move when it does not. */
+  async status(id: string): Promise<JobStatusInfo> {
+    const job = await this.#mustGet(id);
+    const info: JobStatusInfo = {
+      job_id: job.id,
+      status: job.status,
+      created_at: job.created_at,
+      attempts: job.attempts,
+      runner: job.runner,
+    };
+    if (job.started_at !== undefined) info.started_at = job.started_at;
+    if (job.finished_at !== undefined) info.finished_at = job.finished_at;
+    if (job.error !== undefined) info.error = job.error;
+    if (job.waiting_on) {
+      info.waiting_on = job.waiting_on;
+      info.note = `waiting for ${job.waiting_on.length} prerequisite(s) to complete`;
+    }
+    if (job.status === "queued") {
+      const exists = await this.#runners.config(job.runner);
+      info.runner_live = exists ? await this.#runners.isLive(job.runner) : false;
+      if (!exists) info.note = `runner ${JSON.stringify(job.runner)} does not exist any more`;
+      else if (!info.runner_live) {
+        info.note = `no live instance of runner ${JSON.stringify(job.runner)}: ` +
+          "the job waits until one starts";
+      } else if (job.run_after && job.run_after > this.#now()) {
+        info.note = `retrying after ${new Date(job.run_after).toISOString()}`;
+      }
+    }
+    return info;
+  }
+
+  /** Jobs newest first, filtered, paged with `before`. */
+  async list(query: Omit<JobQuery, "beforeSeq"> & { before?: string }): Promise<Job[]> {
+    let beforeSeq: number | undefined;
+    if (query.before !== undefined) {
+      const before = await this.#store.getJob(query.before);
+      if (!before) throw notFound(`job ${JSON.stringify(query.before)} (before)`);
+      beforeSeq = before.seq;
+    }
+    const { before: _, ...filters } = query;
+    return (await this.#store.listJobs({ ...filters, beforeSeq })).map(publicJob);
+  }
+
+  /** A page of a job's log lines; with `waitMs`, waits for one when none follows yet. */
+  async logs(
+    id: string,
+    after: number,
+    limit: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<LogPage> {
+    let job = await this.#mustGet(id);
+    let page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(id), after, limit);
+    if (page.items.length === 0 && waitMs > 0 && !isFinal(job.status)) {
+      await this.#hub.waitForNews(id, after, waitMs, signal);
+      job = await this.#mustGet(id);
+      page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(id), after, limit);
+    }
+    const lines = page.items as LogLine[];
+    const next = lines.at(-1)?.seq ?? Math.max(after, page.dropped);
+    const result: LogPage = { lines, next, done: isFinal(job.status) && next >= page.last };
+    if (page.dropped > 0) result.dropped = page.dropped;
+    return result;
+  }
+
+  /** The statuses a job id is in, for callers outside the API (e.g. the SSE endpoint). */
+  async statusOf(id: string): Promise<JobStatus | null> {
+    return (await this.#store.getJob(id))?.status ?? null;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The reaper: the supervisor's safety net under the runners.
+ *
+ * Every tick it moves retrying jobs whose time came back into their queues,
+ * settles running jobs whose runner stopped renewing their lease (retried or
+ * failed per `retries`), and marks `timeout` the running jobs that outlived
+ * their timeout plus a grace even if their runner vanished. No job stays
+ * `running` forever. Several supervisors may reap the same store: every
+ * change is a compare-and-set, so each job is settled once.
+ *
+ * @module
+ */
+
+import type { EventLog } from "../events/event_log.ts";
+import { isFinal, type JobRecord, type Store } from "../store/store.ts";
+import { type Outcome, outcomeTransition, type RetryPolicy } from "./job_rules.ts";
+import type { Timer } from "../util/timer.ts";
+
+/** Settings of the {@linkcode Reaper}. */
+export interface ReaperOptions {
+  intervalMs: number;
+  retry: RetryPolicy;
+  now?: () => number;
+  /** A job went back to its queue (a local runner may take it). */
+  onQueued?: (runner: string) => void;
+  /** Also re-examine jobs waiting for prerequisites, every this many ticks. */
+  sweepEvery?: number;
+  sweepWaiting?: () => Promise<void>;
+}
+
+/** Settles jobs whose runner is gone or overdue. */
+export class Reaper {
+  readonly #store: Store;
+  readonly #events: EventLog;
+  readonly #o: ReaperOptions;
+  readonly #now: () => number;
+  #timer: Timer | undefined;
+  #ticking: Promise<void> | null = null;
+  #ticks = 0;
+
+  constructor(store: Store, events: EventLog, options: ReaperOptions) {
+    this.#store = store;
+    this.#events = events;
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Starts ticking. */
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#ticking ??= this.tick().catch(() => {}).finally(() => (this.#ticking = null));
+    }, this.#o.intervalMs);
+  }
+
+  /** One pass. Public so that tests can drive it with a controlled clock. */
+  async tick(): Promise<void> {
+    const now = this.#now();
+    await this.#store.promoteDelayed(now);
+    for (const job of await this.#store.expiredLeases(now, 200)) {
+      await this.#settle(job, {
+        kind: "lost",
+        message: `the runner holding the job stopped renewing its lease (${
+          job.worker ?? "unknown"
+        })`,
+      }, now);
+    }
+    for (const job of await this.#store.overdueJobs(now, 200)) {
+      await this.#settle(job, {
+        kind: "timeout",
+        message: `timed out after ${job.timeout} s (its runner did not report in time)`,
+      }, now);
+    }
+    if (this.#o.sweepWaiting && ++this.#ticks % (this.#o.sweepEvery ?? 10) === 0) {
+      await this.#o.sweepWaiting();
+    }
+  }
+
+  /**
+   * Settles the jobs of runners known to be dead at once, without waiting for
+   * their leases: with the embedded store, every running job at start-up
+   * belonged to the previous (dead) process.
+   */
+  async recoverOrphans(): Promise<number> {
+    const now = this.#now();
+    let count = 0;
+    for (let page; (page = await this.#store.expiredLeases(Number.MAX_SAFE_INTEGER, 200)).length;) {
+      for (const job of page) {
+        await this.#settle(
+          job,
+          {
+            kind: "lost",
+            message: "the supervisor stopped while the job ran",
+          },
+          Number.MAX_SAFE_INTEGER,
+          now,
+        );
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async #settle(
+    job: JobRecord,
+    outcome: Extract<Outcome, { message: string }>,
+    leaseBy: number,
+    now = leaseBy,
+  ): Promise<void> {
+    const change = outcomeTransition(job, outcome, now, this.#o.retry, job.worker);
+    if (outcome.kind === "lost") change.leaseExpiredBy = leaseBy;
+    const result = await this.#store.transition(job.id, change);
+    if (!result.ok) return; // renewed or settled meanwhile
+    // A runner that is slow rather than dead must still kill what it runs.
+    await this.#store.notices.publish({ type: "job.stop", id: job.id, reason: outcome.message });
+    if (isFinal(result.job.status)) {
+      this.#events.emit({
+        type: "job.finished",
+        subject: job.id,
+        data: { status: result.job.status, runner: job.runner, reason: outcome.message },
+      });
+    } else {
+      this.#events.emit({
+        type: "job.queued",
+        subject: job.id,
+        data: { runner: job.runner, retry: true, reason: outcome.message },
+      });
+      this.#o.onQueued?.(job.runner);
+    }
+  }
+
+  /** Stops ticking and waits for the current pass. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#ticking;
+  }
+}

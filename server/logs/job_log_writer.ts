@@ -1,0 +1,139 @@
+/**
+ * The runner side of a job's log: lines in, batches out to the store.
+ *
+ * Lines are numbered and kept by the store (the last `keep` of them), then
+ * announced with a `logs` notice so that every process's {@linkcode LogHub}
+ * fans them out live. Writes are batched (by count and by a short delay), and
+ * {@linkcode JobLogWriter.write} returns a promise when too much waits, so a
+ * job printing faster than the store keeps up is slowed, never unbounded.
+ *
+ * @module
+ */
+
+import type { LogLine } from "../../shared/types.generated.ts";
+import { logKey, type NewLogLine, type Store } from "../store/store.ts";
+import type { Timer } from "../util/timer.ts";
+
+/** The longest line kept whole, in characters; the rest is cut with a note. */
+export const MAX_LINE_CHARS = 16_384;
+
+/** Options of a {@linkcode JobLogWriter}. */
+export interface JobLogWriterOptions {
+  /** How many lines the store keeps per job (the oldest go first). */
+  keep: number;
+  /** Lines per store write (default 2000). */
+  batch?: number;
+  /** How long a line may wait for its batch, ms (default 15). */
+  delayMs?: number;
+  /** Lines waiting before writers must wait (default 20000). */
+  highWater?: number;
+}
+
+/** Batches one job's log lines into the store and announces them. */
+export class JobLogWriter {
+  readonly #store: Store;
+  readonly #jobId: string;
+  readonly #keep: number;
+  readonly #batch: number;
+  readonly #delayMs: number;
+  readonly #highWater: number;
+  #pending: NewLogLine[] = [];
+  #timer: Timer | undefined;
+  #flushing: Promise<void> | null = null;
+  #lastSeq = 0;
+  #error: unknown = null;
+
+  constructor(store: Store, jobId: string, options: JobLogWriterOptions) {
+    this.#store = store;
+    this.#jobId = jobId;
+    this.#keep = options.keep;
+    this.#batch = options.batch ?? 2000;
+    this.#delayMs = options.delayMs ?? 15;
+    this.#highWater = options.highWater ?? 20_000;
+  }
+
+  /** The `seq` of the last line written to the store. */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /**
+   * Adds a line. Returns a promise (to await before writing more) when the
+   * lines waiting reach the high-water mark; otherwise undefined.
+   */
+  write(stream: NewLogLine["stream"], line: string, ts = Date.now()): Promise<void> | undefined {
+    if (line.length > MAX_LINE_CHARS) {
+      line = `${line.slice(0, MAX_LINE_CHARS)}… (${
+        line.length - MAX_LINE_CHARS
+      } more characters cut)`;
+    }
+    this.#pending.push({ ts, stream, line });
+    if (this.#pending.length >= this.#batch) return this.#kick();
+    this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
+    return this.#pending.length >= this.#highWater ? this.#kick() : undefined;
+  }
+
+  #kick(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#flushing ??= this.#drain().finally(() => (this.#flushing = null));
+    return this.#flushing;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length) {
+      const lines = this.#pending.splice(0, this.#batch);
+      try {
+        const numbered = await this.#store.appendSeq(logKey(this.#jobId), lines, this.#keep);
+        this.#lastSeq = numbered.at(-1)!.seq;
+        await this.#store.notices.publish({
+          type: "logs",
+          id: this.#jobId,
+          lines: numbered as LogLine[],
+        });
+      } catch (error) {
+        // The store is down: these lines are lost, the job goes on; say so once it is back.
+        this.#error ??= error;
+      }
+    }
+  }
+
+  /** Writes every waiting line. */
+  async flush(): Promise<void> {
+    while (this.#pending.length || this.#flushing) await this.#kick();
+  }
+
+  /**
+   * Writes every waiting line, then states how many of the oldest lines the
+   * store no longer keeps, if any.
+   */
+  async close(): Promise<void> {
+    await this.flush();
+    const dropped = this.#lastSeq - this.#keep;
+    const notes: string[] = [];
+    if (this.#error) notes.push(`some lines were lost: ${(this.#error as Error).message}`);
+    if (dropped > 0) {
+      notes.push(
+        `${dropped} earlier lines were dropped; the last ${this.#keep} are kept (log_lines)`,
+      );
+    }
+    if (notes.length === 0) return;
+    const lines = notes.map((line) => ({ ts: Date.now(), stream: "system" as const, line }));
+    try {
+      // One more than `keep`, so the note does not push out a kept line.
+      const numbered = await this.#store.appendSeq(
+        logKey(this.#jobId),
+        lines,
+        this.#keep + lines.length,
+      );
+      this.#lastSeq = numbered.at(-1)!.seq;
+      await this.#store.notices.publish({
+        type: "logs",
+        id: this.#jobId,
+        lines: numbered as LogLine[],
+      });
+    } catch {
+      // Nothing more to do: the store is unreachable.
+    }
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * The supervisor side of job logs: live fan-out to any number of readers.
+ *
+ * The hub hears every `logs` and `job.final` notice (from this process's
+ * runners or, through Redis, from remote agents), keeps the most recent
+ * lines of recent jobs in ring buffers, and wakes the readers waiting on a
+ * job. Readers pull at their own pace ({@linkcode LogHub.read}): a slow reader
+ * never holds up a job or another reader; if it falls further behind than the
+ * store keeps, it is told how many lines it missed.
+ *
+ * @module
+ */
+
+import type { LogLine } from "../../shared/types.generated.ts";
+import type { Notice } from "../store/notices.ts";
+import { logKey, type Store } from "../store/store.ts";
+
+/** Lines kept per job in memory for readers that join late. */
+export const RING_LINES = 1024;
+const RING_BYTES = 1 << 20;
+const MAX_RINGS = 64;
+
+/** The most recent lines of one job. */
+class Ring {
+  lines: LogLine[] = [];
+  bytes = 0;
+
+  push(lines: readonly LogLine[]): void {
+    for (const line of lines) {
+      if (this.lines.length && line.seq <= this.lines.at(-1)!.seq) continue;
+      this.lines.push(line);
+      this.bytes += line.line.length;
+    }
+    let cut = 0;
+    while (
+      this.lines.length - cut > RING_LINES ||
+      (this.bytes > RING_BYTES && this.lines.length - cut > 1)
+    ) {
+      this.bytes -= this.lines[cut++].line.length;
+    }
+    if (cut) this.lines = this.lines.slice(cut);
+  }
+
+  /** The highest seq held, or 0. */
+  get last(): number {
+    return this.lines.at(-1)?.seq ?? 0;
+  }
+
+  /** The lines after `after`, if the ring holds all of them; null if it does not reach back. */
+  after(after: number, limit: number): LogLine[] | null {
+    const first = this.lines[0]?.seq;
+    if (first === undefined || after + 1 < first) return null;
+    const start = after + 1 - first;
+    return this.lines.slice(start, start + limit);
+  }
+}
+
+/** A read from {@linkcode LogHub.read}. */
+export interface LogRead {
+  lines: LogLine[];
+  /** Lines after the cursor that are no longer kept (the reader fell behind). */
+  skipped: number;
+}
+
+/** Fans out job log lines to readers in this process. */
+export class LogHub {
+  readonly #store: Store;
+  readonly #rings = new Map<string, Ring>();
+  readonly #waiters = new Map<string, Set<() => void>>();
+  /** Jobs recently announced final, so a reader arriving just after the notice is not kept waiting. */
+  readonly #finished = new Set<string>();
+  readonly #unsubscribe: () => void;
+
+  constructor(store: Store) {
+    this.#store = store;
+    this.#unsubscribe = store.notices.subscribe((n) => this.#onNotice(n));
+  }
+
+  #onNotice(notice: Notice): void {
+    if (notice.type === "logs") {
+      let ring = this.#rings.get(notice.id);
+      if (ring) {
+        this.#rings.delete(notice.id); // re-insert: most recently used last
+      } else {
+        ring = new Ring();
+        if (this.#rings.size >= MAX_RINGS) this.#rings.delete(this.#rings.keys().next().value!);
+      }
+      this.#rings.set(notice.id, ring);
+      ring.push(notice.lines);
+      this.#wake(notice.id);
+    } else if (notice.type === "job.final") {
+      this.#finished.add(notice.id);
+      if (this.#finished.size > 4096) this.#finished.delete(this.#finished.values().next().value!);
+      this.#wake(notice.id);
+    }
+  }
+
+  #wake(jobId: string): void {
+    const waiters = this.#waiters.get(jobId);
+    if (!waiters) return;
+    this.#waiters.delete(jobId);
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * Reads up to `limit` lines after `after`: from memory when the ring holds
+   * them, else from the store.
+   */
+  async read(jobId: string, after: number, limit: number): Promise<LogRead> {
+    const fromRing = this.#rings.get(jobId)?.after(after, limit);
+    if (fromRing?.length) return { lines: fromRing, skipped: 0 };
+    const page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(jobId), after, limit);
+    const lines = page.items as LogLine[];
+    const skipped = lines.length ? lines[0].seq - after - 1 : Math.max(0, page.dropped - after);
+    return { lines, skipped };
+  }
+
+  /**
+   * Resolves when a line after `afterSeq` or the end of `jobId` is (or was
+   * already) announced, when `signal` aborts, or after `timeoutMs`.
+   */
+  waitForNews(
+    jobId: string,
+    afterSeq: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if ((this.#rings.get(jobId)?.last ?? 0) > afterSeq || this.#finished.has(jobId)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(jobId);
+      if (!set) this.#waiters.set(jobId, set = new Set());
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        this.#waiters.get(jobId)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+      set.add(done);
+    });
+  }
+
+  /** Forgets what is held about a job (it was deleted; its id may be used again). */
+  forget(jobId: string): void {
+    this.#rings.delete(jobId);
+    this.#finished.delete(jobId);
+  }
+
+  /** Stops listening to notices and wakes every waiting reader. */
+  close(): void {
+    this.#unsubscribe();
+    for (const id of [...this.#waiters.keys()]) this.#wake(id);
+  }
+}

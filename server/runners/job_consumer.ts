@@ -1,0 +1,279 @@
+/**
+ * The runner side of the queue: takes a runner's jobs from the store, runs
+ * them on an {@linkcode Executor}, keeps their leases alive, and records how
+ * each ended. Used by every local runner and by the remote runner agent.
+ *
+ * Delivery is at least once: a job is held under a lease renewed every third
+ * of its length; a consumer that dies stops renewing, and the reaper of any
+ * supervisor then retries or fails the job (`server/jobs/reaper.ts`).
+ *
+ * @module
+ */
+
+import type { EventLog } from "../events/event_log.ts";
+import { type Outcome, outcomeTransition, type RetryPolicy } from "../jobs/job_rules.ts";
+import { JobLogWriter } from "../logs/job_log_writer.ts";
+import {
+  isFinal,
+  type JobRecord,
+  type Store,
+  StoreUnavailableError,
+  type TransitionResult,
+} from "../store/store.ts";
+import { Wakeup } from "../util/wakeup.ts";
+import type { Executor } from "./executor.ts";
+import type { Timer } from "../util/timer.ts";
+
+/** Settings of a {@linkcode JobConsumer}. */
+export interface JobConsumerOptions {
+  store: Store;
+  runner: string;
+  /** Names this consumer as the holder of its jobs' leases. */
+  worker: string;
+  executor: Executor;
+  /** How many jobs may run at once (read on every take, so scaling is live). */
+  instances: () => number;
+  events: EventLog;
+  leaseMs: number;
+  timeoutGraceMs: number;
+  /** Log lines kept per job. */
+  logLines: number;
+  retry: RetryPolicy;
+  now?: () => number;
+  /** Told when a job starts and when it ends (for health and metrics). */
+  onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
+}
+
+interface Running {
+  job: JobRecord;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+const POLL_MS = 500;
+
+/** Takes and runs one runner's jobs. */
+export class JobConsumer {
+  readonly #o: JobConsumerOptions;
+  readonly #now: () => number;
+  readonly #running = new Map<string, Running>();
+  readonly #wakeup = new Wakeup();
+  readonly #stop = new AbortController();
+  #paused = false;
+  #loop: Promise<void> | null = null;
+  #watcher: Promise<void> | null = null;
+  #renewTimer: Timer | undefined;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(options: JobConsumerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Jobs running now. */
+  get busy(): number {
+    return this.#running.size;
+  }
+
+  /** The ids of the jobs running now. */
+  get jobIds(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /** Starts taking jobs. */
+  start(): void {
+    this.#unsubscribe = this.#o.store.notices.subscribe((notice) => {
+      if (notice.type === "job.stop") {
+        this.#running.get(notice.id)?.controller.abort(
+          { kind: "stopped", message: notice.reason ?? "stopped" } satisfies Outcome,
+        );
+      }
+    });
+    this.#renewTimer = setInterval(() => this.#renew(), Math.max(50, this.#o.leaseMs / 3));
+    this.#loop = this.#takeLoop();
+    if (this.#o.store.kind === "redis") this.#watcher = this.#watchLoop();
+  }
+
+  /** Work was queued for this runner (by this process). */
+  wake(): void {
+    this.#wakeup.fire();
+  }
+
+  /** Takes no new jobs; running ones go on. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Takes jobs again. */
+  resume(): void {
+    this.#paused = false;
+    this.#wakeup.fire();
+  }
+
+  /** Resolves once the job is not running here any more, or after `timeoutMs`. */
+  async released(jobId: string, timeoutMs: number): Promise<void> {
+    const running = this.#running.get(jobId);
+    if (!running) return;
+    let timer: Timer | undefined;
+    await Promise.race([running.done, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Ends one running job now, with the given outcome (e.g. `lost` when its process died). */
+  abort(jobId: string, outcome: Outcome): void {
+    this.#running.get(jobId)?.controller.abort(outcome);
+  }
+
+  async #takeLoop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      const free = this.#o.instances() - this.#running.size;
+      if (this.#paused || free <= 0) {
+        await this.#wakeup.wait(POLL_MS, signal);
+        continue;
+      }
+      let jobs: JobRecord[];
+      try {
+        const now = this.#now();
+        jobs = await this.#o.store.takeJobs(
+          this.#o.runner,
+          free,
+          this.#o.worker,
+          now,
+          now + this.#o.leaseMs,
+          this.#o.timeoutGraceMs,
+        );
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) console.error("take failed:", error);
+        await this.#wakeup.wait(POLL_MS, signal);
+        continue;
+      }
+      if (jobs.length === 0) {
+        await this.#wakeup.wait(POLL_MS, signal);
+        continue;
+      }
+      for (const job of jobs) this.#run(job);
+    }
+  }
+
+  /** Wakes the loop when another process queues work (Redis marker, BZPOPMIN). */
+  async #watchLoop(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        await this.#o.store.waitForWork(this.#o.runner, 1000, signal);
+        this.#wakeup.fire();
+      } catch {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+
+  #run(job: JobRecord): void {
+    const controller = new AbortController();
+    this.#o.events.emit({
+      type: "job.started",
+      subject: job.id,
+      data: { runner: job.runner, attempt: job.attempts, worker: this.#o.worker },
+    });
+    const done = this.#execute(job, controller).finally(() => {
+      this.#running.delete(job.id);
+      this.#wakeup.fire();
+    });
+    this.#running.set(job.id, { job, controller, done });
+  }
+
+  async #execute(job: JobRecord, controller: AbortController): Promise<void> {
+    const log = new JobLogWriter(this.#o.store, job.id, { keep: this.#o.logLines });
+    const timeoutS = job.timeout ?? 60;
+    const timer = setTimeout(
+      () => controller.abort({ kind: "timeout", message: `timed out after ${timeoutS} s` }),
+      timeoutS * 1000,
+    );
+    let outcome: Outcome;
+    try {
+      outcome = await this.#o.executor.execute({ job, log, signal: controller.signal });
+    } catch (error) {
+      outcome = { kind: "error", message: (error as Error)?.message ?? String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
+    // An abort decides the outcome: the executor only saw its process end.
+    if (controller.signal.aborted) outcome = controller.signal.reason as Outcome;
+    await log.close();
+    const result = await this.#record(job, outcome);
+    this.#o.onJobEnd?.(job, outcome, result);
+  }
+
+  /** Records an outcome, retrying while the store is unreachable (up to a lease's length). */
+  async #record(job: JobRecord, outcome: Outcome): Promise<TransitionResult | null> {
+    const change = outcomeTransition(job, outcome, this.#now(), this.#o.retry, this.#o.worker);
+    const giveUpAt = this.#now() + this.#o.leaseMs;
+    for (let attempt = 0;; attempt++) {
+      try {
+        const result = await this.#o.store.transition(job.id, change);
+        if (result.ok) {
+          if (isFinal(result.job.status)) {
+            this.#o.events.emit({
+              type: "job.finished",
+              subject: job.id,
+              data: { status: result.job.status, runner: job.runner },
+            });
+          } else if (result.job.status === "queued") {
+            this.#o.events.emit({
+              type: "job.queued",
+              subject: job.id,
+              data: { runner: job.runner, retry: outcome.kind !== "interrupted" },
+            });
+            this.#wakeup.fire();
+          }
+        }
+        return result;
+      } catch (error) {
+        // Unrecorded, the job's lease runs out and the reaper settles it.
+        if (!(error instanceof StoreUnavailableError) || this.#now() > giveUpAt) return null;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+      }
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const ids = this.jobIds;
+    if (ids.length === 0) return;
+    try {
+      const lost = await this.#o.store.renewLeases(
+        this.#o.worker,
+        ids,
+        this.#now() + this.#o.leaseMs,
+      );
+      for (const id of lost) {
+        this.abort(id, { kind: "lost", message: "the runner lost its lease on the job" });
+      }
+    } catch {
+      // The store is unreachable: try again next time, before the lease runs out.
+    }
+  }
+
+  /**
+   * Stops taking jobs; lets running ones finish for up to `graceMs`, then
+   * ends the rest and queues them again. Resolves when none runs.
+   */
+  async stop(graceMs: number): Promise<void> {
+    this.#stop.abort();
+    this.#wakeup.fire();
+    await this.#loop;
+    await this.#watcher;
+    const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    if (graceMs > 0 && this.#running.size) {
+      let timer: Timer | undefined;
+      await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    for (const running of this.#running.values()) {
+      running.controller.abort({ kind: "interrupted", message: "the runner stopped" });
+    }
+    await all();
+    clearInterval(this.#renewTimer);
+    this.#unsubscribe?.();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The `script` runner kind: each job's payload runs as an ES module in a
+ * fresh Deno process with exactly the runner's permissions, taken from a
+ * warm pool (`server/sessions/`).
+ *
+ * @module
+ */
+
+import type { RunnerConfig } from "../../shared/types.generated.ts";
+import type { Outcome } from "../jobs/job_rules.ts";
+import { permissionFlags } from "../sessions/deno_flags.ts";
+import type { SessionChannel } from "../sessions/session_channel.ts";
+import { SessionPool } from "../sessions/session_pool.ts";
+import { SessionProcess } from "../sessions/session_process.ts";
+import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
+import type { RunnerLog } from "./runner_log.ts";
+
+/** The host program of session processes. */
+export const SESSION_HOST = new URL("../sessions/session_host.ts", import.meta.url).pathname;
+
+/** What every script runner of a supervisor shares. */
+export interface ScriptRuntime {
+  channel: SessionChannel;
+  /** The `deno` executable. */
+  deno: string;
+  /** Environment every session gets (PATH, DENO_DIR); jobs cannot read it without a grant. */
+  baseEnv: Record<string, string>;
+  /** Working directory of sessions. */
+  workDir: string;
+}
+
+/** Settings of a {@linkcode ScriptExecutor}. */
+export interface ScriptExecutorOptions {
+  config: RunnerConfig;
+  runtime: ScriptRuntime;
+  log: RunnerLog;
+  hooks: ExecutorHooks;
+  graceMs: number;
+}
+
+/** Runs jobs in warm, permission-scoped Deno processes. */
+export class ScriptExecutor implements Executor {
+  readonly #options: ScriptExecutorOptions;
+  readonly #pool: SessionPool;
+
+  constructor(options: ScriptExecutorOptions) {
+    this.#options = options;
+    const { config, runtime, log } = options;
+    const { flags, revoke } = permissionFlags(
+      config.permissions,
+      runtime.channel.path,
+      runtime.workDir,
+    );
+    this.#pool = new SessionPool({
+      size: config.instances ?? 1,
+      graceMs: options.graceMs,
+      onFailure: (error) =>
+        options.hooks.onFailure({ abnormal: true, uptimeMs: 0, message: error.message }),
+      onReady: () => options.hooks.onReady(),
+      spawn: () =>
+        new SessionProcess({
+          deno: runtime.deno,
+          hostPath: SESSION_HOST,
+          permissionFlags: flags,
+          revoke,
+          memoryMb: config.memory_mb ?? 256,
+          env: { ...runtime.baseEnv, ...(config.env ?? {}) },
+          cwd: runtime.workDir,
+          channel: runtime.channel,
+        }, (stream, line) => log.add(stream, line)),
+    });
+  }
+
+  get idle(): number {
+    return this.#pool.idle;
+  }
+
+  get pids(): number[] {
+    return this.#pool.pids;
+  }
+
+  start(): void {
+    this.#pool.fill();
+  }
+
+  async execute({ job, log, signal }: Execution): Promise<Outcome> {
+    const session = await this.#pool.acquire(signal);
+    const kill = () => session.kill(this.#options.graceMs);
+    signal.addEventListener("abort", kill, { once: true });
+    try {
+      return await session.run(
+        {
+          id: job.id,
+          caller_id: job.caller_id,
+          context_id: job.context_id,
+          env_vars: job.env_vars ?? {},
+        },
+        job.payload,
+        (stream, line, ts) => log.write(stream, line, ts),
+      );
+    } finally {
+      signal.removeEventListener("abort", kill);
+    }
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    const abort = new AbortController();
+    const timer = setTimeout(
+      () => abort.abort(new Error(`no answer to a ping within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    try {
+      const session = await this.#pool.acquire(abort.signal);
+      const kill = () => session.kill(0);
+      abort.signal.addEventListener("abort", kill, { once: true });
+      const outcome = await session.run(
+        { id: "ping", env_vars: {} },
+        'export default () => "pong";',
+        () => {},
+      );
+      if (abort.signal.aborted) throw abort.signal.reason;
+      if (outcome.kind !== "success" || outcome.value !== "pong") {
+        throw new Error(
+          `a ping failed: ${outcome.kind === "error" ? outcome.message : "bad answer"}`,
+        );
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  recover(): void {
+    this.#pool.recover();
+  }
+
+  resize(instances: number): void {
+    this.#pool.resize(instances);
+  }
+
+  async stop(): Promise<void> {
+    await this.#pool.close();
+  }
+}

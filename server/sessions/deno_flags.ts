@@ -1,0 +1,67 @@
+/**
+ * A script runner's permissions as `deno run` flags: exactly what was
+ * granted, plus what the session host needs to reach its frame socket, which
+ * it revokes before job code runs.
+ *
+ * @module
+ */
+
+import type { Permissions } from "../../shared/types.generated.ts";
+
+type Grant = boolean | string[] | undefined;
+
+/** Which of the socket's grants the host must revoke (those the runner did not grant anyway). */
+export interface SocketGrants {
+  read: boolean;
+  write: boolean;
+  net: boolean;
+}
+
+function flag(name: string, grant: Grant, extra: string[] = []): string[] {
+  if (grant === true) return [`--allow-${name}`];
+  const list = [...(Array.isArray(grant) ? grant : []), ...extra];
+  return list.length ? [`--allow-${name}=${list.join(",")}`] : [];
+}
+
+/** Whether a path grant already covers `path` (a grant of a directory covers what is under it). */
+function covers(grant: Grant, path: string, cwd: string): boolean {
+  if (grant === true) return true;
+  if (!Array.isArray(grant)) return false;
+  return grant.some((entry) => {
+    const base = entry.startsWith("/") ? entry : `${cwd}/${entry}`;
+    const dir = base.replace(/\/+$/, "") || "/";
+    return path === dir || path.startsWith(dir === "/" ? "/" : `${dir}/`);
+  });
+}
+
+/**
+ * The permission flags of a session process, and which socket grants its
+ * host must revoke. Revoking a path Deno also reaches through a broader
+ * grant would take that grant away from the job, so a socket path the
+ * runner's grants already cover is neither added nor revoked (the job could
+ * reach it anyway; the session token still authenticates the host).
+ * Remote imports are allowed only from the hosts `net` grants.
+ */
+export function permissionFlags(
+  permissions: Permissions = {},
+  socket: string,
+  cwd: string,
+): { flags: string[]; revoke: SocketGrants } {
+  const { read, write, net } = permissions;
+  const revoke: SocketGrants = {
+    read: !covers(read, socket, cwd),
+    write: !covers(write, socket, cwd),
+    net: net !== true,
+  };
+  const flags = [
+    ...flag("read", read, revoke.read ? [socket] : []),
+    ...flag("write", write, revoke.write ? [socket] : []),
+    ...flag("net", net, revoke.net ? [`unix:${socket}`] : []),
+    ...(net === true ? ["--allow-import"] : flag("import", net)),
+    ...(net === true || (Array.isArray(net) && net.length) ? [] : ["--no-remote"]),
+    ...flag("env", permissions.env),
+    ...flag("run", permissions.run),
+    ...flag("sys", permissions.sys),
+  ];
+  return { flags, revoke };
+}

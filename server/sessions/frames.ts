@@ -1,0 +1,119 @@
+/**
+ * Frames: the messages between the supervisor and the processes it runs
+ * jobs in, one JSON object per line.
+ *
+ * A session process (one job in a fresh Deno process) sends its frames over
+ * a private Unix socket, never over stdout or stderr, so nothing a script
+ * prints can pass for a frame. A process runner (an external program, which
+ * is trusted) writes its frames on stdout after the prefix {@linkcode FRAME_PREFIX};
+ * its other lines are its own log. `docs/protocol.md` documents both.
+ *
+ * @module
+ */
+
+/** What a session host process sends the supervisor. */
+export type SessionFrame =
+  | { type: "hello"; token: string; pid: number }
+  | { type: "started"; pid: number; ts: number }
+  | { type: "result"; mode: "value" | "stdout"; value?: unknown }
+  | { type: "error"; message: string; name?: string; stack?: string };
+
+/** What the supervisor sends a session host on its stdin. */
+export type HostFrame =
+  | {
+    type: "init";
+    token: string;
+    socket: string;
+    /** The socket grants to revoke once connected (those the job must not keep). */
+    revoke: { read: boolean; write: boolean; net: boolean };
+  }
+  | {
+    type: "job";
+    job: { id: string; caller_id?: string; context_id?: string; env_vars: Record<string, string> };
+    payload: string;
+  };
+
+/** What the supervisor sends a process runner on its stdin. */
+export type ToRunnerFrame =
+  | {
+    type: "job";
+    job: {
+      id: string;
+      payload: string;
+      caller_id?: string;
+      context_id?: string;
+      env_vars: Record<string, string>;
+      timeout: number;
+      attempt: number;
+    };
+  }
+  | { type: "stop"; job_id: string; reason: string }
+  | { type: "ping"; id: string };
+
+/** What a process runner writes on stdout (after {@linkcode FRAME_PREFIX}). */
+export type FromRunnerFrame =
+  | { type: "ready" }
+  | { type: "log"; job_id: string; stream?: "stdout" | "stderr"; line: string }
+  | { type: "result"; job_id: string; value?: unknown }
+  | { type: "error"; job_id: string; message: string }
+  | { type: "pong"; id: string };
+
+/** Marks a process runner's stdout line as a frame. */
+export const FRAME_PREFIX = "@hero ";
+
+/** The largest frame accepted, in characters (a big result must fit). */
+export const MAX_FRAME_CHARS = 16 * 1024 * 1024;
+
+/** One frame as a line, newline included. */
+export function encodeFrame(frame: object): string {
+  return JSON.stringify(frame) + "\n";
+}
+
+/** The frame types a peer may send, each with its required fields and their JSON types. */
+export type FrameFields = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
+/** The frames of {@linkcode SessionFrame}. */
+export const SESSION_FRAMES: FrameFields = {
+  hello: { token: "string", pid: "number" },
+  started: { pid: "number", ts: "number" },
+  result: { mode: "string" },
+  error: { message: "string" },
+};
+
+/** The frames of {@linkcode FromRunnerFrame}. */
+export const RUNNER_FRAMES: FrameFields = {
+  ready: {},
+  log: { job_id: "string", line: "string" },
+  result: { job_id: "string" },
+  error: { job_id: "string", message: "string" },
+  pong: { id: "string" },
+};
+
+/**
+ * Parses one frame line against the frames a peer may send. Returns null for
+ * anything that is not a well-formed frame of a known type with its required
+ * fields: a peer cannot make the supervisor act on a malformed frame.
+ */
+export function decodeFrame<T extends { type: string }>(
+  line: string,
+  fields: FrameFields,
+): T | null {
+  if (line.length > MAX_FRAME_CHARS) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  const frame = value as Record<string, unknown>;
+  const required = typeof frame.type === "string" && Object.hasOwn(fields, frame.type)
+    ? fields[frame.type]
+    : undefined;
+  if (!required) return null;
+  for (const [key, type] of Object.entries(required)) {
+    const actual: string = typeof frame[key];
+    if (actual !== type) return null;
+  }
+  return frame as T;
+}

@@ -1,0 +1,103 @@
+/**
+ * The supervisor's end of the session frame channel: one Unix socket in a
+ * private directory, on which every session process connects once and
+ * identifies itself with a token it was given on stdin.
+ *
+ * @module
+ */
+
+import { forEachLine } from "../util/lines.ts";
+import { decodeFrame, SESSION_FRAMES, type SessionFrame } from "./frames.ts";
+
+/** Receives the frames of one session after its hello. */
+export type FrameHandler = (frame: SessionFrame) => void;
+
+interface Pending {
+  onFrame: FrameHandler;
+  onHello: (conn: Deno.UnixConn) => void;
+}
+
+/** Listens for session processes and routes their frames by token. */
+export class SessionChannel {
+  readonly path: string;
+  readonly #dir: string;
+  readonly #listener: Deno.UnixListener;
+  readonly #pending = new Map<string, Pending>();
+  readonly #conns = new Set<Deno.UnixConn>();
+  readonly #accepting: Promise<void>;
+
+  private constructor(dir: string, listener: Deno.UnixListener) {
+    this.#dir = dir;
+    this.path = (listener.addr as Deno.UnixAddr).path;
+    this.#listener = listener;
+    this.#accepting = this.#accept();
+  }
+
+  /** Opens a channel in a new private (0700) temporary directory. */
+  static async open(): Promise<SessionChannel> {
+    const dir = await Deno.makeTempDir({ prefix: "hero-" });
+    await Deno.chmod(dir, 0o700);
+    const listener = Deno.listen({ transport: "unix", path: `${dir}/s.sock` });
+    return new SessionChannel(dir, listener);
+  }
+
+  /**
+   * Registers a token. `onFrame` gets the session's frames (the hello
+   * included) once a connection presents the token.
+   */
+  expect(token: string, onFrame: FrameHandler): { connected: Promise<void>; cancel(): void } {
+    let resolve!: () => void;
+    const connected = new Promise<void>((r) => (resolve = r));
+    this.#pending.set(token, { onFrame, onHello: () => resolve() });
+    return { connected, cancel: () => this.#pending.delete(token) };
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) this.#serve(conn);
+    } catch {
+      // The listener closed.
+    }
+  }
+
+  async #serve(conn: Deno.UnixConn): Promise<void> {
+    this.#conns.add(conn);
+    let session: Pending | undefined;
+    try {
+      await forEachLine(conn.readable, (line) => {
+        const frame = decodeFrame<SessionFrame>(line, SESSION_FRAMES);
+        if (!session) {
+          // The first frame must be a hello with a token we gave out; else hang up.
+          session = frame?.type === "hello" ? this.#pending.get(frame.token) : undefined;
+          if (!session) throw new Error("unknown session");
+          this.#pending.delete((frame as { token: string }).token);
+          session.onHello(conn);
+        }
+        if (frame) session.onFrame(frame);
+      });
+    } catch {
+      // A bad peer or a broken connection: the session sees its process end instead.
+    } finally {
+      this.#conns.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  /** Stops listening, closes every connection and removes the socket. */
+  async close(): Promise<void> {
+    this.#listener.close();
+    for (const conn of this.#conns) {
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await this.#accepting;
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The program inside every session process: it runs one job's payload and
+ * reports how it ended.
+ *
+ * It is started ahead of time (warm) with exactly the runner's permissions,
+ * plus access to one Unix socket, which it connects to and then revokes
+ * before any job code runs. It then waits on stdin for its job, imports the
+ * payload as an ES module and sends the outcome as frames over the socket.
+ * The job's own stdout and stderr stay plain output: the supervisor reads
+ * them as log lines and never as frames.
+ *
+ * This file imports nothing at run time, so a session starts fast.
+ *
+ * @module
+ */
+
+import type { HostFrame, SessionFrame } from "./frames.ts";
+
+// Captured before job code runs, so that a job replacing globals cannot
+// intercept or forge what this host sends.
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const encoder = new TextEncoder();
+const encode = (text: string) => encoder.encode(text);
+const exit = Deno.exit;
+const pid = Deno.pid;
+const now = Date.now;
+
+/** Reads stdin up to the next newline, without locking it for the job. */
+const stdinLine = (() => {
+  let buffered = "";
+  const decoder = new TextDecoder();
+  const chunk = new Uint8Array(65536);
+  return async (): Promise<string | null> => {
+    while (!buffered.includes("\n")) {
+      const n = await Deno.stdin.read(chunk);
+      if (n === null) return null;
+      buffered += decoder.decode(chunk.subarray(0, n), { stream: true });
+    }
+    const at = buffered.indexOf("\n");
+    const line = buffered.slice(0, at);
+    buffered = buffered.slice(at + 1);
+    return line;
+  };
+})();
+
+function base64(text: string): string {
+  const bytes = encode(text);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return btoa(binary);
+}
+
+function describe(error: unknown): { message: string; name?: string; stack?: string } {
+  if (error instanceof Error) {
+    return { message: `${error.name}: ${error.message}`, name: error.name, stack: error.stack };
+  }
+  return { message: `Uncaught ${typeof error === "string" ? error : String(error)}` };
+}
+
+const init = await stdinLine();
+if (init === null) exit(0); // the pool closed before giving a job
+const { token, socket, revoke } = parse(init!) as Extract<HostFrame, { type: "init" }>;
+const conn = await Deno.connect({ transport: "unix", path: socket });
+// The socket is this host's alone: job code gets no grant to reach it.
+if (revoke.net) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
+if (revoke.read) Deno.permissions.revokeSync({ name: "read", path: socket });
+if (revoke.write) Deno.permissions.revokeSync({ name: "write", path: socket });
+let sending = Promise.resolve();
+function send(frame: SessionFrame): Promise<void> {
+  const bytes = encode(stringify(frame) + "\n");
+  sending = sending.then(async () => {
+    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  });
+  return sending;
+}
+await send({ type: "hello", token, pid });
+
+// Warm the module loader and the TypeScript transform while idle.
+await import(`data:application/typescript;base64,${base64("export const warm: number = 1;")}`);
+
+const line = await stdinLine();
+if (line === null) exit(0);
+const { job, payload } = parse(line!) as Extract<HostFrame, { type: "job" }>;
+await send({ type: "started", pid, ts: now() });
+
+// Job variables the runner lets jobs read are also set in the environment.
+for (const [name, value] of Object.entries(job.env_vars)) {
+  if (Deno.permissions.querySync({ name: "env", variable: name }).state === "granted") {
+    Deno.env.set(name, value);
+  }
+}
+
+const controller = new AbortController();
+Deno.addSignalListener("SIGTERM", () => controller.abort(new Error("the job was stopped")));
+
+let outcome: SessionFrame;
+try {
+  const mod = await import(`data:application/typescript;base64,${base64(payload)}`);
+  if ("default" in mod) {
+    const exported = mod.default;
+    const value = typeof exported === "function"
+      ? await exported({ job, signal: controller.signal })
+      : await exported;
+    outcome = typeof value === "function" || typeof value === "symbol"
+      ? { type: "error", message: `the result is a ${typeof value}, which JSON cannot carry` }
+      : { type: "result", mode: "value", value: value ?? null };
+  } else {
+    outcome = { type: "result", mode: "stdout" };
+  }
+} catch (error) {
+  outcome = { type: "error", ...describe(error) };
+}
+try {
+  await send(outcome);
+} catch (error) {
+  // A result JSON cannot carry (a BigInt, a cycle) fails to encode: report why.
+  sending = Promise.resolve();
+  await send({ type: "error", ...describe(error) }).catch(() => {});
+}
+conn.close();
+exit(0);

@@ -1,0 +1,160 @@
+/**
+ * The warm pool: session processes started ahead of time, each waiting for
+ * one job and exiting after it, so a job never waits for a process to start
+ * while the pool is warm. Taking a process starts its replacement.
+ *
+ * A process that dies while warm, or before it is ready, is a failure of
+ * the runner: the pool reports it and leaves restarting to the runner's
+ * supervision.
+ *
+ * @module
+ */
+
+import type { SessionProcess } from "./session_process.ts";
+
+/** Settings of a {@linkcode SessionPool}. */
+export interface SessionPoolOptions {
+  /** How many processes to keep warm. */
+  size: number;
+  /** Starts one process. */
+  spawn: () => SessionProcess;
+  /** A warm process failed (before it was ready, or while waiting). */
+  onFailure: (error: Error) => void;
+  /** A process became ready (the first one makes the runner ready). */
+  onReady?: () => void;
+  /** SIGTERM-to-SIGKILL grace when closing, ms. */
+  graceMs: number;
+}
+
+/** Keeps `size` session processes warm. */
+export class SessionPool {
+  readonly #options: SessionPoolOptions;
+  #size: number;
+  readonly #ready: SessionProcess[] = [];
+  readonly #starting = new Set<SessionProcess>();
+  readonly #taken = new Set<SessionProcess>();
+  readonly #waiters: ((session: SessionProcess) => void)[] = [];
+  #closed = false;
+  /** After a failure, no process starts until the runner calls `recover()`. */
+  #held = false;
+
+  constructor(options: SessionPoolOptions) {
+    this.#options = options;
+    this.#size = options.size;
+  }
+
+  /** Processes warm and ready now. */
+  get idle(): number {
+    return this.#ready.length;
+  }
+
+  /** The pids of every process of the pool (warm, starting, or running a job). */
+  get pids(): number[] {
+    return [...this.#ready, ...this.#starting, ...this.#taken].map((s) => s.pid);
+  }
+
+  /** Starts processes again after a failure (the runner's restart delay is over). */
+  recover(): void {
+    this.#held = false;
+    this.fill();
+  }
+
+  #failed(error: Error): void {
+    this.#held = true;
+    this.#options.onFailure(error);
+  }
+
+  /** Fills the pool up to its size. */
+  fill(): void {
+    while (!this.#closed && !this.#held && this.#ready.length + this.#starting.size < this.#size) {
+      let session: SessionProcess;
+      try {
+        session = this.#options.spawn();
+      } catch (error) {
+        this.#failed(error as Error);
+        return;
+      }
+      this.#starting.add(session);
+      session.ready.then(
+        () => this.#onReady(session),
+        (error: Error) => {
+          this.#starting.delete(session);
+          if (!this.#closed) this.#failed(error);
+        },
+      );
+    }
+  }
+
+  #onReady(session: SessionProcess): void {
+    this.#starting.delete(session);
+    if (this.#closed || (this.#ready.length >= this.#size && this.#waiters.length === 0)) {
+      session.kill(0);
+      return;
+    }
+    this.#options.onReady?.();
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      this.#take(session, waiter);
+      return;
+    }
+    this.#ready.push(session);
+    // Dying while warm is a failure, unless the pool itself ended it.
+    session.exited.then((status) => {
+      const at = this.#ready.indexOf(session);
+      if (at < 0 || this.#closed) return;
+      this.#ready.splice(at, 1);
+      this.#failed(
+        new Error(
+          `a warm session process died (exit ${status.code}${
+            status.signal ? `, ${status.signal}` : ""
+          })`,
+        ),
+      );
+    });
+  }
+
+  #take(session: SessionProcess, deliver: (s: SessionProcess) => void): void {
+    this.#taken.add(session);
+    session.exited.finally(() => this.#taken.delete(session));
+    deliver(session);
+    this.fill();
+  }
+
+  /** A warm process for one job: at once when one is warm, else the next to be ready. */
+  acquire(signal: AbortSignal): Promise<SessionProcess> {
+    const session = this.#ready.shift();
+    if (session) {
+      return new Promise((resolve) => this.#take(session, resolve));
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = (s: SessionProcess) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(s);
+      };
+      const onAbort = () => {
+        const at = this.#waiters.indexOf(waiter);
+        if (at >= 0) this.#waiters.splice(at, 1);
+        reject(signal.reason);
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#waiters.push(waiter);
+      this.fill();
+    });
+  }
+
+  /** Changes how many processes are kept warm; extra idle ones are ended. */
+  resize(size: number): void {
+    this.#size = size;
+    while (this.#ready.length > size) this.#ready.pop()!.kill(0);
+    this.fill();
+  }
+
+  /** Ends every warm and starting process (running ones belong to their jobs). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const idle = [...this.#ready, ...this.#starting];
+    this.#ready.length = 0;
+    await Promise.all(idle.map((s) => s.kill(this.#options.graceMs)));
+  }
+}

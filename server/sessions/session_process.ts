@@ -1,0 +1,197 @@
+/**
+ * One session: a fresh Deno process that runs exactly one job.
+ *
+ * It is spawned ahead of time, detached (its own process group), with the
+ * runner's permissions and a cleared environment. It is ready once its host
+ * says hello on the frame channel. Then it gets one job on stdin; its stdout
+ * and stderr become the job's log lines; its frames say how the job ended.
+ * When the job is over the whole process group is killed, so nothing the job
+ * started outlives it.
+ *
+ * @module
+ */
+
+import { forEachLine } from "../util/lines.ts";
+import { signalGroup, terminateGroup } from "../util/process_group.ts";
+import type { SocketGrants } from "./deno_flags.ts";
+import { encodeFrame, type HostFrame, type SessionFrame } from "./frames.ts";
+import type { SessionChannel } from "./session_channel.ts";
+
+/** How a session process is started. */
+export interface SessionSpawnOptions {
+  /** The `deno` executable. */
+  deno: string;
+  /** `session_host.ts`. */
+  hostPath: string;
+  /** Permission flags (see `deno_flags.ts`). */
+  permissionFlags: string[];
+  /** The socket grants the host revokes once connected. */
+  revoke: SocketGrants;
+  /** Heap limit, MiB. */
+  memoryMb: number;
+  /** The whole environment of the process (it inherits nothing). */
+  env: Record<string, string>;
+  cwd: string;
+  channel: SessionChannel;
+}
+
+/** Where a session's output goes. */
+export type LineSink = (
+  stream: "stdout" | "stderr",
+  line: string,
+  ts: number,
+) => void | Promise<void>;
+
+/** How a session's job ended, as the session saw it. */
+export type SessionOutcome =
+  | { kind: "success"; value: unknown }
+  | { kind: "error"; message: string };
+
+const MAX_STDOUT_RESULT = 1 << 20;
+
+/** One session process. */
+export class SessionProcess {
+  readonly pid: number;
+  /** Resolves once the host said hello: the process can take its job at once. */
+  readonly ready: Promise<void>;
+  /** Resolves with the exit status once the process is gone and its output read. */
+  readonly exited: Promise<Deno.CommandStatus>;
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #memoryMb: number;
+  #sink: LineSink;
+  #final: Extract<SessionFrame, { type: "result" | "error" }> | null = null;
+  #stdoutText = "";
+  #stderrTail: string[] = [];
+  #outOfMemory = false;
+  #cancelHello: () => void;
+
+  /** Spawns a session process; `warmSink` gets what it prints before it has a job. */
+  constructor(options: SessionSpawnOptions, warmSink: LineSink) {
+    this.#memoryMb = options.memoryMb;
+    this.#sink = warmSink;
+    const token = crypto.randomUUID();
+    const expected = options.channel.expect(token, (frame) => this.#onFrame(frame));
+    this.#cancelHello = expected.cancel;
+    this.#child = new Deno.Command(options.deno, {
+      args: [
+        "run",
+        "--no-config",
+        "--no-lock",
+        "--no-prompt",
+        "--quiet",
+        `--v8-flags=--max-old-space-size=${options.memoryMb}`,
+        ...options.permissionFlags,
+        options.hostPath,
+      ],
+      cwd: options.cwd,
+      clearEnv: true,
+      env: options.env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      detached: true,
+    }).spawn();
+    this.pid = this.#child.pid;
+    this.#stdin = this.#child.stdin.getWriter();
+    const init: HostFrame = {
+      type: "init",
+      token,
+      socket: options.channel.path,
+      revoke: options.revoke,
+    };
+    this.#stdin.write(new TextEncoder().encode(encodeFrame(init))).catch(() => {});
+    const output = Promise.all([
+      this.#read(this.#child.stdout, "stdout"),
+      this.#read(this.#child.stderr, "stderr"),
+    ]);
+    this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
+      this.#cancelHello();
+      return status;
+    });
+    // Ready on hello; a process that dies first fails readiness with what it said.
+    this.ready = Promise.race([
+      expected.connected,
+      this.exited.then((status) => {
+        throw new Error(
+          `the session process exited before it was ready (${describeExit(status)})` +
+            (this.#stderrTail.length ? `: ${this.#stderrTail.join(" | ")}` : ""),
+        );
+      }),
+    ]);
+    this.ready.catch(() => {});
+  }
+
+  async #read(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr"): Promise<void> {
+    await forEachLine(stream, (line) => {
+      if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
+        this.#stdoutText += (this.#stdoutText ? "\n" : "") + line;
+      } else if (name === "stderr") {
+        // V8 reports a heap limit hit on stderr just before the process aborts.
+        if (/out of memory/i.test(line)) this.#outOfMemory = true;
+        this.#stderrTail.push(line);
+        if (this.#stderrTail.length > 5) this.#stderrTail.shift();
+      }
+      return this.#sink(name, line, Date.now());
+    }).catch(() => {});
+  }
+
+  #onFrame(frame: SessionFrame): void {
+    if ((frame.type === "result" || frame.type === "error") && !this.#final) {
+      this.#final = frame;
+      // The job is over: nothing it started may run on.
+      signalGroup(this.pid, "SIGKILL");
+    }
+  }
+
+  /**
+   * Runs the job. Resolves when the process is gone, with how the job ended.
+   * `sink` gets every output line from now on.
+   */
+  async run(
+    job: Extract<HostFrame, { type: "job" }>["job"],
+    payload: string,
+    sink: LineSink,
+  ): Promise<SessionOutcome> {
+    this.#sink = sink;
+    this.#stdoutText = "";
+    this.#stderrTail = [];
+    const frame: HostFrame = { type: "job", job, payload };
+    try {
+      await this.#stdin.write(new TextEncoder().encode(encodeFrame(frame)));
+      await this.#stdin.close();
+    } catch {
+      // The process is gone; its exit says why.
+    }
+    const status = await this.exited;
+    const final = this.#final as Extract<SessionFrame, { type: "result" | "error" }> | null;
+    if (final?.type === "result") {
+      return { kind: "success", value: final.mode === "stdout" ? this.#stdoutText : final.value };
+    }
+    if (final?.type === "error") return { kind: "error", message: final.message };
+    return { kind: "error", message: this.#deathMessage(status) };
+  }
+
+  #deathMessage(status: Deno.CommandStatus): string {
+    if (this.#outOfMemory) {
+      return `killed: the job exceeded its memory limit of ${this.#memoryMb} MB (memory_mb)`;
+    }
+    const last = this.#stderrTail.filter((l) => l.trim()).at(-1);
+    return `the job's process ${describeExit(status)} without a result` + (last ? `: ${last}` : "");
+  }
+
+  /** Ends the process group: SIGTERM, then SIGKILL after `graceMs`. */
+  async kill(graceMs: number): Promise<void> {
+    try {
+      await this.#stdin.close();
+    } catch {
+      // Already closed.
+    }
+    await terminateGroup(this.pid, this.exited, graceMs);
+  }
+}
+
+/** "exited with code 3" or "was killed by SIGKILL". */
+export function describeExit(status: Deno.CommandStatus): string {
+  return status.signal ? `was killed by ${status.signal}` : `exited with code ${status.code}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Notices: small facts one process tells every process sharing the store.
+ *
+ * With the embedded store there is one process and a notice is a local call.
+ * With Redis a notice also goes out on a pub/sub channel, tagged with the
+ * sender's origin so that no process handles its own notice twice.
+ *
+ * @module
+ */
+
+import type { Event, JobStatus, LogLine } from "../../shared/types.generated.ts";
+
+/** Every kind of notice. */
+export type Notice =
+  | { type: "job.final"; id: string; status: JobStatus }
+  | { type: "logs"; id: string; lines: LogLine[] }
+  | { type: "job.stop"; id: string; reason?: string }
+  | { type: "secrets.changed" }
+  | { type: "runners.changed" }
+  | { type: "events"; events: Event[] };
+
+/** Receives notices. */
+export type NoticeListener = (notice: Notice) => void;
+
+/** Fans notices out to this process's listeners, and to other processes through a transport. */
+export class NoticeBus {
+  readonly #listeners = new Set<NoticeListener>();
+  #remote: ((notice: Notice) => Promise<void>) | null = null;
+
+  /** Listens to every notice; returns the function that stops listening. */
+  subscribe(listener: NoticeListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Hands a notice to this process's listeners only. */
+  deliver(notice: Notice): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(notice);
+      } catch (error) {
+        console.error("notice listener failed:", error);
+      }
+    }
+  }
+
+  /** Tells this process and every other process sharing the store. */
+  async publish(notice: Notice): Promise<void> {
+    this.deliver(notice);
+    await this.#remote?.(notice);
+  }
+
+  /** Sets how notices reach other processes (the Redis backend does). */
+  setRemote(remote: (notice: Notice) => Promise<void>): void {
+    this.#remote = remote;
+  }
+}

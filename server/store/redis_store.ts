@@ -1,0 +1,453 @@
+/**
+ * The shared store: Redis through `npm:redis`.
+ *
+ * Several supervisors and remote runner agents can share one Redis. Every
+ * job change is one Lua script (`redis_scripts.ts`), so it is atomic; every
+ * key is named by `redis_keys.ts`. When Redis goes away, calls fail at once
+ * with {@linkcode StoreUnavailableError} (no offline queue that would hang the
+ * caller), and the client reconnects by itself.
+ *
+ * @module
+ */
+
+import { createClient, ErrorReply } from "redis";
+import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
+import { type Notice, NoticeBus } from "./notices.ts";
+import { decodeJob, encodeFields } from "./redis_codec.ts";
+import { RedisKeys } from "./redis_keys.ts";
+import {
+  APPEND_SEQ,
+  DELETE_JOB,
+  DUE_JOBS,
+  INSERT_JOB,
+  type LuaScript,
+  PROMOTE_DELAYED,
+  READ_SEQ,
+  RENEW_LEASES,
+  TAKE_JOBS,
+  TRANSITION,
+} from "./redis_scripts.ts";
+import {
+  DuplicateJobError,
+  FINAL_STATUSES,
+  isFinal,
+  jobCounts,
+  type JobQuery,
+  type JobRecord,
+  type SecretRecord,
+  type SeqItem,
+  type SeqPage,
+  type Store,
+  StoreUnavailableError,
+  type Transition,
+  type TransitionResult,
+} from "./store.ts";
+
+type RedisClient = ReturnType<typeof createClient>;
+
+const ALL_STATUSES: JobStatus[] = ["created", "queued", "running", ...FINAL_STATUSES];
+const RESULT_REASONS = ["missing", "status", "worker", "lease"] as const;
+
+/** Options of {@linkcode RedisStore.connect}. */
+export interface RedisStoreOptions {
+  url: string;
+  namespace: string;
+  /** Names this process in the notices it sends (so it skips its own). */
+  origin: string;
+  /** How long the first connection may take before giving up, ms (default 5000). */
+  connectTimeoutMs?: number;
+}
+
+/** The Redis-backed store. */
+export class RedisStore implements Store {
+  readonly kind = "redis" as const;
+  readonly location: string;
+  readonly notices = new NoticeBus();
+  readonly keys: RedisKeys;
+  readonly #namespace: string;
+  readonly #origin: string;
+  readonly #client: RedisClient;
+  readonly #subscriber: RedisClient;
+  readonly #blocking = new Map<string, RedisClient>();
+  /** Shared with the reconnect strategy, which runs before the store exists. */
+  readonly #state: { connected: boolean; closed: boolean };
+
+  private constructor(
+    client: RedisClient,
+    subscriber: RedisClient,
+    options: RedisStoreOptions,
+    state: { connected: boolean; closed: boolean },
+  ) {
+    this.#state = state;
+    this.#client = client;
+    this.#subscriber = subscriber;
+    this.#namespace = options.namespace;
+    this.#origin = options.origin;
+    this.keys = new RedisKeys(options.namespace);
+    this.location = redactUrl(options.url);
+  }
+
+  /** Connects (waiting up to `connectTimeoutMs` for Redis) and subscribes to notices. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const deadline = Date.now() + (options.connectTimeoutMs ?? 5000);
+    const state = { connected: false, closed: false };
+    const reconnectStrategy = (retries: number) => {
+      // Before the first connection, give up at the deadline; after it, retry forever.
+      if (!state.connected && Date.now() > deadline) {
+        return new Error(`cannot connect to Redis at ${redactUrl(options.url)}`);
+      }
+      return state.closed ? false : Math.min(50 * 2 ** retries, 1000);
+    };
+    const client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy, connectTimeout: 2000 },
+    });
+    const subscriber = client.duplicate();
+    const store = new RedisStore(client, subscriber, options, state);
+    for (const c of [client, subscriber]) c.on("error", () => {/* reported per call */});
+    try {
+      await client.connect();
+      await subscriber.connect();
+    } catch (error) {
+      await Promise.allSettled([client.destroy(), subscriber.destroy()]);
+      throw new StoreUnavailableError(
+        `cannot connect to Redis at ${store.location}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    state.connected = true;
+    await subscriber.subscribe(store.keys.key("notices"), (message) => store.#onNotice(message));
+    store.notices.setRemote((notice) => store.#publish(notice));
+    return store;
+  }
+
+  #onNotice(message: string): void {
+    const bar = message.indexOf("|");
+    if (message.slice(0, bar) === this.#origin) return;
+    try {
+      this.notices.deliver(JSON.parse(message.slice(bar + 1)) as Notice);
+    } catch {
+      // A malformed notice from a foreign process is ignored rather than trusted.
+    }
+  }
+
+  async #publish(notice: Notice): Promise<void> {
+    await this.#guard(
+      this.#client.publish(this.keys.key("notices"), `${this.#origin}|${JSON.stringify(notice)}`),
+    );
+  }
+
+  /** Maps connection failures to {@linkcode StoreUnavailableError}; Redis replies stay errors. */
+  async #guard<T>(promise: Promise<T>): Promise<T> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (
+        error instanceof ErrorReply && !/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)/.test(error.message)
+      ) {
+        throw error;
+      }
+      throw new StoreUnavailableError(
+        `the store (Redis at ${this.location}) is unavailable: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Runs a script by its SHA, loading it on the first NOSCRIPT (e.g. after a Redis restart). */
+  async #eval(script: LuaScript, args: (string | number)[]): Promise<unknown> {
+    const argv = [this.#namespace, ...args.map(String)];
+    try {
+      return await this.#guard(this.#client.evalSha(script.sha, { keys: [], arguments: argv }));
+    } catch (error) {
+      if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
+      return await this.#guard(this.#client.eval(script.source, { keys: [], arguments: argv }));
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#guard(this.#client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.#state.closed) return;
+    this.#state.closed = true;
+    const clients = [this.#client, this.#subscriber, ...this.#blocking.values()];
+    await Promise.allSettled(clients.map((c) => c.destroy()));
+  }
+
+  // ---- jobs ------------------------------------------------------------------
+
+  async insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
+    const deps = input.depends_on ?? [];
+    const seq = Number(
+      await this.#eval(INSERT_JOB, [input.id, deps.length, ...deps, ...encodeFields(input)]),
+    );
+    if (seq === 0) throw new DuplicateJobError(input.id);
+    return { ...input, seq };
+  }
+
+  async getJob(id: string): Promise<JobRecord | null> {
+    const hash = await this.#guard(this.#client.hGetAll(this.keys.job(id)));
+    return Object.keys(hash).length ? decodeJob(Object.entries(hash).flat()) : null;
+  }
+
+  async getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]> {
+    return await Promise.all(ids.map((id) => this.getJob(id)));
+  }
+
+  async listJobs(query: JobQuery): Promise<JobRecord[]> {
+    const indexes: string[] = [];
+    if (query.status) indexes.push(this.keys.byStatus(query.status));
+    if (query.runner) indexes.push(this.keys.key("jobsByRunner", query.runner));
+    if (query.caller_id) indexes.push(this.keys.key("jobsByCaller", query.caller_id));
+    if (query.context_id) indexes.push(this.keys.key("jobsByContext", query.context_id));
+    if (indexes.length === 0) indexes.push(this.keys.key("jobsAll"));
+    // Walk the smallest index newest first; check the other filters on each job.
+    const sizes = await Promise.all(indexes.map((k) => this.#guard(this.#client.zCard(k))));
+    const index = indexes[sizes.indexOf(Math.min(...sizes))];
+    const out: JobRecord[] = [];
+    let max = query.beforeSeq !== undefined ? `(${query.beforeSeq}` : "+inf";
+    const chunk = Math.max(query.limit, 50);
+    while (out.length < query.limit) {
+      const ids = await this.#guard(
+        this.#client.zRange(index, max, "-inf", {
+          BY: "SCORE",
+          REV: true,
+          LIMIT: { offset: 0, count: chunk },
+        }),
+      );
+      if (ids.length === 0) break;
+      const jobs = await this.getJobs(ids);
+      for (const job of jobs) {
+        if (!job) continue;
+        max = `(${job.seq}`;
+        if (query.status && job.status !== query.status) continue;
+        if (query.runner && job.runner !== query.runner) continue;
+        if (query.caller_id && job.caller_id !== query.caller_id) continue;
+        if (query.context_id && job.context_id !== query.context_id) continue;
+        out.push(job);
+        if (out.length === query.limit) break;
+      }
+      if (ids.length < chunk) break;
+    }
+    return out;
+  }
+
+  async countJobs(): Promise<JobCounts> {
+    const counts = await Promise.all(
+      ALL_STATUSES.map((s) => this.#guard(this.#client.zCard(this.keys.byStatus(s)))),
+    );
+    return jobCounts(ALL_STATUSES.map((s, i) => [s, counts[i]]));
+  }
+
+  #result(reply: unknown): TransitionResult {
+    const [code, flat] = reply as [number, string[] | undefined];
+    if (code === 4) return { ok: true, job: decodeJob(flat!) };
+    if (code === 0) return { ok: false, reason: "missing" };
+    return {
+      ok: false,
+      reason: RESULT_REASONS[code] as "status" | "worker" | "lease",
+      job: decodeJob(flat!),
+    };
+  }
+
+  async deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult> {
+    return this.#result(await this.#eval(DELETE_JOB, [id, ...from]));
+  }
+
+  async transition(id: string, change: Transition): Promise<TransitionResult> {
+    const set = encodeFields(change.set ?? {});
+    const reply = await this.#eval(TRANSITION, [
+      this.#origin,
+      id,
+      change.now,
+      change.to,
+      change.worker ?? "",
+      change.leaseExpiredBy ?? "",
+      change.from.length,
+      ...change.from,
+      set.length / 2,
+      ...set,
+      ...(change.unset ?? []),
+    ]);
+    const result = this.#result(reply);
+    const was = (reply as unknown[])[2] as JobStatus | undefined;
+    if (result.ok && isFinal(change.to) && was && !isFinal(was)) {
+      // The script published it for other processes; this one hears it now.
+      this.notices.deliver({ type: "job.final", id, status: change.to });
+    }
+    return result;
+  }
+
+  async takeJobs(
+    runner: string,
+    max: number,
+    worker: string,
+    now: number,
+    leaseUntil: number,
+    timeoutGraceMs: number,
+  ): Promise<JobRecord[]> {
+    const reply = await this.#eval(TAKE_JOBS, [
+      runner,
+      max,
+      worker,
+      now,
+      leaseUntil,
+      timeoutGraceMs,
+    ]);
+    return (reply as string[][]).map(decodeJob);
+  }
+
+  async renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids]) as string[];
+  }
+
+  async expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
+    return (await this.#eval(DUE_JOBS, ["leases", now, limit]) as string[][]).map(decodeJob);
+  }
+
+  async overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
+    return (await this.#eval(DUE_JOBS, ["deadlines", now, limit]) as string[][]).map(decodeJob);
+  }
+
+  async promoteDelayed(now: number): Promise<number> {
+    return Number(await this.#eval(PROMOTE_DELAYED, [now, 1000]));
+  }
+
+  async queueDepths(): Promise<Record<string, number>> {
+    const runners = await this.#guard(this.#client.sMembers(this.keys.key("queueRunners")));
+    const depths = await Promise.all(
+      runners.map((r) => this.#guard(this.#client.lLen(this.keys.queue(r)))),
+    );
+    return Object.fromEntries(runners.map((r, i) => [r, depths[i]]));
+  }
+
+  async dependantsOf(id: string): Promise<string[]> {
+    return await this.#guard(this.#client.sMembers(this.keys.key("dependants", id)));
+  }
+
+  async waitingJobs(limit: number): Promise<string[]> {
+    return (await this.#guard(this.#client.sMembers(this.keys.key("waiting")))).slice(0, limit);
+  }
+
+  async waitForWork(runner: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.#state.closed) return;
+    let conn = this.#blocking.get(runner);
+    if (!conn) {
+      conn = this.#client.duplicate();
+      conn.on("error", () => {});
+      this.#blocking.set(runner, conn);
+      await this.#guard(conn.connect());
+    }
+    // BZPOPMIN cannot be cancelled: the timeout bounds how long an abort waits.
+    await this.#guard(conn.bzPopMin(this.keys.marker(runner), Math.max(timeoutMs, 10) / 1000));
+  }
+
+  // ---- bounded sequences -------------------------------------------------------
+
+  async appendSeq<T extends SeqItem>(
+    key: string,
+    items: readonly T[],
+    keep: number,
+  ): Promise<(T & { seq: number })[]> {
+    if (items.length === 0) return [];
+    const last = Number(
+      await this.#eval(APPEND_SEQ, [key, keep, ...items.map((i) => JSON.stringify(i))]),
+    );
+    const first = last - items.length + 1;
+    return items.map((item, i) => ({ ...item, seq: first + i }));
+  }
+
+  async readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
+    const [last, kept, ...items] = await this.#eval(READ_SEQ, [key, after, limit]) as [
+      number,
+      number,
+      ...string[],
+    ];
+    const first = last - kept + 1;
+    const start = Math.max(after + 1, first);
+    return {
+      items: items.map((text, i) => ({ ...JSON.parse(text), seq: start + i })),
+      last,
+      dropped: last - kept,
+    };
+  }
+
+  async deleteSeq(key: string): Promise<void> {
+    await this.#guard(this.#client.del([this.keys.seqItems(key), this.keys.seqLast(key)]));
+  }
+
+  // ---- secrets, runners, agents ------------------------------------------------
+
+  async listSecrets(): Promise<SecretRecord[]> {
+    const all = await this.#guard(this.#client.hGetAll(this.keys.key("secrets")));
+    return Object.values(all).map((text) => JSON.parse(text));
+  }
+
+  async putSecret(secret: SecretRecord): Promise<boolean> {
+    return Boolean(
+      await this.#guard(
+        this.#client.hSetNX(this.keys.key("secrets"), secret.hash, JSON.stringify(secret)),
+      ),
+    );
+  }
+
+  async deleteSecret(hash: string): Promise<boolean> {
+    return (await this.#guard(this.#client.hDel(this.keys.key("secrets"), hash))) === 1;
+  }
+
+  async listRunnerConfigs(): Promise<RunnerConfig[]> {
+    const all = await this.#guard(this.#client.hGetAll(this.keys.key("runners")));
+    return Object.values(all).map((text) => JSON.parse(text) as RunnerConfig)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async putRunnerConfig(config: RunnerConfig): Promise<void> {
+    await this.#guard(
+      this.#client.hSet(this.keys.key("runners"), config.name, JSON.stringify(config)),
+    );
+  }
+
+  async deleteRunnerConfig(name: string): Promise<void> {
+    await this.#guard(this.#client.hDel(this.keys.key("runners"), name));
+  }
+
+  async heartbeatAgent(config: RunnerConfig, agent: string, until: number): Promise<void> {
+    await Promise.all([
+      this.#guard(this.#client.zAdd(this.keys.agents(config.name), { score: until, value: agent })),
+      this.#guard(
+        this.#client.hSet(this.keys.key("agentRunners"), config.name, JSON.stringify(config)),
+      ),
+    ]);
+  }
+
+  async agentRunners(): Promise<RunnerConfig[]> {
+    const all = await this.#guard(this.#client.hGetAll(this.keys.key("agentRunners")));
+    return Object.values(all).map((text) => JSON.parse(text) as RunnerConfig)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async removeAgent(runner: string, agent: string): Promise<void> {
+    await this.#guard(this.#client.zRem(this.keys.agents(runner), agent));
+  }
+
+  async liveAgents(runner: string, now: number): Promise<string[]> {
+    return await this.#guard(
+      this.#client.zRange(this.keys.agents(runner), now, "+inf", { BY: "SCORE" }),
+    );
+  }
+}
+
+/** A Redis URL without its password, for messages and status. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(an invalid URL)";
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The store interface: everything the supervisor and its runners keep.
+ *
+ * Two backends implement it: {@linkcode SqliteStore} (embedded, durable, the
+ * default) and {@linkcode RedisStore} (shared by several supervisors and
+ * remote runner agents). One conformance suite (`tests/store/`) runs
+ * unchanged against both.
+ *
+ * Every state change of a job is a compare-and-set {@linkcode Store.transition}:
+ * it applies only if the job is in one of the expected statuses (and, for a
+ * runner, still held by it), atomically with the queue, lease and index
+ * bookkeeping that the change implies. Which transitions are allowed is
+ * decided once, in `server/jobs/`, not in the backends.
+ *
+ * @module
+ */
+
+import type { Job, JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
+import type { NoticeBus } from "./notices.ts";
+
+/** A job as stored: the public job plus the bookkeeping the store needs. */
+export interface JobRecord extends Job {
+  /** Creation order; pages of `jobs.list` are cut by it. */
+  seq: number;
+  /** The runner instance holding the job's lease while it runs. */
+  worker?: string;
+  /** Until when that lease holds, unless renewed (ms since epoch). */
+  lease_until?: number;
+  /** When a running job is overdue even for its timeout plus grace (ms since epoch). */
+  deadline_at?: number;
+}
+
+/** The fields of {@linkcode JobRecord} that a transition may set or unset. */
+export type JobPatch = Partial<Omit<JobRecord, "id" | "seq" | "runner" | "payload" | "created_at">>;
+
+/** A compare-and-set change of a job's status. */
+export interface Transition {
+  /** Applies only if the job's status is one of these. */
+  from: readonly JobStatus[];
+  /** The new status (may equal the old one, to change fields only). */
+  to: JobStatus;
+  /** Applies only if this runner instance still holds the job. */
+  worker?: string;
+  /** Applies only if the job's lease ran out before this time (for lease expiry). */
+  leaseExpiredBy?: number;
+  /** Fields to set. */
+  set?: JobPatch;
+  /** Fields to remove. */
+  unset?: readonly (keyof JobPatch)[];
+  /** The time of the change (ms since epoch); `updated_at` is set to it. */
+  now: number;
+}
+
+/** The outcome of a {@linkcode Store.transition}. */
+export type TransitionResult =
+  | { ok: true; job: JobRecord }
+  | { ok: false; reason: "missing" }
+  | { ok: false; reason: "status" | "worker" | "lease"; job: JobRecord };
+
+/** Filters and paging of {@linkcode Store.listJobs}. */
+export interface JobQuery {
+  status?: JobStatus;
+  runner?: string;
+  caller_id?: string;
+  context_id?: string;
+  /** Only jobs created before the job with this `seq`. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+/** One item of a bounded sequence (job log lines, events) before it gets its `seq`. */
+export type SeqItem = Record<string, unknown>;
+
+/** A read from a bounded sequence. */
+export interface SeqPage<T> {
+  /** The items, each with its `seq`. */
+  items: (T & { seq: number })[];
+  /** The highest `seq` ever appended (0 when none). */
+  last: number;
+  /** How many of the oldest items are no longer kept. */
+  dropped: number;
+}
+
+/** A secret as kept: its hash, never its value. */
+export interface SecretRecord {
+  hash: string;
+  kind: "admin" | "user" | "register";
+  fingerprint: string;
+  created_at: number;
+  source: "config" | "api" | "generated";
+}
+
+/** A job log line before it is numbered. */
+export interface NewLogLine {
+  ts: number;
+  stream: "stdout" | "stderr" | "system";
+  line: string;
+  [key: string]: unknown;
+}
+
+/** The store every part of the supervisor and its runners works through. */
+export interface Store {
+  /** `embedded` (SQLite in `data_dir`) or `redis`. */
+  readonly kind: "embedded" | "redis";
+  /** Where the data is, for humans (a path, or a URL without its password). */
+  readonly location: string;
+  /** Cross-process notices: job finished, log lines, stop requests, changes. */
+  readonly notices: NoticeBus;
+
+  /** Checks the store answers; throws {@linkcode StoreUnavailableError} when not. */
+  ping(): Promise<void>;
+  /** Releases connections and files. */
+  close(): Promise<void>;
+
+  // ---- jobs ----------------------------------------------------------------
+  /**
+   * Stores a new job (its `seq` is assigned). A job stored as `queued` goes
+   * into its runner's queue. Throws {@linkcode DuplicateJobError} if the id exists.
+   */
+  insertJob(job: Omit<JobRecord, "seq">): Promise<JobRecord>;
+  getJob(id: string): Promise<JobRecord | null>;
+  getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]>;
+  /** Jobs newest first, by one or more filters, cut at `beforeSeq`. */
+  listJobs(query: JobQuery): Promise<JobRecord[]>;
+  countJobs(): Promise<JobCounts>;
+  /** Removes a job in one of `from` with its logs; the result says why not otherwise. */
+  deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult>;
+  /**
+   * Changes a job atomically if its state matches. Entering `queued` puts it
+   * into its runner's queue (or into the delayed set, when `run_after` is
+   * later than `now`); leaving `running` drops its lease and deadline;
+   * entering a final status publishes a `job.final` notice.
+   */
+  transition(id: string, change: Transition): Promise<TransitionResult>;
+  /**
+   * Takes up to `max` queued jobs of a runner, oldest first: each becomes
+   * `running`, held by `worker` until `leaseUntil`, with `attempts` counted.
+   */
+  takeJobs(
+    runner: string,
+    max: number,
+    worker: string,
+    now: number,
+    leaseUntil: number,
+    timeoutGraceMs: number,
+  ): Promise<JobRecord[]>;
+  /** Extends the leases of jobs `worker` still holds; returns the ids it no longer holds. */
+  renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]>;
+  /** Running jobs whose lease ran out before `now`. */
+  expiredLeases(now: number, limit: number): Promise<JobRecord[]>;
+  /** Running jobs past their deadline (timeout plus grace) at `now`. */
+  overdueJobs(now: number, limit: number): Promise<JobRecord[]>;
+  /** Moves delayed (retrying) jobs whose time came into their queues; returns how many. */
+  promoteDelayed(now: number): Promise<number>;
+  /** How many jobs wait in each runner's queue. */
+  queueDepths(): Promise<Record<string, number>>;
+  /** Ids of the jobs that depend on a job. */
+  dependantsOf(id: string): Promise<string[]>;
+  /** Ids of jobs started but waiting for prerequisites. */
+  waitingJobs(limit: number): Promise<string[]>;
+  /**
+   * Waits until the runner's queue may hold work, at most `timeoutMs`.
+   * Cross-process wake-up; in-process wake-ups are the caller's.
+   */
+  waitForWork(runner: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+
+  // ---- bounded sequences: job logs and events ------------------------------
+  /** Appends items to a bounded sequence, numbering them; keeps the last `keep`. */
+  appendSeq<T extends SeqItem>(
+    key: string,
+    items: readonly T[],
+    keep: number,
+  ): Promise<(T & { seq: number })[]>;
+  /** Reads items with `seq` greater than `after`, at most `limit`. */
+  readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>>;
+  /** Removes a sequence. */
+  deleteSeq(key: string): Promise<void>;
+
+  // ---- secrets, runners, agents --------------------------------------------
+  listSecrets(): Promise<SecretRecord[]>;
+  /** Adds a secret; false if one with that hash exists. */
+  putSecret(secret: SecretRecord): Promise<boolean>;
+  /** Removes a secret; false if none had that hash. */
+  deleteSecret(hash: string): Promise<boolean>;
+  /** Runners registered through the API or by remote agents, kept across restarts. */
+  listRunnerConfigs(): Promise<RunnerConfig[]>;
+  putRunnerConfig(config: RunnerConfig): Promise<void>;
+  deleteRunnerConfig(name: string): Promise<void>;
+  /** Records that a remote agent serves a runner (configured so) until `until`. */
+  heartbeatAgent(config: RunnerConfig, agent: string, until: number): Promise<void>;
+  /** Removes an agent's record (on clean shutdown). */
+  removeAgent(runner: string, agent: string): Promise<void>;
+  /** Agents of a runner whose heartbeat holds at `now`. */
+  liveAgents(runner: string, now: number): Promise<string[]>;
+  /** The runners remote agents announced (live or not), by their configs. */
+  agentRunners(): Promise<RunnerConfig[]>;
+}
+
+/** The store could not be reached; the call may be retried later. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StoreUnavailableError";
+  }
+}
+
+/** A job with that id already exists. */
+export class DuplicateJobError extends Error {
+  constructor(readonly id: string) {
+    super(`job ${JSON.stringify(id)} already exists`);
+    this.name = "DuplicateJobError";
+  }
+}
+
+/** The statuses after which a job never changes again. */
+export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "failed", "stopped", "timeout"];
+
+/** Whether a status is final. */
+export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);
+
+/** The sequence key of a job's log lines. */
+export const logKey = (jobId: string): string => `log:${jobId}`;
+
+/** The sequence key of the lifecycle events. */
+export const EVENTS_KEY = "events";
+
+/** Counts jobs in each status, from a list of (status, count) rows. */
+export function jobCounts(rows: Iterable<[string, number]>): JobCounts {
+  const counts: JobCounts = {
+    created: 0,
+    queued: 0,
+    running: 0,
+    completed: 0,
+    failed: 0,
+    stopped: 0,
+    timeout: 0,
+    total: 0,
+  };
+  for (const [status, n] of rows) {
+    if (status in counts && status !== "total") counts[status as JobStatus] = n;
+    counts.total += n;
+  }
+  return counts;
+}

@@ -1,0 +1,299 @@
+/**
+ * The supervisor: builds every part from the configuration, serves HTTP,
+ * and shuts down in order.
+ *
+ * A request travels: HTTP (`http/http_server.ts`) → JSON-RPC dispatch
+ * (`rpc/dispatch.ts`) → method handler (`methods/`) → job service
+ * (`jobs/job_service.ts`) and store (`store/`) → runner (`runners/`) →
+ * session (`sessions/`) → logs (`logs/`).
+ *
+ * @module
+ */
+
+import { methods } from "../shared/methods.ts";
+import { buildOpenRpcDocument } from "../shared/openrpc.ts";
+import type { SupervisorInfo } from "../shared/types.generated.ts";
+import { VERSION } from "../shared/version.ts";
+import { SecretRegistry } from "./auth/secret_registry.ts";
+import type { SupervisorConfig } from "./config/config_schema.ts";
+import { EventLog } from "./events/event_log.ts";
+import { createHttpHandler } from "./http/http_server.ts";
+import { SseStreams } from "./http/sse.ts";
+import type { RetryPolicy } from "./jobs/job_rules.ts";
+import { JobService } from "./jobs/job_service.ts";
+import { Reaper } from "./jobs/reaper.ts";
+import { LogHub } from "./logs/log_hub.ts";
+import { createHandlers, type Services } from "./methods/mod.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { Dispatcher } from "./rpc/dispatch.ts";
+import { RpcError, unavailable } from "./rpc/rpc_error.ts";
+import { RunnerManager } from "./runners/runner_manager.ts";
+import { SessionChannel } from "./sessions/session_channel.ts";
+import { openStore } from "./store/mod.ts";
+import { type Store, StoreUnavailableError } from "./store/store.ts";
+import { serveDashboard } from "./dashboard/serve_dashboard.ts";
+
+/** Options of {@linkcode Supervisor.start} beyond the configuration. */
+export interface StartOptions {
+  /** Where the supervisor says what it does (default: stderr). */
+  log?: (message: string) => void;
+  /** Lets tests run the clock of the job service and reaper. */
+  now?: () => number;
+  /** How often the reaper looks for lost and overdue jobs, ms (default 500). */
+  reaperIntervalMs?: number;
+}
+
+/** The parts a supervisor owns and closes. */
+interface Parts {
+  server: Deno.HttpServer<Deno.NetAddr>;
+  streams: SseStreams;
+  reaper: Reaper;
+  hub: LogHub;
+  secrets: SecretRegistry;
+  channel: SessionChannel;
+  workDir: string;
+  metrics: Metrics;
+}
+
+/** A running supervisor. */
+export class Supervisor {
+  /** `http://host:port`. */
+  readonly url: string;
+  readonly config: SupervisorConfig;
+  readonly store: Store;
+  readonly runners: RunnerManager;
+  readonly jobs: JobService;
+  readonly events: EventLog;
+  /** The admin secret generated on first start (only then), to show once. */
+  readonly generatedSecret: string | null;
+  readonly #parts: Parts;
+  readonly #log: (message: string) => void;
+  readonly #drain: () => void;
+  #stopping: Promise<void> | null = null;
+
+  private constructor(fields: {
+    url: string;
+    config: SupervisorConfig;
+    store: Store;
+    runners: RunnerManager;
+    jobs: JobService;
+    events: EventLog;
+    generatedSecret: string | null;
+    parts: Parts;
+    info: () => Promise<SupervisorInfo>;
+    log: (message: string) => void;
+    drain: () => void;
+  }) {
+    this.url = fields.url;
+    this.config = fields.config;
+    this.store = fields.store;
+    this.runners = fields.runners;
+    this.jobs = fields.jobs;
+    this.events = fields.events;
+    this.generatedSecret = fields.generatedSecret;
+    this.#parts = fields.parts;
+    this.info = fields.info;
+    this.#log = fields.log;
+    this.#drain = fields.drain;
+  }
+
+  /** Builds every part, listens, and starts the runners (in the background). */
+  static async start(config: SupervisorConfig, options: StartOptions = {}): Promise<Supervisor> {
+    const log = options.log ?? ((m: string) => console.error(m));
+    const startedAt = Date.now();
+    await Deno.mkdir(config.data_dir, { recursive: true });
+    const origin = `${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
+    const store = await openStore(config, origin);
+    const events = new EventLog(store, { keep: config.events_kept });
+    const hub = new LogHub(store);
+    const secrets = new SecretRegistry(store, events, {
+      maxFailures: config.auth_max_failures,
+      windowMs: config.auth_window * 1000,
+    });
+    const generatedSecret = await secrets.init({
+      admin: config.admin_secrets,
+      user: config.user_secrets,
+      register: config.register_secrets,
+    }, config.data_dir);
+    const channel = await SessionChannel.open();
+    const workDir = await Deno.makeTempDir({ prefix: "hero-work-" });
+    const retry: RetryPolicy = {
+      baseMs: config.retry_delay * 1000,
+      maxMs: config.retry_delay_max * 1000,
+    };
+    const metrics = new Metrics(store);
+    const home = Deno.env.get("HOME") ?? workDir;
+    const path = "/usr/local/bin:/usr/bin:/bin";
+    const runners = new RunnerManager({
+      store,
+      events,
+      script: {
+        channel,
+        deno: Deno.execPath(),
+        workDir,
+        // All a session's process gets; a job reads none of it without an env grant.
+        baseEnv: {
+          PATH: path,
+          HOME: workDir,
+          NO_COLOR: "1",
+          DENO_NO_UPDATE_CHECK: "1",
+          DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
+        },
+      },
+      processEnv: { PATH: Deno.env.get("PATH") ?? path, HOME: home },
+      workerPrefix: origin,
+      leaseMs: config.lease * 1000,
+      timeoutGraceMs: config.timeout_grace * 1000,
+      logLines: config.log_lines,
+      retry,
+      now: options.now,
+      onJobEnd: (job, outcome, result) => metrics.jobEnded(job, outcome, result),
+    });
+    const jobs = new JobService(store, runners, hub, events, { now: options.now });
+    const reaper = new Reaper(store, events, {
+      intervalMs: options.reaperIntervalMs ?? 500,
+      retry,
+      now: options.now,
+      onQueued: (runner) => runners.wake(runner),
+      sweepWaiting: () => jobs.sweepWaiting(),
+    });
+    if (store.kind === "embedded") {
+      const orphans = await reaper.recoverOrphans();
+      if (orphans) log(`${orphans} jobs of the previous run were running: retried or failed`);
+    }
+    await runners.load(config.runners);
+
+    let draining = false;
+    const info = async (): Promise<SupervisorInfo> => ({
+      name: config.name,
+      version: VERSION,
+      store: store.kind,
+      namespace: config.namespace,
+      uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
+      runners: await runners.count(),
+      jobs: await store.countJobs(),
+      pid: Deno.pid,
+      memory_rss: Deno.memoryUsage().rss,
+      bind: `${config.bind_address}:${config.port}`,
+    });
+    const services: Services = {
+      config,
+      store,
+      jobs,
+      runners,
+      secrets,
+      events,
+      draining: () => draining,
+      info,
+      openrpc: (serverUrl) => buildOpenRpcDocument({ serverUrl }),
+    };
+    const translateError = (error: unknown): RpcError | undefined =>
+      error instanceof StoreUnavailableError ? unavailable(error.message) : undefined;
+    const dispatcher = new Dispatcher({
+      methods,
+      handlers: createHandlers(services),
+      authenticate: (secret, client) => secrets.authenticate(secret, client),
+      maxBatch: config.max_batch,
+      translateError,
+      onInternalError: (error, method) => {
+        const ref = crypto.randomUUID().slice(0, 8);
+        log(`internal error ${ref} in ${method}: ${(error as Error)?.stack ?? error}`);
+        return ref;
+      },
+    });
+    const streams = new SseStreams();
+    let listening!: (addr: Deno.NetAddr) => void;
+    const addr = new Promise<Deno.NetAddr>((resolve) => (listening = resolve));
+    const server = Deno.serve(
+      {
+        hostname: config.bind_address,
+        port: config.port,
+        onListen: listening,
+      },
+      createHttpHandler({
+        dispatcher,
+        services,
+        hub,
+        streams,
+        maxBodyBytes: config.max_body_bytes,
+        metrics: config.metrics ? () => metrics.render(runners) : null,
+        dashboard: serveDashboard,
+        onRequest: (route, status) => metrics.request(route, status),
+        draining: () => draining,
+        translateError,
+      }),
+    );
+    const { hostname, port } = await addr;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    const supervisor = new Supervisor({
+      url: `http://${host}:${port}`,
+      config,
+      store,
+      runners,
+      jobs,
+      events,
+      generatedSecret,
+      parts: { server, streams, reaper, hub, secrets, channel, workDir, metrics },
+      info,
+      log,
+      drain: () => (draining = true),
+    });
+    events.emit({
+      type: "supervisor.started",
+      subject: config.name,
+      data: { url: supervisor.url },
+    });
+    reaper.start();
+    jobs.sweepWaiting().catch(() => {});
+    runners.startAll({ requested_by: "supervisor", reason: "start" });
+    return supervisor;
+  }
+
+  /** The supervisor's own facts. */
+  readonly info: () => Promise<SupervisorInfo>;
+
+  /**
+   * Shuts down in order: refuses new jobs, lets running jobs finish for up
+   * to `graceMs` (default `shutdown_grace`), stops runners dependants first
+   * (SIGTERM, then SIGKILL of each process group), queues unfinished jobs
+   * again, closes streams, the server and the store.
+   */
+  shutdown(graceMs = this.config.shutdown_grace * 1000): Promise<void> {
+    this.#stopping ??= this.#shutdown(graceMs);
+    return this.#stopping;
+  }
+
+  async #shutdown(graceMs: number): Promise<void> {
+    const { server, streams, reaper, hub, secrets, channel, workDir } = this.#parts;
+    this.#drain();
+    this.events.emit({ type: "supervisor.stopping", subject: this.config.name });
+    this.#log(`stopping: running jobs have ${graceMs / 1000} s to finish`);
+    await this.runners.stopAll({ requested_by: "supervisor", reason: "shutdown" }, graceMs);
+    await reaper.stop();
+    streams.closeAll();
+    await server.shutdown();
+    this.jobs.close();
+    hub.close();
+    secrets.close();
+    await this.events.close();
+    await channel.close();
+    await this.store.close();
+    await Deno.remove(workDir, { recursive: true }).catch(() => {});
+  }
+
+  /** Kills every process of every runner at once (a second signal during shutdown). */
+  killAll(): void {
+    for (const name of this.runners.startOrder()) {
+      for (const pid of this.runners.get(name).status(0, 0).pids) {
+        try {
+          Deno.kill(-pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+  }
+}
+
+export type { SupervisorConfig };
+export { type Services } from "./methods/mod.ts";

@@ -1,0 +1,536 @@
+/**
+ * Every data shape of the public API, written once as JSON Schema.
+ *
+ * The server validates with these schemas, the OpenRPC document publishes them
+ * under `components.schemas`, and `deno task gen` turns them into the
+ * TypeScript types in `types.generated.ts`. A schema that carries a `title` is
+ * a named component; the others are inlined where they are used.
+ *
+ * @module
+ */
+
+import type { JsonSchema } from "./json_schema.ts";
+
+const str = (description: string, extra: Partial<JsonSchema> = {}): JsonSchema => ({
+  type: "string",
+  description,
+  ...extra,
+});
+const int = (description: string, minimum: number, maximum: number): JsonSchema => ({
+  type: "integer",
+  description,
+  minimum,
+  maximum,
+});
+const ms = (description: string): JsonSchema => ({
+  type: "integer",
+  minimum: 0,
+  description: `${description} (milliseconds since the Unix epoch)`,
+});
+
+/** A job id: chosen by the client or generated (UUID). */
+export const JobId: JsonSchema = {
+  title: "JobId",
+  type: "string",
+  pattern: "^[A-Za-z0-9_.:@-]{1,128}$",
+  description: "A job id: 1-128 letters, digits or `_ . : @ -`.",
+  "x-expected": "a job id (1-128 letters, digits or _ . : @ -)",
+};
+
+/** A runner name. */
+export const RunnerName: JsonSchema = {
+  title: "RunnerName",
+  type: "string",
+  pattern: "^[A-Za-z0-9_.-]{1,64}$",
+  description: "A runner name: 1-64 letters, digits or `_ . -`.",
+  "x-expected": "a runner name (1-64 letters, digits or _ . -)",
+};
+
+/** The statuses a job moves through; the last four are final. */
+export const JobStatus: JsonSchema = {
+  title: "JobStatus",
+  type: "string",
+  enum: ["created", "queued", "running", "completed", "failed", "stopped", "timeout"],
+  description: "`created`, `queued`, `running`, then one of the final `completed`, `failed`, " +
+    "`stopped`, `timeout`.",
+};
+
+const EnvVars: JsonSchema = {
+  type: "object",
+  description: "Environment variables handed to the job.",
+  propertyNames: {
+    type: "string",
+    pattern: "^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+    "x-expected": "an environment variable name",
+  },
+  additionalProperties: { type: "string", maxLength: 65536 },
+  maxProperties: 256,
+};
+
+/** What a client submits to run a job. */
+export const JobSpec: JsonSchema = {
+  title: "JobSpec",
+  type: "object",
+  description: "A job as submitted: what to run, where, and how.",
+  required: ["payload", "runner"],
+  additionalProperties: false,
+  properties: {
+    payload: str(
+      "What to run: for a script runner, an ES module (TypeScript or JavaScript).",
+      { maxLength: 1_048_576 },
+    ),
+    runner: RunnerName,
+    id: JobId,
+    caller_id: str("Who asks.", { maxLength: 256 }),
+    context_id: str("In which context.", { maxLength: 256 }),
+    executor: str("Kind of executor, informative (e.g. `deno`).", { maxLength: 64 }),
+    timeout: {
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 604800,
+      description: "Seconds; the job is killed when it runs longer. Default: the runner's.",
+      "x-expected": "a number of seconds > 0 and <= 604800",
+    },
+    env_vars: EnvVars,
+    retries: int("Extra attempts after a failure (not after stop or timeout).", 0, 100),
+    depends_on: {
+      type: "array",
+      items: JobId,
+      maxItems: 100,
+      uniqueItems: true,
+      description: "Job ids that must complete before this one is queued.",
+    },
+  },
+};
+
+/** A job's outcome: `{ success }` or `{ error }`. */
+export const JobResult: JsonSchema = {
+  title: "JobResult",
+  description: '`{ "success": VALUE }` or `{ "error": "message" }`.',
+  oneOf: [
+    {
+      type: "object",
+      required: ["success"],
+      additionalProperties: false,
+      properties: { success: { description: "The value the job produced." } },
+    },
+    {
+      type: "object",
+      required: ["error"],
+      additionalProperties: false,
+      properties: { error: { type: "string", description: "Why the job did not succeed." } },
+    },
+  ],
+};
+
+/** A stored job: the spec plus its state. */
+export const Job: JsonSchema = {
+  title: "Job",
+  type: "object",
+  description: "A stored job: its spec and its state.",
+  required: ["id", "payload", "runner", "status", "created_at", "updated_at", "attempts"],
+  additionalProperties: false,
+  properties: {
+    ...JobSpec.properties,
+    status: JobStatus,
+    created_at: ms("When it was created"),
+    updated_at: ms("When it last changed"),
+    started_at: ms("When its last attempt started"),
+    finished_at: ms("When it reached a final status"),
+    attempts: { type: "integer", minimum: 0, description: "How many times it was started." },
+    result: { description: "What it returned, when it completed." },
+    error: { type: "string", description: "Why it failed, stopped or timed out." },
+    waiting_on: {
+      type: "array",
+      items: JobId,
+      description: "Prerequisites not yet completed, when started before they were.",
+    },
+    run_after: ms("When a retried job may run again"),
+  },
+};
+
+/** What `job.status` returns. */
+export const JobStatusInfo: JsonSchema = {
+  title: "JobStatusInfo",
+  type: "object",
+  description: "A job's status at a glance.",
+  required: ["job_id", "status", "created_at", "attempts", "runner"],
+  additionalProperties: false,
+  properties: {
+    job_id: JobId,
+    status: JobStatus,
+    created_at: ms("When it was created"),
+    started_at: ms("When its last attempt started"),
+    finished_at: ms("When it reached a final status"),
+    attempts: { type: "integer", minimum: 0 },
+    runner: RunnerName,
+    error: { type: "string", description: "Why it failed, stopped or timed out." },
+    waiting_on: { type: "array", items: JobId, description: "Prerequisites not yet completed." },
+    runner_live: {
+      type: "boolean",
+      description: "For a queued job: whether any live instance of its runner can take it.",
+    },
+    note: { type: "string", description: "Why a job is not moving, when it is not." },
+  },
+};
+
+/** One line of a job's output. */
+export const LogLine: JsonSchema = {
+  title: "LogLine",
+  type: "object",
+  required: ["seq", "ts", "stream", "line"],
+  additionalProperties: false,
+  description: "One line of output. `seq` grows by one per line of the job.",
+  properties: {
+    seq: { type: "integer", minimum: 1 },
+    ts: ms("When the line was read"),
+    stream: { type: "string", enum: ["stdout", "stderr", "system"] },
+    line: { type: "string" },
+  },
+};
+
+/** A page of a job's log lines. */
+export const LogPage: JsonSchema = {
+  title: "LogPage",
+  type: "object",
+  required: ["lines", "next", "done"],
+  additionalProperties: false,
+  properties: {
+    lines: { type: "array", items: LogLine },
+    next: {
+      type: "integer",
+      minimum: 0,
+      description: "Pass as `after` to get the lines that follow.",
+    },
+    done: { type: "boolean", description: "The job is final and no line follows." },
+    dropped: {
+      type: "integer",
+      minimum: 0,
+      description: "Lines no longer kept (the oldest go first when the limit is reached).",
+    },
+  },
+};
+
+const pathList = (what: string): JsonSchema => ({
+  description: `${what}: \`true\` for all, \`false\` or \`[]\` for none, or a list.`,
+  anyOf: [{ type: "boolean" }, { type: "array", items: { type: "string", minLength: 1 } }],
+  "x-expected": "true, false or an array of strings",
+});
+
+/** What a script runner's jobs may touch; each maps to a Deno `--allow-*` flag. */
+export const Permissions: JsonSchema = {
+  title: "Permissions",
+  type: "object",
+  additionalProperties: false,
+  description: "Deno permissions granted to every job of a script runner. Absent means none.",
+  properties: {
+    read: pathList("Paths readable (`--allow-read`)"),
+    write: pathList("Paths writable (`--allow-write`)"),
+    net: pathList("Hosts reachable and importable from (`--allow-net`, `--allow-import`)"),
+    env: pathList("Environment variables readable (`--allow-env`)"),
+    run: pathList("Programs runnable (`--allow-run`)"),
+    sys: pathList("System information (`--allow-sys`)"),
+  },
+};
+
+/** A runner's configuration: a `[[runners]]` table, or `register_runner`'s `runner`. */
+export const RunnerConfig: JsonSchema = {
+  title: "RunnerConfig",
+  type: "object",
+  description: "A runner: where jobs run, with which permissions, and how it is supervised.",
+  required: ["name"],
+  additionalProperties: false,
+  properties: {
+    name: RunnerName,
+    kind: {
+      type: "string",
+      enum: ["script", "process", "noop"],
+      default: "script",
+      description: "`script`: built-in Deno script runner; `process`: an external program; " +
+        "`noop`: a test and benchmark fixture that completes every job at once.",
+    },
+    instances: int("Jobs (sessions or processes) that may run at once.", 1, 256),
+    timeout: {
+      type: "number",
+      exclusiveMinimum: 0,
+      maximum: 604800,
+      description: "Default job timeout, seconds.",
+      "x-expected": "a number of seconds > 0 and <= 604800",
+    },
+    memory_mb: int("Heap limit of each job, MiB.", 16, 65536),
+    restart: {
+      type: "string",
+      enum: ["permanent", "transient", "temporary"],
+      description: "`permanent`: always restarted; `transient`: after an abnormal exit; " +
+        "`temporary`: never.",
+    },
+    permissions: Permissions,
+    binary_path: str("For `process`: the program to start.", { minLength: 1 }),
+    args: { type: "array", items: { type: "string" }, description: "For `process`: arguments." },
+    env: {
+      type: "object",
+      additionalProperties: { type: "string" },
+      description: "Environment given to the runner's processes.",
+    },
+    depends_on: {
+      type: "array",
+      items: RunnerName,
+      uniqueItems: true,
+      description: "Runners that must be ready before this one starts.",
+    },
+    ping_interval: {
+      type: "number",
+      minimum: 1,
+      maximum: 86400,
+      description: "Seconds a runner may stay idle before it gets a ping job (default 600).",
+      "x-expected": "a number of seconds 1-86400",
+    },
+    ping_failures: int("Failed or unanswered pings in a row that restart it (default 3).", 1, 100),
+    ping_timeout: {
+      type: "number",
+      minimum: 0.1,
+      maximum: 3600,
+      description: "Seconds a ping may take before it counts as unanswered (default 10).",
+      "x-expected": "a number of seconds 0.1-3600",
+    },
+    restart_delay: {
+      type: "number",
+      minimum: 0,
+      maximum: 3600,
+      description:
+        "First restart delay, seconds (default 1); it doubles up to `restart_delay_max`.",
+      "x-expected": "a number of seconds 0-3600",
+    },
+    restart_delay_max: {
+      type: "number",
+      minimum: 0,
+      maximum: 86400,
+      description: "Longest restart delay, seconds (default 60).",
+      "x-expected": "a number of seconds 0-86400",
+    },
+    max_restarts: int(
+      "Restarts allowed within `restart_window` before quarantine (default 5).",
+      0,
+      10000,
+    ),
+    restart_window: {
+      type: "number",
+      minimum: 1,
+      maximum: 86400,
+      description: "Seconds over which restarts are counted (default 60).",
+      "x-expected": "a number of seconds 1-86400",
+    },
+    stable_after: {
+      type: "number",
+      minimum: 0,
+      maximum: 86400,
+      description: "Seconds of uptime after which the restart delay resets (default 30).",
+      "x-expected": "a number of seconds 0-86400",
+    },
+    stop_grace: {
+      type: "number",
+      minimum: 0,
+      maximum: 3600,
+      description: "Seconds between SIGTERM and SIGKILL when stopping (default 5).",
+      "x-expected": "a number of seconds 0-3600",
+    },
+  },
+};
+
+/** How a runner process last ended. */
+export const ExitInfo: JsonSchema = {
+  title: "ExitInfo",
+  type: "object",
+  required: ["at"],
+  additionalProperties: false,
+  properties: {
+    code: { type: "integer" },
+    signal: { type: "string" },
+    at: ms("When it exited"),
+  },
+};
+
+/** A runner's state. */
+export const RunnerState: JsonSchema = {
+  title: "RunnerState",
+  type: "string",
+  enum: [
+    "stopped",
+    "starting",
+    "running",
+    "paused",
+    "stopping",
+    "backoff",
+    "quarantined",
+    "remote",
+  ],
+  description: "`remote`: a runner served only by remote runner agents.",
+};
+
+/** What `get_runner_status` returns. */
+export const RunnerStatus: JsonSchema = {
+  title: "RunnerStatus",
+  type: "object",
+  required: ["name", "kind", "state", "instances", "busy", "restarts", "pids", "health"],
+  additionalProperties: false,
+  properties: {
+    name: RunnerName,
+    kind: { type: "string", enum: ["script", "process", "noop"] },
+    state: RunnerState,
+    instances: { type: "integer", minimum: 0, description: "Jobs that may run at once." },
+    busy: { type: "integer", minimum: 0, description: "Jobs running now." },
+    idle: { type: "integer", minimum: 0, description: "Warm instances waiting for a job." },
+    queued: { type: "integer", minimum: 0, description: "Jobs waiting in its queue." },
+    restarts: { type: "integer", minimum: 0 },
+    pids: { type: "array", items: { type: "integer" } },
+    health: { type: "string", enum: ["unknown", "healthy", "unhealthy"] },
+    last_exit: { anyOf: [ExitInfo, { type: "null" }] },
+    last_ping: { anyOf: [ms("When it last answered a ping"), { type: "null" }] },
+    ping_failures: { type: "integer", minimum: 0, description: "Failed pings in a row." },
+    restart: { type: "string", enum: ["permanent", "transient", "temporary"] },
+    next_restart_at: { anyOf: [ms("When it will be restarted"), { type: "null" }] },
+    reason: { type: "string", description: "Why it is quarantined, paused or backing off." },
+    depends_on: { type: "array", items: RunnerName },
+    remote_agents: {
+      type: "integer",
+      minimum: 0,
+      description: "Live remote runner agents serving it.",
+    },
+    permissions: Permissions,
+  },
+};
+
+/** How many jobs are in each status. */
+export const JobCounts: JsonSchema = {
+  title: "JobCounts",
+  type: "object",
+  required: ["created", "queued", "running", "completed", "failed", "stopped", "timeout", "total"],
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    ["created", "queued", "running", "completed", "failed", "stopped", "timeout", "total"].map(
+      (k) => [k, { type: "integer", minimum: 0 }],
+    ),
+  ),
+};
+
+/** What `get_supervisor_info` returns. */
+export const SupervisorInfo: JsonSchema = {
+  title: "SupervisorInfo",
+  type: "object",
+  required: ["name", "version", "store", "namespace", "uptime_s", "runners", "jobs"],
+  additionalProperties: false,
+  properties: {
+    name: { type: "string" },
+    version: { type: "string" },
+    store: { type: "string", enum: ["embedded", "redis"] },
+    namespace: { type: "string" },
+    uptime_s: { type: "number", minimum: 0 },
+    runners: { type: "integer", minimum: 0, description: "How many runners are registered." },
+    jobs: JobCounts,
+    pid: { type: "integer" },
+    memory_rss: { type: "integer", minimum: 0, description: "Resident memory, bytes." },
+    bind: { type: "string", description: "Address and port it listens on." },
+  },
+};
+
+/** What `get_all_status` returns. */
+export const AllStatus: JsonSchema = {
+  title: "AllStatus",
+  type: "object",
+  required: ["runners", "jobs"],
+  additionalProperties: false,
+  properties: {
+    runners: { type: "array", items: RunnerStatus },
+    jobs: JobCounts,
+  },
+};
+
+/** A secret scope. */
+export const SecretKind: JsonSchema = {
+  title: "SecretKind",
+  type: "string",
+  enum: ["admin", "user", "register"],
+  description: "`admin`: everything; `user`: job operations; `register`: `register_runner` only.",
+};
+
+/** A secret as listed: never its value. */
+export const SecretInfo: JsonSchema = {
+  title: "SecretInfo",
+  type: "object",
+  required: ["kind", "fingerprint", "created_at"],
+  additionalProperties: false,
+  properties: {
+    kind: SecretKind,
+    fingerprint: { type: "string", description: "A short, one-way digest that names the secret." },
+    created_at: ms("When it was added"),
+    source: {
+      type: "string",
+      enum: ["config", "api", "generated"],
+      description: "Where it comes from: the config file, `add_secret`, or first start.",
+    },
+  },
+};
+
+/** One lifecycle fact. */
+export const Event: JsonSchema = {
+  title: "Event",
+  type: "object",
+  required: ["id", "ts", "type", "subject"],
+  additionalProperties: false,
+  properties: {
+    id: { type: "integer", minimum: 1, description: "Grows by one per event." },
+    ts: ms("When it happened"),
+    type: {
+      type: "string",
+      description: "`runner.starting`, `runner.ready`, `runner.exited`, `runner.restarting`, " +
+        "`runner.quarantined`, `runner.paused`, `runner.resumed`, `runner.stopped`, " +
+        "`runner.scaled`, `runner.unhealthy`, `job.queued`, `job.started`, `job.finished`, " +
+        "`secret.added`, `secret.removed`, `supervisor.started`, `supervisor.stopping`.",
+    },
+    subject: { type: "string", description: "The runner name, job id or secret fingerprint." },
+    requested_by: { type: "string" },
+    reason: { type: "string" },
+    data: { type: "object", description: "Facts particular to the type." },
+  },
+};
+
+/** A page of events. */
+export const EventPage: JsonSchema = {
+  title: "EventPage",
+  type: "object",
+  required: ["events", "next"],
+  additionalProperties: false,
+  properties: {
+    events: { type: "array", items: Event },
+    next: {
+      type: "integer",
+      minimum: 0,
+      description: "Pass as `after` for the events that follow.",
+    },
+  },
+};
+
+/** Every named schema, in the order the OpenRPC document lists them. */
+export const components: Record<string, JsonSchema> = {
+  JobId,
+  RunnerName,
+  JobStatus,
+  JobSpec,
+  JobResult,
+  Job,
+  JobStatusInfo,
+  LogLine,
+  LogPage,
+  Permissions,
+  RunnerConfig,
+  ExitInfo,
+  RunnerState,
+  RunnerStatus,
+  JobCounts,
+  SupervisorInfo,
+  AllStatus,
+  SecretKind,
+  SecretInfo,
+  Event,
+  EventPage,
+};
