@@ -164,6 +164,7 @@ export class Supervisor {
     await runners.load(config.runners);
 
     let draining = false;
+    let bound = `${config.bind_address}:${config.port}`;
     const info = async (): Promise<SupervisorInfo> => ({
       name: config.name,
       version: VERSION,
@@ -174,7 +175,7 @@ export class Supervisor {
       jobs: await store.countJobs(),
       pid: Deno.pid,
       memory_rss: Deno.memoryUsage().rss,
-      bind: `${config.bind_address}:${config.port}`,
+      bind: bound,
     });
     const services: Services = {
       config,
@@ -225,6 +226,7 @@ export class Supervisor {
     );
     const { hostname, port } = await addr;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    bound = `${host}:${port}`;
     const supervisor = new Supervisor({
       url: `http://${host}:${port}`,
       config,

@@ -43,7 +43,8 @@ function withRefs(schema: JsonSchema, keepRoot = false): unknown {
   if (name && !keepRoot) return { $ref: `#/components/schemas/${name}` };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
-    if (value === undefined) continue;
+    // `x-expected` words the server's error messages; it is not JSON Schema.
+    if (value === undefined || key === "x-expected") continue;
     if (key === "properties") {
       out.properties = Object.fromEntries(
         Object.entries(value as Record<string, JsonSchema>).map(([k, v]) => [k, withRefs(v)]),

@@ -104,8 +104,9 @@ export function buildConfig(
   try {
     doc = parseToml(tomlText) as Record<string, unknown>;
   } catch (error) {
-    const first = (error as Error).message.split("\n")[0];
-    throw new ConfigError(`${source}: not valid TOML: ${first}`);
+    const { message, line, column } = error as Error & { line?: number; column?: number };
+    const at = line !== undefined ? ` (line ${line}, column ${column})` : "";
+    throw new ConfigError(`${source}: not valid TOML${at}: ${message.split("\n")[0]}`);
   }
   actorsAsRunners(doc, warn);
   for (const [name, { key, kind }] of Object.entries(ENV_OVERRIDES)) {

@@ -226,7 +226,10 @@ export class ProcessExecutor implements Executor {
   readonly #o: ProcessExecutorOptions;
   #size: number;
   readonly #slots: (ProcessInstance | null)[] = [];
-  readonly #waiters: ((instance: ProcessInstance) => void)[] = [];
+  readonly #waiters: {
+    resolve: (instance: ProcessInstance) => void;
+    reject: (error: Error) => void;
+  }[] = [];
   #stopped = false;
 
   constructor(options: ProcessExecutorOptions) {
@@ -311,16 +314,23 @@ export class ProcessExecutor implements Executor {
   /** Gives an idle instance to the first waiting job. */
   #offer(instance: ProcessInstance): void {
     if (!instance.ready || instance.busy || instance.retiring) return;
-    this.#waiters.shift()?.(instance);
+    this.#waiters.shift()?.resolve(instance);
   }
 
   #acquire(signal: AbortSignal): Promise<ProcessInstance> {
     const free = this.#slots.find((i) => i?.ready && !i.busy && !i.retiring);
     if (free) return Promise.resolve(free);
+    if (this.#stopped) return Promise.reject(new Error("the runner is stopping"));
     return new Promise((resolve, reject) => {
-      const waiter = (instance: ProcessInstance) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(instance);
+      const waiter = {
+        resolve: (instance: ProcessInstance) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(instance);
+        },
+        reject: (error: Error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
       };
       const onAbort = () => {
         const at = this.#waiters.indexOf(waiter);
@@ -377,6 +387,9 @@ export class ProcessExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new Error("the runner is stopping"));
+    }
     const all = this.#slots.filter((i): i is ProcessInstance => i !== null);
     for (const instance of all) instance.retiring = true;
     await Promise.all(all.map((i) => i.kill(this.#o.graceMs)));

@@ -83,6 +83,10 @@ export class Runner {
   #readyWaiters: (() => void)[] = [];
   /** Paused by an operator (as opposed to held while processes restart). */
   #operatorPaused = false;
+  /** Lifecycle operations, one after the other. */
+  #queue: Promise<void> = Promise.resolve();
+  /** Removed: it does nothing any more. */
+  #disposed = false;
   /** Bumped by every start and stop, so a late callback of an older life does nothing. */
   #generation = 0;
 
@@ -161,9 +165,30 @@ export class Runner {
     }
   }
 
+  /**
+   * Runs lifecycle operations one at a time, in order (as an OTP supervisor
+   * handles one command at a time), so that a stop cannot interleave with a
+   * start. Waiting for readiness happens outside, so a stop is never stuck
+   * behind a slow start.
+   */
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(operation, operation);
+    this.#queue = run.then(() => {}, () => {});
+    return run;
+  }
+
   /** Starts the processes, waits for a ping answer, then takes jobs. */
   async start(audit: Audit = {}): Promise<void> {
-    if (this.#state !== "stopped" && this.#state !== "quarantined") return;
+    // Wrapped: a returned promise would be awaited inside the queue.
+    const { ready } = await this.#serial(() => Promise.resolve({ ready: this.#launch(audit) }));
+    await ready;
+  }
+
+  /** Starts the processes; returns the readiness it waits for. */
+  #launch(audit: Audit): Promise<void> {
+    if (this.#disposed || (this.#state !== "stopped" && this.#state !== "quarantined")) {
+      return Promise.resolve();
+    }
     const generation = ++this.#generation;
     this.#setState("starting");
     this.#emit("runner.starting", audit, { kind: this.#config.kind ?? "script" });
@@ -171,7 +196,7 @@ export class Runner {
     this.#executor = this.#makeExecutor();
     this.#executor.start();
     this.#startHealthChecks();
-    await this.#becomeReady(generation);
+    return this.#becomeReady(generation);
   }
 
   /** Readiness: the first ping answered. Then the consumer starts taking jobs. */
@@ -331,10 +356,12 @@ export class Runner {
 
   /** Stops and starts again, keeping the restart history. */
   async #cycle(audit: Audit): Promise<void> {
-    this.#emit("runner.restarting", audit, { restarts: this.#restarts });
-    await this.#shutdown(0);
-    this.#setState("stopped");
-    await this.start(audit);
+    const { ready } = await this.#serial(async () => {
+      this.#emit("runner.restarting", audit, { restarts: this.#restarts });
+      await this.#stopNow(audit, 0, false);
+      return { ready: this.#launch(audit) };
+    });
+    await ready;
   }
 
   /** Ends the consumer (running jobs go back to the queue) and the processes. */
@@ -360,13 +387,17 @@ export class Runner {
    * Stops: running jobs get `graceMs` to finish, then are ended and queued
    * again; processes get SIGTERM, then SIGKILL.
    */
-  async stop(audit: Audit = {}, graceMs = 0): Promise<void> {
+  stop(audit: Audit = {}, graceMs = 0): Promise<void> {
+    return this.#serial(() => this.#stopNow(audit, graceMs, true));
+  }
+
+  async #stopNow(audit: Audit, graceMs: number, announce: boolean): Promise<void> {
     if (this.#state === "stopped") return;
-    const quarantined = this.#state === "quarantined";
+    const quiet = this.#state === "quarantined" || !announce;
     this.#setState("stopping");
     await this.#shutdown(graceMs);
     this.#setState("stopped");
-    if (!quarantined) {
+    if (!quiet) {
       this.#emit("runner.stopped", audit);
       this.log.add("supervisor", "stopped");
     }
@@ -374,19 +405,32 @@ export class Runner {
 
   /** Stops and starts, forgetting past restarts (lifts a quarantine). */
   async restart(audit: Audit = {}): Promise<void> {
-    this.#emit("runner.restarting", audit, { restarts: this.#restarts });
-    await this.stop(audit);
-    this.#tracker.reset();
-    await this.start(audit);
+    const { ready } = await this.#serial(async () => {
+      this.#emit("runner.restarting", audit, { restarts: this.#restarts });
+      await this.#stopNow(audit, 0, true);
+      this.#tracker.reset();
+      return { ready: this.#launch(audit) };
+    });
+    await ready;
   }
 
   /** Stops it and keeps it stopped until resumed or restarted; its queued jobs stay queued. */
-  async quarantine(audit: Audit): Promise<void> {
-    if (this.#state === "quarantined") return;
-    await this.stop(audit);
-    this.#setState("quarantined", audit.reason);
-    this.#emit("runner.quarantined", audit);
-    this.log.add("supervisor", `quarantined: ${audit.reason ?? "by request"}`);
+  quarantine(audit: Audit): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state === "quarantined" || this.#disposed) return;
+      await this.#stopNow(audit, 0, false);
+      this.#setState("quarantined", audit.reason);
+      this.#emit("runner.quarantined", audit);
+      this.log.add("supervisor", `quarantined: ${audit.reason ?? "by request"}`);
+    });
+  }
+
+  /** Stops it for good: it is being removed. */
+  dispose(audit: Audit): Promise<void> {
+    return this.#serial(async () => {
+      await this.#stopNow(audit, 0, true);
+      this.#disposed = true;
+    });
   }
 
   /** Takes no new jobs; running ones finish. */
@@ -400,17 +444,21 @@ export class Runner {
 
   /** Takes jobs again (after a pause), or starts again (after a quarantine). */
   async resume(audit: Audit = {}): Promise<void> {
-    if (this.#state === "paused") {
-      this.#operatorPaused = false;
-      this.#consumer?.resume();
-      this.#setState("running");
-      this.#emit("runner.resumed", audit);
-    } else if (this.#state === "quarantined") {
-      this.#operatorPaused = false;
-      this.#tracker.reset();
-      this.#emit("runner.resumed", audit);
-      await this.start(audit);
-    }
+    const { ready } = await this.#serial(() => {
+      if (this.#state === "paused") {
+        this.#operatorPaused = false;
+        this.#consumer?.resume();
+        this.#setState("running");
+        this.#emit("runner.resumed", audit);
+      } else if (this.#state === "quarantined") {
+        this.#operatorPaused = false;
+        this.#tracker.reset();
+        this.#emit("runner.resumed", audit);
+        return Promise.resolve({ ready: this.#launch(audit) });
+      }
+      return Promise.resolve({ ready: Promise.resolve() });
+    });
+    await ready;
   }
 
   /** Changes how many jobs run at once, live; running jobs are not dropped. */

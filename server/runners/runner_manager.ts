@@ -109,7 +109,7 @@ export class RunnerManager implements RunnerDirectory {
     if (dependant) {
       throw conflict(`runner ${JSON.stringify(dependant.name)} depends on ${JSON.stringify(name)}`);
     }
-    await runner.stop(audit);
+    await runner.dispose(audit);
     this.#runners.delete(name);
     if (this.#registered.delete(name)) await this.#ctx.store.deleteRunnerConfig(name);
     this.#ctx.events.emit({ type: "runner.removed", subject: name, ...audit });

@@ -33,7 +33,8 @@ export class SessionPool {
   readonly #ready: SessionProcess[] = [];
   readonly #starting = new Set<SessionProcess>();
   readonly #taken = new Set<SessionProcess>();
-  readonly #waiters: ((session: SessionProcess) => void)[] = [];
+  readonly #waiters: { resolve: (session: SessionProcess) => void; reject: (e: Error) => void }[] =
+    [];
   #closed = false;
   /** After a failure, no process starts until the runner calls `recover()`. */
   #held = false;
@@ -94,7 +95,7 @@ export class SessionPool {
     this.#options.onReady?.();
     const waiter = this.#waiters.shift();
     if (waiter) {
-      this.#take(session, waiter);
+      this.#take(session, waiter.resolve);
       return;
     }
     this.#ready.push(session);
@@ -126,10 +127,17 @@ export class SessionPool {
     if (session) {
       return new Promise((resolve) => this.#take(session, resolve));
     }
+    if (this.#closed) return Promise.reject(new Error("the runner is stopping"));
     return new Promise((resolve, reject) => {
-      const waiter = (s: SessionProcess) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(s);
+      const waiter = {
+        resolve: (s: SessionProcess) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(s);
+        },
+        reject: (e: Error) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
       };
       const onAbort = () => {
         const at = this.#waiters.indexOf(waiter);
@@ -150,11 +158,14 @@ export class SessionPool {
     this.fill();
   }
 
-  /** Ends every warm and starting process (running ones belong to their jobs). */
+  /** Ends every process of the pool; whoever waits for one is told the runner is stopping. */
   async close(): Promise<void> {
     this.#closed = true;
-    const idle = [...this.#ready, ...this.#starting];
+    for (const waiter of this.#waiters.splice(0)) {
+      waiter.reject(new Error("the runner is stopping"));
+    }
+    const all = [...this.#ready, ...this.#starting, ...this.#taken];
     this.#ready.length = 0;
-    await Promise.all(idle.map((s) => s.kill(this.#options.graceMs)));
+    await Promise.all(all.map((s) => s.kill(this.#options.graceMs)));
   }
 }

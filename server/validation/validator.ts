@@ -12,7 +12,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { JsonSchema } from "../../shared/json_schema.ts";
 
-const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, allowUnionTypes: true });
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
 
 /** Describes, in words, the values a schema accepts. */
@@ -114,9 +114,14 @@ function formatError(error: ErrorObject, base: string, root: string): string {
   }
 }
 
-/** Picks the error worth reporting: a failed union says more than its branches. */
+/**
+ * Picks the error worth reporting: an unknown key first (it is often the
+ * misspelling of a missing one), then a failed union (it says more than its
+ * branches), then the first.
+ */
 function pickError(errors: ErrorObject[]): ErrorObject {
-  return errors.find((e) => e.keyword === "anyOf" || e.keyword === "oneOf") ?? errors[0];
+  return errors.find((e) => e.keyword === "additionalProperties") ??
+    errors.find((e) => e.keyword === "anyOf" || e.keyword === "oneOf") ?? errors[0];
 }
 
 /** A compiled schema: `check` returns null when valid, else one message. */

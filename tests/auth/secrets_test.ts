@@ -1,0 +1,144 @@
+/**
+ * Scoped secrets: stored hashed, never returned or logged, generated on
+ * first start, managed through the API, and guarded against guessing.
+ */
+
+import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
+import { RpcCaller } from "../_helpers/rpc.ts";
+import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
+
+Deno.test("with no secret configured, an admin secret is generated once, kept hashed, saved 0600", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hero-gen-" });
+  const toml = '[[runners]]\nname = "default"\nkind = "noop"\n';
+  const bare = (port: string) => `port = ${port}\ndata_dir = ${JSON.stringify(dir)}\n${toml}`;
+  // A config without secrets (SupervisorProcess adds some, so write our own).
+  const start = async () => {
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    await Deno.writeTextFile(`${dir}/bare.toml`, bare(port));
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../../server/main.ts", import.meta.url).pathname,
+        "--config",
+        `${dir}/bare.toml`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 200; i++) {
+      try {
+        const r = await fetch(`${url}/health`);
+        await r.body?.cancel();
+        if (r.ok) break;
+      } catch { /* starting */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { child, url };
+  };
+  const first = await start();
+  const secret = (await Deno.readTextFile(`${dir}/admin.secret`)).trim();
+  assert(secret.length >= 40, "a long random secret");
+  assertEquals((await Deno.stat(`${dir}/admin.secret`)).mode! & 0o777, 0o600);
+  const info = await new RpcCaller(first.url, secret).call<{ name: string }>("get_supervisor_info");
+  assertEquals(info.name, "hero-supervisor");
+  first.child.kill("SIGTERM");
+  const firstOut = await first.child.output();
+  const printed = new TextDecoder().decode(firstOut.stdout) +
+    new TextDecoder().decode(firstOut.stderr);
+  assertEquals(printed.split(secret).length - 1, 1, "printed exactly once");
+  // Only a hash is kept: the value appears nowhere in the data directory but its 0600 file.
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.name === "admin.secret" || !entry.isFile) continue;
+    const bytes = new TextDecoder("latin1").decode(await Deno.readFile(`${dir}/${entry.name}`));
+    assert(!bytes.includes(secret), `${entry.name} holds the secret in clear`);
+  }
+  // A restart keeps the same secret and generates no other.
+  const second = await start();
+  const again = (await Deno.readTextFile(`${dir}/admin.secret`)).trim();
+  assertEquals(again, secret);
+  const list = await new RpcCaller(second.url, secret).call<{ source: string }[]>("list_secrets");
+  assertEquals(list.map((s) => s.source), ["generated"]);
+  second.child.kill("SIGTERM");
+  const secondOut = await second.child.output();
+  assert(!new TextDecoder().decode(secondOut.stdout).includes(secret), "not printed again");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("add_secret, list_secrets, remove_secret: hashed, fingerprints only, scoped", async () => {
+  const logs: string[] = [];
+  await using s = await startSupervisor({}, { log: (m) => logs.push(m) });
+  const value = "a-new-user-secret-42";
+  assertEquals(await s.admin.call("add_secret", { kind: "user", value }), null);
+  const dup = await s.admin.error("add_secret", { kind: "admin", value });
+  assertEquals(dup.code, -32009);
+  const listed = await s.admin.call<{ kind: string; fingerprint: string; source: string }[]>(
+    "list_secrets",
+  );
+  const text = JSON.stringify(listed);
+  for (const secret of [value, ...Object.values(SECRETS)]) {
+    assert(!text.includes(secret), "no value listed");
+  }
+  assertEquals(listed.filter((l) => l.source === "api").map((l) => l.kind), ["user"]);
+  assert(listed.every((l) => /^sha256:[0-9a-f]{12}$/.test(l.fingerprint)));
+  // The new secret has the user scope: jobs yes, runners no.
+  const asNew = new RpcCaller(s.url, value);
+  assertEquals(Array.isArray(await asNew.call("jobs.list")), true);
+  assertEquals((await asNew.error("list_runners")).code, -32002);
+  // By-name `secret` param works as well as the header.
+  assertEquals(
+    Array.isArray(await new RpcCaller(s.url).call("jobs.list", { secret: value })),
+    true,
+  );
+  // Removal: only added secrets, of the right kind.
+  assertEquals((await s.admin.error("remove_secret", { kind: "admin", value })).code, -32004);
+  assertEquals(
+    (await s.admin.error("remove_secret", { kind: "user", value: SECRETS.user })).code,
+    -32009,
+  );
+  assertEquals(await s.admin.call("remove_secret", { kind: "user", value }), null);
+  assertEquals((await asNew.error("jobs.list")).code, -32001);
+  // Secrets are never logged.
+  for (const secret of [value, ...Object.values(SECRETS)]) {
+    assert(!logs.join("\n").includes(secret), "a secret was logged");
+  }
+  // Stored hashed: the store holds no value.
+  const stored = JSON.stringify(await s.sup.store.listSecrets());
+  assert(!stored.includes(value));
+});
+
+Deno.test("a client that keeps failing to authenticate is refused (-32029), even with a good secret", async () => {
+  await using s = await startSupervisor({ auth_max_failures: 5, auth_window: 60 });
+  const guesser = new RpcCaller(s.url, "wrong-guess-0000");
+  for (let i = 0; i < 5; i++) assertEquals((await guesser.error("jobs.list")).code, -32001);
+  const refused = await guesser.error("jobs.list");
+  assertEquals(refused.code, -32029);
+  assertMatch(refused.message, /retry in \d+ s/);
+  assert((refused.data as { retry_after_ms: number }).retry_after_ms > 0);
+  assertEquals((await s.admin.error("jobs.list")).code, -32029);
+  // Public methods still answer.
+  assertEquals((await s.admin.as().call<{ openrpc: string }>("rpc.discover")).openrpc, "1.2.6");
+  // The streams refuse too, with HTTP 429.
+  const res = await fetch(`${s.url}/events`, {
+    headers: { authorization: `Bearer ${SECRETS.admin}` },
+  });
+  await res.body?.cancel();
+  assertEquals(res.status, 429);
+});
+
+Deno.test("a secret from the environment (HERO_USER_SECRETS) works and is never printed", async () => {
+  const proc = await SupervisorProcess.start(
+    '[[runners]]\nname = "default"\nkind = "noop"\n',
+    undefined,
+    {
+      HERO_USER_SECRETS: "env-given-secret-01",
+    },
+  );
+  const asEnv = new RpcCaller(proc.url, "env-given-secret-01");
+  assertEquals(Array.isArray(await asEnv.call("jobs.list")), true);
+  proc.signal("SIGTERM");
+  const { output } = await proc.exited();
+  assert(!output.includes("env-given-secret-01"), "a secret was printed");
+  await Deno.remove(proc.dataDir, { recursive: true });
+});

@@ -1,0 +1,30 @@
+/**
+ * The generated files are what `deno task gen` makes from the shared
+ * schemas and the method table: nothing derived is edited by hand.
+ */
+
+import { generatedFiles } from "../../shared/codegen/generate.ts";
+import { assertEquals } from "../_helpers/assert.ts";
+
+async function format(text: string): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--ext", "ts", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const out = await child.output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test("generated files are up to date (run `deno task gen` if not)", async () => {
+  const root = new URL("../../", import.meta.url);
+  for (const file of generatedFiles()) {
+    const onDisk = await Deno.readTextFile(new URL(file.path, root));
+    assertEquals(onDisk, await format(file.text), `${file.path} is stale: run deno task gen`);
+  }
+});
