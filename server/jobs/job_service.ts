@@ -191,9 +191,7 @@ export class JobService {
       const dep = found[blocker];
       const why = !dep
         ? "was deleted"
-        : dep.status === "timeout"
-        ? "timed out"
-        : `was ${dep.status}`;
+        : { failed: "failed", stopped: "was stopped", timeout: "timed out" }[dep.status as string];
       change = {
         from: ["created"],
         to: "failed",

@@ -64,6 +64,8 @@ export class JobConsumer {
   #watcher: Promise<void> | null = null;
   #renewTimer: Timer | undefined;
   #unsubscribe: (() => void) | null = null;
+  /** Wake-ups set for the moments retries become due. */
+  readonly #retryTimers = new Set<Timer>();
 
   constructor(options: JobConsumerOptions) {
     this.#o = options;
@@ -225,7 +227,7 @@ export class JobConsumer {
               subject: job.id,
               data: { runner: job.runner, retry: outcome.kind !== "interrupted" },
             });
-            this.#wakeup.fire();
+            this.#wakeAt(result.job.run_after ?? 0);
           }
         }
         return result;
@@ -235,6 +237,17 @@ export class JobConsumer {
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
       }
     }
+  }
+
+  /** Wakes the take loop when a retry's delay is over. */
+  #wakeAt(time: number): void {
+    const delay = time - this.#now();
+    if (delay <= 0) return this.#wakeup.fire();
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      this.#wakeup.fire();
+    }, delay + 1);
+    this.#retryTimers.add(timer);
   }
 
   async #renew(): Promise<void> {
@@ -274,6 +287,7 @@ export class JobConsumer {
     }
     await all();
     clearInterval(this.#renewTimer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#unsubscribe?.();
   }
 }

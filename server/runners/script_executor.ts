@@ -94,6 +94,7 @@ export class ScriptExecutor implements Executor {
           caller_id: job.caller_id,
           context_id: job.context_id,
           env_vars: job.env_vars ?? {},
+          attempt: job.attempts,
         },
         job.payload,
         (stream, line, ts) => log.write(stream, line, ts),
@@ -114,7 +115,7 @@ export class ScriptExecutor implements Executor {
       const kill = () => session.kill(0);
       abort.signal.addEventListener("abort", kill, { once: true });
       const outcome = await session.run(
-        { id: "ping", env_vars: {} },
+        { id: "ping", env_vars: {}, attempt: 1 },
         'export default () => "pong";',
         () => {},
       );

@@ -29,7 +29,14 @@ export type HostFrame =
   }
   | {
     type: "job";
-    job: { id: string; caller_id?: string; context_id?: string; env_vars: Record<string, string> };
+    job: {
+      id: string;
+      caller_id?: string;
+      context_id?: string;
+      env_vars: Record<string, string>;
+      /** Which attempt this is (1 for the first). */
+      attempt: number;
+    };
     payload: string;
   };
 

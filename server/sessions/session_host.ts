@@ -77,6 +77,13 @@ function send(frame: SessionFrame): Promise<void> {
   return sending;
 }
 await send({ type: "hello", token, pid });
+// The supervisor never writes to the socket; its end closing means it is gone: so is the job.
+let finishing = false;
+(async () => {
+  const probe = new Uint8Array(1);
+  while (await conn.read(probe).catch(() => null) !== null) { /* nothing is ever sent */ }
+  exit(finishing ? 0 : 137);
+})();
 
 // Warm the module loader and the TypeScript transform while idle.
 await import(`data:application/typescript;base64,${base64("export const warm: number = 1;")}`);
@@ -120,5 +127,6 @@ try {
   sending = Promise.resolve();
   await send({ type: "error", ...describe(error) }).catch(() => {});
 }
+finishing = true;
 conn.close();
 exit(0);

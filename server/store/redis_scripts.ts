@@ -139,13 +139,20 @@ return { 4, redis.call('HGETALL', jk), was }
 
 /**
  * take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → { job fields... }...
- * Pops up to `max` queued jobs; each becomes running under the worker's lease.
+ * Moves retries whose delay is over back into their queues, then pops up to
+ * `max` queued jobs; each becomes running under the worker's lease.
  */
 export const TAKE_JOBS = script(
   "take_jobs",
   `
 local runner, max, worker = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now, lease_until, grace = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+-- Retries whose delay is over go back into their queues first (any runner's).
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', K.delayed(), '-inf', now, 'LIMIT', 0, 100)) do
+  redis.call('ZREM', K.delayed(), id)
+  local h = redis.call('HMGET', K.job(id), 'status', 'runner')
+  if h[1] == 'queued' then push_queue(id, h[2]) end
+end
 local ids = redis.call('LPOP', K.queue(runner), max)
 local out = {}
 if ids then

@@ -1,0 +1,76 @@
+/**
+ * Redis killed under load and restarted (appendonly yes): the supervisor
+ * reconnects by itself, callers get a clear -32003 meanwhile, and no job
+ * that was acknowledged is lost: each is found, and completes.
+ */
+
+import type { Job } from "../../shared/types.generated.ts";
+import { assert, assertEquals, assertMatch, eventually, sleep } from "../_helpers/assert.ts";
+import { TestRedis } from "../_helpers/redis_server.ts";
+import { WireRpcError } from "../_helpers/rpc.ts";
+import { startSupervisor } from "../_helpers/supervisor.ts";
+
+Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknowledged lost", async () => {
+  const redis = await TestRedis.start({ appendonly: true });
+  const s = await startSupervisor({
+    redis_url: redis.url,
+    lease: 3,
+    runners: [{ name: "work", kind: "noop", instances: 16 }],
+  });
+  try {
+    const acknowledged: string[] = [];
+    const errors: { code: number; message: string }[] = [];
+    let running = true;
+    const producer = async (n: number) => {
+      for (let i = 0; running; i++) {
+        try {
+          acknowledged.push(
+            await s.admin.call<string>("queue_job_to_runner", {
+              runner: "work",
+              job: { id: `p${n}-${i}`, payload: "x" },
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof WireRpcError)) throw error;
+          errors.push(error.error);
+          await sleep(20);
+        }
+      }
+    };
+    const producers = Array.from({ length: 4 }, (_, n) => producer(n));
+    await sleep(500);
+    const before = acknowledged.length;
+    await redis.kill();
+    await sleep(1000);
+    await redis.restart();
+    await sleep(1500);
+    running = false;
+    await Promise.all(producers);
+
+    assert(before > 20, `load before the outage (${before} jobs)`);
+    assert(errors.length > 0, "callers were told during the outage");
+    for (const error of errors) {
+      assertEquals(error.code, -32003, error.message);
+      assertMatch(error.message, /store \(Redis at .*\) is unavailable/);
+    }
+    assert(acknowledged.length > before + 20, "it took jobs again after Redis came back");
+    // Every acknowledged job is there and completes.
+    await eventually(
+      async () => {
+        const missing: string[] = [];
+        for (const id of acknowledged) {
+          const job = await s.admin.call<Job>("job.get", { job_id: id }).catch(() => null);
+          if (job?.status !== "completed") missing.push(id);
+        }
+        return missing.length === 0;
+      },
+      30_000,
+      "every acknowledged job completed",
+    );
+    const health = await (await fetch(`${s.url}/health`)).json();
+    assertEquals(health.status, "ok");
+  } finally {
+    await s.close();
+    await redis.stop();
+  }
+});

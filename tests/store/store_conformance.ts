@@ -1,0 +1,338 @@
+/**
+ * The store conformance suite: one set of tests that every backend must
+ * pass unchanged (BullMQ's pattern). `sqlite_store_test.ts` and
+ * `redis_store_test.ts` run it, each with its own backend.
+ *
+ * Time is passed explicitly to the store (leases, deadlines, delays), so the
+ * lease and expiry paths run on a controlled clock.
+ */
+
+import type { Notice } from "../../server/store/notices.ts";
+import { DuplicateJobError, type JobRecord, logKey, type Store } from "../../server/store/store.ts";
+import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
+
+/** Makes a fresh, empty store (and a way to dispose of it). */
+export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
+
+const T0 = 1_800_000_000_000;
+
+function job(id: string, extra: Partial<JobRecord> = {}): Omit<JobRecord, "seq"> {
+  return {
+    id,
+    runner: "r1",
+    payload: "export default 1",
+    status: "created",
+    created_at: T0,
+    updated_at: T0,
+    attempts: 0,
+    timeout: 10,
+    ...extra,
+  };
+}
+
+/** Registers the conformance tests for one backend. */
+export function storeConformance(backend: string, factory: StoreFactory): void {
+  const test = (name: string, fn: (store: Store) => Promise<void>) =>
+    Deno.test(`${backend} store: ${name}`, async () => {
+      const { store, dispose } = await factory();
+      try {
+        await fn(store);
+      } finally {
+        await dispose();
+      }
+    });
+
+  test("insert, get, duplicate id", async (store) => {
+    const a = await store.insertJob(
+      job("a", { caller_id: "c", env_vars: { K: "v" }, depends_on: [] }),
+    );
+    assert(a.seq > 0);
+    const got = await store.getJob("a");
+    assertEquals(got?.env_vars, { K: "v" });
+    assertEquals([got?.id, got?.status, got?.caller_id, got?.seq], ["a", "created", "c", a.seq]);
+    assertEquals(await store.getJob("missing"), null);
+    let duplicate = false;
+    try {
+      await store.insertJob(job("a"));
+    } catch (error) {
+      duplicate = error instanceof DuplicateJobError;
+    }
+    assert(duplicate, "a duplicate id throws DuplicateJobError");
+    assertEquals((await store.getJobs(["a", "x"])).map((j) => j?.id ?? null), ["a", null]);
+  });
+
+  test("list: newest first, filters, paging with beforeSeq", async (store) => {
+    for (let i = 0; i < 25; i++) {
+      await store.insertJob(job(`j${i}`, {
+        runner: i % 2 ? "odd" : "even",
+        caller_id: i % 5 === 0 ? "five" : "other",
+        context_id: "ctx",
+        status: i < 3 ? "queued" : "created",
+      }));
+    }
+    const page1 = await store.listJobs({ limit: 10 });
+    assertEquals(page1.map((j) => j.id), Array.from({ length: 10 }, (_, i) => `j${24 - i}`));
+    const page2 = await store.listJobs({ limit: 10, beforeSeq: page1.at(-1)!.seq });
+    assertEquals(page2[0].id, "j14");
+    const page3 = await store.listJobs({ limit: 10, beforeSeq: page2.at(-1)!.seq });
+    assertEquals(page3.map((j) => j.id), ["j4", "j3", "j2", "j1", "j0"]);
+    assertEquals((await store.listJobs({ runner: "odd", limit: 100 })).length, 12);
+    assertEquals(
+      (await store.listJobs({ caller_id: "five", runner: "even", limit: 100 })).map((j) => j.id),
+      ["j20", "j10", "j0"],
+    );
+    assertEquals((await store.listJobs({ status: "queued", limit: 100 })).map((j) => j.id), [
+      "j2",
+      "j1",
+      "j0",
+    ]);
+    assertEquals((await store.listJobs({ context_id: "nope", limit: 10 })).length, 0);
+    const counts = await store.countJobs();
+    assertEquals([counts.queued, counts.created, counts.total], [3, 22, 25]);
+  });
+
+  test("transition: compare-and-set on status and worker", async (store) => {
+    await store.insertJob(job("t"));
+    const ok = await store.transition("t", { from: ["created"], to: "queued", now: T0 + 1 });
+    assert(ok.ok);
+    assertEquals([ok.job.status, ok.job.updated_at], ["queued", T0 + 1]);
+    const wrong = await store.transition("t", { from: ["created"], to: "queued", now: T0 + 2 });
+    assertEquals(wrong.ok ? "ok" : wrong.reason, "status");
+    const missing = await store.transition("nope", { from: ["created"], to: "queued", now: T0 });
+    assertEquals(missing.ok ? "ok" : missing.reason, "missing");
+    const [taken] = await store.takeJobs("r1", 1, "w1", T0 + 3, T0 + 1003, 500);
+    assertEquals(taken.worker, "w1");
+    const notMine = await store.transition("t", {
+      from: ["running"],
+      to: "completed",
+      worker: "w2",
+      now: T0 + 4,
+    });
+    assertEquals(notMine.ok ? "ok" : notMine.reason, "worker");
+    const done = await store.transition("t", {
+      from: ["running"],
+      to: "completed",
+      worker: "w1",
+      now: T0 + 5,
+      set: { result: { deep: [1, "x", null] }, finished_at: T0 + 5 },
+    });
+    assert(done.ok);
+    assertEquals(done.job.result, { deep: [1, "x", null] });
+    assertEquals([done.job.worker, done.job.lease_until], [undefined, undefined]);
+    const unset = await store.transition("t", {
+      from: ["completed"],
+      to: "completed",
+      now: T0 + 6,
+      unset: ["result"],
+    });
+    assert(unset.ok && unset.job.result === undefined);
+  });
+
+  test("queue: FIFO per runner, take marks running with a lease and counts attempts", async (store) => {
+    for (const id of ["q1", "q2", "q3"]) await store.insertJob(job(id, { status: "queued" }));
+    await store.insertJob(job("other", { status: "queued", runner: "r2" }));
+    assertEquals((await store.queueDepths()).r1, 3);
+    const first = await store.takeJobs("r1", 2, "w", T0 + 10, T0 + 1010, 500);
+    assertEquals(first.map((j) => j.id), ["q1", "q2"]);
+    for (const j of first) {
+      assertEquals([j.status, j.attempts, j.started_at, j.lease_until], [
+        "running",
+        1,
+        T0 + 10,
+        T0 + 1010,
+      ]);
+      assertEquals(j.deadline_at, T0 + 10 + 10_000 + 500);
+    }
+    assertEquals((await store.takeJobs("r1", 5, "w", T0 + 11, T0 + 1011, 500)).map((j) => j.id), [
+      "q3",
+    ]);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0 + 12, T0 + 1012, 500), []);
+    assertEquals((await store.takeJobs("r2", 5, "w", T0 + 12, T0 + 1012, 500)).map((j) => j.id), [
+      "other",
+    ]);
+    assertEquals((await store.countJobs()).running, 4);
+  });
+
+  test("a stopped queued job is never taken", async (store) => {
+    await store.insertJob(job("s1", { status: "queued" }));
+    await store.insertJob(job("s2", { status: "queued" }));
+    assert((await store.transition("s1", { from: ["queued"], to: "stopped", now: T0 })).ok);
+    assertEquals((await store.takeJobs("r1", 5, "w", T0, T0 + 100, 0)).map((j) => j.id), ["s2"]);
+    assertEquals((await store.queueDepths()).r1 ?? 0, 0);
+  });
+
+  test("leases: renewed by their holder only; expired ones are found by a controlled clock", async (store) => {
+    for (const id of ["l1", "l2"]) await store.insertJob(job(id, { status: "queued" }));
+    await store.takeJobs("r1", 2, "w1", T0, T0 + 1000, 0);
+    assertEquals(await store.renewLeases("w1", ["l1"], T0 + 5000), []);
+    assertEquals(await store.renewLeases("w2", ["l2"], T0 + 5000), ["l2"]);
+    assertEquals((await store.expiredLeases(T0 + 999, 10)).map((j) => j.id), []);
+    assertEquals((await store.expiredLeases(T0 + 1001, 10)).map((j) => j.id), ["l2"]);
+    assertEquals((await store.expiredLeases(T0 + 5001, 10)).map((j) => j.id).sort(), ["l1", "l2"]);
+    // Settling a lost job: only if the lease really expired by then.
+    const early = await store.transition("l1", {
+      from: ["running"],
+      to: "queued",
+      leaseExpiredBy: T0 + 2000,
+      now: T0 + 2000,
+    });
+    assertEquals(early.ok ? "ok" : early.reason, "lease");
+    const late = await store.transition("l2", {
+      from: ["running"],
+      to: "queued",
+      leaseExpiredBy: T0 + 2000,
+      now: T0 + 2000,
+    });
+    assert(late.ok);
+    assertEquals(late.job.worker, undefined);
+    assertEquals((await store.expiredLeases(T0 + 10_000, 10)).map((j) => j.id), ["l1"]);
+    // l2 is queued again and can be taken by another worker.
+    assertEquals(
+      (await store.takeJobs("r1", 5, "w2", T0 + 2001, T0 + 3000, 0)).map((j) => j.attempts),
+      [2],
+    );
+  });
+
+  test("deadlines: running jobs past timeout plus grace are overdue", async (store) => {
+    await store.insertJob(job("d", { status: "queued", timeout: 2 }));
+    await store.takeJobs("r1", 1, "w", T0, T0 + 60_000, 500);
+    assertEquals((await store.overdueJobs(T0 + 2499, 10)).length, 0);
+    assertEquals((await store.overdueJobs(T0 + 2501, 10)).map((j) => j.id), ["d"]);
+    await store.transition("d", { from: ["running"], to: "timeout", now: T0 + 2501 });
+    assertEquals((await store.overdueJobs(T0 + 99_999, 10)).length, 0);
+  });
+
+  test("retry delay: a job queued with run_after waits until then", async (store) => {
+    await store.insertJob(job("r", { status: "queued" }));
+    const [taken] = await store.takeJobs("r1", 1, "w", T0, T0 + 1000, 0);
+    const requeued = await store.transition("r", {
+      from: ["running"],
+      to: "queued",
+      worker: "w",
+      now: T0 + 10,
+      set: { error: "boom", run_after: T0 + 500 },
+    });
+    assert(requeued.ok && taken);
+    await store.promoteDelayed(T0 + 100);
+    assertEquals(await store.takeJobs("r1", 1, "w", T0 + 100, T0 + 1100, 0), []);
+    await store.promoteDelayed(T0 + 501);
+    const again = await store.takeJobs("r1", 1, "w", T0 + 501, T0 + 1501, 0);
+    assertEquals(again.map((j) => [j.id, j.attempts]), [["r", 2]]);
+    assertEquals(again[0].run_after, undefined);
+  });
+
+  test("delete: only from allowed statuses; removes the job and its logs", async (store) => {
+    await store.insertJob(job("del", { status: "queued" }));
+    await store.appendSeq(logKey("del"), [{ ts: 1, stream: "stdout", line: "x" }], 10);
+    const refused = await store.deleteJob("del", ["created", "completed"]);
+    assertEquals(refused.ok ? "ok" : refused.reason, "status");
+    const done = await store.deleteJob("del", ["queued"]);
+    assert(done.ok);
+    assertEquals(await store.getJob("del"), null);
+    assertEquals((await store.readSeq(logKey("del"), 0, 10)).items, []);
+    assertEquals((await store.deleteJob("del", ["queued"])).ok, false);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0, T0 + 1, 0), []);
+    assertEquals((await store.listJobs({ limit: 10 })).length, 0);
+  });
+
+  test("dependencies: dependants are found; waiting jobs are listed", async (store) => {
+    await store.insertJob(job("pre"));
+    await store.insertJob(job("dep1", { depends_on: ["pre"] }));
+    await store.insertJob(job("dep2", { depends_on: ["pre"] }));
+    assertEquals((await store.dependantsOf("pre")).sort(), ["dep1", "dep2"]);
+    assertEquals(await store.waitingJobs(10), []);
+    await store.transition("dep1", {
+      from: ["created"],
+      to: "created",
+      now: T0,
+      set: { waiting_on: ["pre"] },
+    });
+    assertEquals(await store.waitingJobs(10), ["dep1"]);
+    await store.transition("dep1", {
+      from: ["created"],
+      to: "queued",
+      now: T0,
+      unset: ["waiting_on"],
+    });
+    assertEquals(await store.waitingJobs(10), []);
+  });
+
+  test("bounded sequences: numbered, kept to the last N, paged, with the drop counted", async (store) => {
+    const key = logKey("seq");
+    const lines = Array.from(
+      { length: 25 },
+      (_, i) => ({ ts: i, stream: "stdout" as const, line: `line ${i + 1}` }),
+    );
+    const appended = await store.appendSeq(key, lines.slice(0, 10), 20);
+    assertEquals(appended.map((l) => l.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    await store.appendSeq(key, lines.slice(10), 20);
+    const all = await store.readSeq<{ line: string }>(key, 0, 100);
+    assertEquals([all.last, all.dropped, all.items.length], [25, 5, 20]);
+    assertEquals(all.items[0], { ts: 5, stream: "stdout", line: "line 6", seq: 6 });
+    const page = await store.readSeq(key, 10, 3);
+    assertEquals(page.items.map((i) => i.seq), [11, 12, 13]);
+    assertEquals((await store.readSeq(key, 25, 10)).items, []);
+    assertEquals(await store.readSeq("none", 0, 10), { items: [], last: 0, dropped: 0 });
+    await store.deleteSeq(key);
+    assertEquals((await store.readSeq(key, 0, 10)).last, 0);
+  });
+
+  test("secrets, runner configs and agents", async (store) => {
+    const secret = {
+      hash: "ab".repeat(32),
+      kind: "user" as const,
+      fingerprint: "sha256:x",
+      created_at: 1,
+      source: "api" as const,
+    };
+    assertEquals(await store.putSecret(secret), true);
+    assertEquals(await store.putSecret(secret), false);
+    assertEquals(await store.listSecrets(), [secret]);
+    assertEquals(await store.deleteSecret(secret.hash), true);
+    assertEquals(await store.deleteSecret(secret.hash), false);
+    await store.putRunnerConfig({ name: "b", kind: "noop" });
+    await store.putRunnerConfig({ name: "a", kind: "script", instances: 3 });
+    await store.putRunnerConfig({ name: "a", kind: "script", instances: 4 });
+    assertEquals(await store.listRunnerConfigs(), [{ name: "a", kind: "script", instances: 4 }, {
+      name: "b",
+      kind: "noop",
+    }]);
+    await store.deleteRunnerConfig("b");
+    assertEquals((await store.listRunnerConfigs()).map((c) => c.name), ["a"]);
+    await store.heartbeatAgent({ name: "remote", kind: "script" }, "agent-1", T0 + 100);
+    await store.heartbeatAgent({ name: "remote", kind: "script" }, "agent-2", T0 + 50);
+    assertEquals(await store.liveAgents("remote", T0 + 60), ["agent-1"]);
+    await store.removeAgent("remote", "agent-1");
+    assertEquals(await store.liveAgents("remote", T0), ["agent-2"]);
+    assertEquals((await store.agentRunners()).map((c) => c.name), ["remote"]);
+  });
+
+  test("a final transition announces job.final", async (store) => {
+    const heard: Notice[] = [];
+    const stop = store.notices.subscribe((n) => heard.push(n));
+    await store.insertJob(job("n", { status: "queued" }));
+    await store.takeJobs("r1", 1, "w", T0, T0 + 100, 0);
+    await store.transition("n", {
+      from: ["running"],
+      to: "failed",
+      worker: "w",
+      now: T0,
+      set: { error: "x" },
+    });
+    await eventually(() =>
+      heard.some((n) => n.type === "job.final" && n.id === "n" && n.status === "failed")
+    );
+    assertEquals(heard.filter((n) => n.type === "job.final").length, 1, "announced once");
+    stop();
+  });
+
+  test("concurrent takes never hand one job to two workers", async (store) => {
+    for (let i = 0; i < 200; i++) await store.insertJob(job(`c${i}`, { status: "queued" }));
+    const takes = await Promise.all(
+      Array.from({ length: 20 }, (_, w) => store.takeJobs("r1", 15, `w${w}`, T0, T0 + 1000, 0)),
+    );
+    const ids = takes.flat().map((j) => j.id);
+    assertEquals(ids.length, new Set(ids).size, "no job taken twice");
+    assertEquals(ids.length, 200);
+  });
+}
