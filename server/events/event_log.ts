@@ -61,8 +61,7 @@ export class EventLog {
       const batch = this.#pending.splice(0, 1000);
       try {
         const stored = await this.#store.appendSeq(EVENTS_KEY, batch, this.#keep);
-        const events = stored.map(({ seq, ...e }) => ({ ...e, id: seq }) as Event);
-        await this.#store.notices.publish({ type: "events", events });
+        await this.#store.notices.publish({ type: "events", last: stored.at(-1)!.seq });
       } catch (error) {
         console.error(`events not recorded (${batch.length}): ${(error as Error).message}`);
       }

@@ -4,11 +4,14 @@
  * @module
  */
 
+import type { JobResult } from "../../shared/types.generated.ts";
 import type { Store } from "../store/store.ts";
+
+type Wake = (result?: JobResult) => void;
 
 /** Lets callers wait until a job is announced final. */
 export class FinalWaiters {
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waiters = new Map<string, Set<Wake>>();
   readonly #unsubscribe: () => void;
 
   constructor(store: Store) {
@@ -17,29 +20,31 @@ export class FinalWaiters {
       const set = this.#waiters.get(notice.id);
       if (!set) return;
       this.#waiters.delete(notice.id);
-      for (const wake of set) wake();
+      for (const wake of set) wake(notice.result);
     });
   }
 
   /**
-   * Returns a promise that resolves when `jobId` is announced final, or after
-   * `timeoutMs`, or when `signal` aborts. Register before checking the job's
-   * status, so that a notice between the check and the wait is not missed.
+   * Returns a promise that resolves when `jobId` is announced final (with its
+   * result, when the notice carries it), or after `timeoutMs`, or when
+   * `signal` aborts. Register before checking the job's status, so that a
+   * notice between the check and the wait is not missed.
    */
-  wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<JobResult | undefined> {
     return new Promise((resolve) => {
       let set = this.#waiters.get(jobId);
       if (!set) this.#waiters.set(jobId, set = new Set());
-      const done = () => {
+      const done: Wake = (result) => {
         clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
+        signal?.removeEventListener("abort", onAbort);
         const current = this.#waiters.get(jobId);
         current?.delete(done);
         if (current?.size === 0) this.#waiters.delete(jobId);
-        resolve();
+        resolve(result);
       };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener("abort", done, { once: true });
+      const timer = setTimeout(() => done(), timeoutMs);
+      const onAbort = () => done();
+      signal?.addEventListener("abort", onAbort, { once: true });
       set.add(done);
     });
   }

@@ -20,6 +20,7 @@ import type {
   RunnerConfig,
 } from "../../shared/types.generated.ts";
 import type { EventLog } from "../events/event_log.ts";
+import type { DirectClaim } from "../runners/job_consumer.ts";
 import type { LogHub } from "../logs/log_hub.ts";
 import { conflict, invalidParams, notFound, waitTimeout } from "../rpc/rpc_error.ts";
 import {
@@ -27,6 +28,7 @@ import {
   isFinal,
   type JobQuery,
   type JobRecord,
+  type JobState,
   logKey,
   type Store,
   type Transition,
@@ -42,6 +44,11 @@ export interface RunnerDirectory {
   isLive(name: string): Promise<boolean>;
   /** Tells this process's consumers of the runner that work is queued. */
   wake(name: string): void;
+  /**
+   * A free slot of a local consumer of the runner, for a job to be stored
+   * directly as running there (no trip through the queue); null if none.
+   */
+  claim(name: string): DirectClaim | null;
   /** Resolves once no local runner executes the job any more (or after `timeoutMs`). */
   released(jobId: string, timeoutMs: number): Promise<void>;
 }
@@ -97,7 +104,7 @@ export class JobService {
     this.#stopWaitMs = options.stopWaitMs ?? 10_000;
     // A job that ends may let its dependants move on, wherever it ran.
     this.#unsubscribe = store.notices.subscribe((notice) => {
-      if (notice.type === "job.final") {
+      if (notice.type === "job.final" && notice.dependants !== false) {
         this.resolveDependants(notice.id).catch((e) =>
           console.error(`dependants of ${notice.id}: ${(e as Error).message}`)
         );
@@ -131,31 +138,47 @@ export class JobService {
     }
     const now = this.#now();
     const queueNow = start && deps.length === 0;
-    const record: Omit<JobRecord, "seq"> = {
+    const timeout = spec.timeout ?? runner.timeout ?? DEFAULT_TIMEOUT_S;
+    let record: Omit<JobRecord, "seq"> = {
       ...spec,
       id,
-      timeout: spec.timeout ?? runner.timeout ?? DEFAULT_TIMEOUT_S,
+      timeout,
       status: queueNow ? "queued" : "created",
       created_at: now,
       updated_at: now,
       attempts: 0,
     };
+    // A local consumer with a free slot takes it at once: stored as running under its lease.
+    const claim = queueNow ? this.#runners.claim(spec.runner) : null;
+    if (claim) {
+      record = {
+        ...record,
+        status: "running",
+        attempts: 1,
+        started_at: now,
+        worker: claim.worker,
+        lease_until: now + claim.leaseMs,
+        deadline_at: now + timeout * 1000 + claim.timeoutGraceMs,
+      };
+    }
     let job: JobRecord;
     try {
       job = await this.#store.insertJob(record);
     } catch (error) {
+      claim?.release();
       if (error instanceof DuplicateJobError) {
         throw conflict(`job ${JSON.stringify(id)} already exists`);
       }
       throw error;
     }
     if (queueNow) this.#queued(job);
-    else if (start) job = await this.#advance(job);
+    if (claim) claim.accept(job);
+    else if (start && !queueNow) await this.#advance(job);
     return job;
   }
 
-  #queued(job: JobRecord): void {
-    this.#runners.wake(job.runner);
+  #queued(job: JobState): void {
+    if (job.status === "queued") this.#runners.wake(job.runner);
     this.#events.emit({ type: "job.queued", subject: job.id, data: { runner: job.runner } });
   }
 
@@ -179,7 +202,7 @@ export class JobService {
    * Moves a started job on according to its prerequisites: queues it when all
    * completed, fails it when one cannot complete, else records which it waits for.
    */
-  async #advance(job: JobRecord): Promise<JobRecord> {
+  async #advance(job: JobRecord): Promise<void> {
     const deps = job.depends_on ?? [];
     const found = deps.length ? await this.#store.getJobs(deps) : [];
     const now = this.#now();
@@ -212,10 +235,9 @@ export class JobService {
     }
     if (change.to === "queued") this.#queued(result.job);
     if (change.to === "failed") this.#finished(result.job);
-    return result.job;
   }
 
-  #finished(job: JobRecord): void {
+  #finished(job: JobState): void {
     this.#events.emit({
       type: "job.finished",
       subject: job.id,
@@ -245,29 +267,59 @@ export class JobService {
 
   /** Creates, queues and waits for a job; its result, or -32008 when the wait runs out. */
   async run(spec: JobSpec, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
-    const job = await this.create(spec, true);
-    const wait = waitMs ?? (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs;
-    return await this.#awaitResult(job.id, wait, signal);
+    const id = spec.id ?? crypto.randomUUID();
+    // Listen before the job exists: its end cannot come before the wait.
+    return await this.#awaitResult(id, async () => {
+      const job = await this.create({ ...spec, id }, true);
+      return {
+        job,
+        waitMs: waitMs ?? (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs,
+      };
+    }, signal);
   }
 
   /** A job's result, waiting up to `waitMs` for it to be final. */
   async result(id: string, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
-    await this.#mustGet(id);
-    return await this.#awaitResult(id, waitMs ?? this.#resultWaitMs, signal);
+    return await this.#awaitResult(
+      id,
+      async () => ({ job: await this.#mustGet(id), waitMs: waitMs ?? this.#resultWaitMs }),
+      signal,
+    );
   }
 
-  async #awaitResult(id: string, waitMs: number, signal?: AbortSignal): Promise<JobResult> {
+  /**
+   * Waits for a job's result: listens for its end, then runs `start` (which
+   * reads or creates the job), then waits if it is not final yet. The result
+   * comes with the notice when the process that ended the job knew it;
+   * otherwise it is read.
+   */
+  async #awaitResult(
+    id: string,
+    start: () => Promise<{ job: JobRecord; waitMs: number }>,
+    signal?: AbortSignal,
+  ): Promise<JobResult> {
     const stop = new AbortController();
     const abort = () => stop.abort();
     signal?.addEventListener("abort", abort, { once: true });
-    const woken = this.#waiters.wait(id, waitMs, stop.signal);
+    let woken: Promise<JobResult | undefined> | undefined;
     try {
-      let job = await this.#mustGet(id);
-      if (!isFinal(job.status) && waitMs > 0) {
-        await woken;
-        job = await this.#mustGet(id);
-      }
+      let waitMs = 0;
+      woken = this.#waiters.wait(id, 24 * 3600_000, stop.signal);
+      const begun = await start();
+      let job = begun.job;
+      waitMs = begun.waitMs;
       if (isFinal(job.status)) return jobResult(job);
+      if (waitMs > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const result = await Promise.race([
+          woken,
+          new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs))),
+        ]);
+        clearTimeout(timer);
+        if (result) return result;
+        job = await this.#mustGet(id);
+        if (isFinal(job.status)) return jobResult(job);
+      }
       throw waitTimeout(
         `job ${JSON.stringify(id)} is still ${job.status} after ${waitMs} ms`,
         { job_id: id, status: job.status },
@@ -275,6 +327,7 @@ export class JobService {
     } finally {
       stop.abort();
       signal?.removeEventListener("abort", abort);
+      await woken;
     }
   }
 

@@ -44,6 +44,18 @@ export interface JobConsumerOptions {
   onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
 }
 
+/** A slot reserved for direct dispatch (see {@linkcode JobConsumer.claim}). */
+export interface DirectClaim {
+  /** The lease holder to store the job with. */
+  worker: string;
+  leaseMs: number;
+  timeoutGraceMs: number;
+  /** Runs the job, stored as running under `worker`'s lease. */
+  accept(job: JobRecord): void;
+  /** Gives the slot back. */
+  release(): void;
+}
+
 interface Running {
   job: JobRecord;
   controller: AbortController;
@@ -51,12 +63,15 @@ interface Running {
 }
 
 const POLL_MS = 500;
+const MAX_TAKES = 2;
 
 /** Takes and runs one runner's jobs. */
 export class JobConsumer {
   readonly #o: JobConsumerOptions;
   readonly #now: () => number;
   readonly #running = new Map<string, Running>();
+  /** Jobs whose execution ended and whose outcome is being recorded. */
+  readonly #finishing = new Set<Promise<void>>();
   readonly #wakeup = new Wakeup();
   readonly #stop = new AbortController();
   #paused = false;
@@ -64,6 +79,17 @@ export class JobConsumer {
   #watcher: Promise<void> | null = null;
   #renewTimer: Timer | undefined;
   #unsubscribe: (() => void) | null = null;
+  /** Jobs whose outcome is being recorded: true once their lease is lost. */
+  readonly #recording = new Map<string, boolean>();
+  /** Stopped for good. */
+  #closed = false;
+  /** Takes in flight, and the slots they will fill. */
+  #takes = 0;
+  #reserved = 0;
+  /** The last take came back short: wait for a sign of work before the next. */
+  #drained = false;
+  /** Work was announced since the queue ran dry. */
+  #workSignaled = false;
   /** Wake-ups set for the moments retries become due. */
   readonly #retryTimers = new Set<Timer>();
 
@@ -98,6 +124,7 @@ export class JobConsumer {
 
   /** Work was queued for this runner (by this process). */
   wake(): void {
+    this.#workSignaled = true;
     this.#wakeup.fire();
   }
 
@@ -109,7 +136,7 @@ export class JobConsumer {
   /** Takes jobs again. */
   resume(): void {
     this.#paused = false;
-    this.#wakeup.fire();
+    this.wake();
   }
 
   /** Resolves once the job is not running here any more, or after `timeoutMs`. */
@@ -121,40 +148,90 @@ export class JobConsumer {
     clearTimeout(timer);
   }
 
+  /**
+   * Reserves a slot for a job this process is about to store as running here
+   * (direct dispatch: no trip through the queue); null when no slot is free.
+   * Call `accept` with the stored job, or `release` if storing failed.
+   */
+  claim(): DirectClaim | null {
+    if (this.#paused || this.#stop.signal.aborted) return null;
+    const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
+    if (this.#o.instances() - this.#running.size - backlog - this.#reserved <= 0) return null;
+    this.#reserved++;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.#reserved--;
+      return true;
+    };
+    return {
+      worker: this.#o.worker,
+      leaseMs: this.#o.leaseMs,
+      timeoutGraceMs: this.#o.timeoutGraceMs,
+      accept: (job) => settle() && this.#run(job),
+      release: () => settle() && this.#wakeup.fire(),
+    };
+  }
+
   /** Ends one running job now, with the given outcome (e.g. `lost` when its process died). */
   abort(jobId: string, outcome: Outcome): void {
     this.#running.get(jobId)?.controller.abort(outcome);
   }
 
+  /**
+   * Takes jobs whenever slots are free. Up to two takes overlap, so that the
+   * store's round trip does not leave slots idle. After a take came back short
+   * (the queue ran dry), the loop waits for a sign of new work (a wake-up from
+   * this process, another process's marker, a retry coming due) or a poll.
+   */
   async #takeLoop(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
-      const free = this.#o.instances() - this.#running.size;
-      if (this.#paused || free <= 0) {
+      if (this.#drained) {
+        const until = Date.now() + POLL_MS;
+        while (!this.#workSignaled && !signal.aborted && Date.now() < until) {
+          await this.#wakeup.wait(until - Date.now(), signal);
+        }
+        this.#drained = false;
+        this.#workSignaled = false;
+        continue;
+      }
+      // A slot frees when its job's execution ends; recording the outcome goes on meanwhile,
+      // up to one more job per instance, so that a slow store holds the line.
+      const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
+      const free = this.#o.instances() - this.#running.size - backlog - this.#reserved;
+      if (this.#paused || free <= 0 || this.#takes >= MAX_TAKES) {
         await this.#wakeup.wait(POLL_MS, signal);
         continue;
       }
-      let jobs: JobRecord[];
-      try {
-        const now = this.#now();
-        jobs = await this.#o.store.takeJobs(
-          this.#o.runner,
-          free,
-          this.#o.worker,
-          now,
-          now + this.#o.leaseMs,
-          this.#o.timeoutGraceMs,
-        );
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) console.error("take failed:", error);
-        await this.#wakeup.wait(POLL_MS, signal);
-        continue;
-      }
-      if (jobs.length === 0) {
-        await this.#wakeup.wait(POLL_MS, signal);
-        continue;
-      }
+      this.#takes++;
+      this.#reserved += free;
+      this.#take(free).finally(() => {
+        this.#takes--;
+        this.#reserved -= free;
+        this.#wakeup.fire();
+      });
+    }
+    while (this.#takes > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  async #take(max: number): Promise<void> {
+    try {
+      const now = this.#now();
+      const jobs = await this.#o.store.takeJobs(
+        this.#o.runner,
+        max,
+        this.#o.worker,
+        now,
+        now + this.#o.leaseMs,
+        this.#o.timeoutGraceMs,
+      );
+      if (jobs.length < max) this.#drained = true;
       for (const job of jobs) this.#run(job);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) console.error("take failed:", error);
+      this.#drained = true;
     }
   }
 
@@ -164,7 +241,7 @@ export class JobConsumer {
     while (!signal.aborted) {
       try {
         await this.#o.store.waitForWork(this.#o.runner, 1000, signal);
-        this.#wakeup.fire();
+        this.wake();
       } catch {
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -178,14 +255,22 @@ export class JobConsumer {
       subject: job.id,
       data: { runner: job.runner, attempt: job.attempts, worker: this.#o.worker },
     });
-    const done = this.#execute(job, controller).finally(() => {
+    let executed!: () => void;
+    const done = new Promise<void>((resolve) => (executed = resolve));
+    this.#running.set(job.id, { job, controller, done });
+    const finishing: Promise<void> = this.#execute(job, controller, () => {
       this.#running.delete(job.id);
+      executed();
+      this.#wakeup.fire();
+    }).finally(() => {
+      this.#finishing.delete(finishing);
       this.#wakeup.fire();
     });
-    this.#running.set(job.id, { job, controller, done });
+    this.#finishing.add(finishing);
   }
 
-  async #execute(job: JobRecord, controller: AbortController): Promise<void> {
+  /** Runs a job, calls `executed` when its execution ended, then records its outcome. */
+  async #execute(job: JobRecord, controller: AbortController, executed: () => void): Promise<void> {
     const log = new JobLogWriter(this.#o.store, job.id, { keep: this.#o.logLines });
     const timeoutS = job.timeout ?? 60;
     const timer = setTimeout(
@@ -202,15 +287,33 @@ export class JobConsumer {
     }
     // An abort decides the outcome: the executor only saw its process end.
     if (controller.signal.aborted) outcome = controller.signal.reason as Outcome;
+    executed();
     await log.close();
     const result = await this.#record(job, outcome);
     this.#o.onJobEnd?.(job, outcome, result);
   }
 
-  /** Records an outcome, retrying while the store is unreachable (up to a lease's length). */
+  /**
+   * Records an outcome, retrying while the store is unreachable. The job's
+   * lease is renewed meanwhile; once it is lost (the store settled the job
+   * otherwise), or the consumer stops, the outcome is given up: the reaper
+   * settles the job.
+   */
   async #record(job: JobRecord, outcome: Outcome): Promise<TransitionResult | null> {
     const change = outcomeTransition(job, outcome, this.#now(), this.#o.retry, this.#o.worker);
-    const giveUpAt = this.#now() + this.#o.leaseMs;
+    this.#recording.set(job.id, false);
+    try {
+      return await this.#tryRecord(job, outcome, change);
+    } finally {
+      this.#recording.delete(job.id);
+    }
+  }
+
+  async #tryRecord(
+    job: JobRecord,
+    outcome: Outcome,
+    change: ReturnType<typeof outcomeTransition>,
+  ): Promise<TransitionResult | null> {
     for (let attempt = 0;; attempt++) {
       try {
         const result = await this.#o.store.transition(job.id, change);
@@ -232,9 +335,9 @@ export class JobConsumer {
         }
         return result;
       } catch (error) {
-        // Unrecorded, the job's lease runs out and the reaper settles it.
-        if (!(error instanceof StoreUnavailableError) || this.#now() > giveUpAt) return null;
-        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2000)));
+        if (!(error instanceof StoreUnavailableError)) return null;
+        await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
+        if (this.#recording.get(job.id) || this.#closed) return null;
       }
     }
   }
@@ -242,16 +345,17 @@ export class JobConsumer {
   /** Wakes the take loop when a retry's delay is over. */
   #wakeAt(time: number): void {
     const delay = time - this.#now();
-    if (delay <= 0) return this.#wakeup.fire();
+    if (delay <= 0) return this.wake();
     const timer = setTimeout(() => {
       this.#retryTimers.delete(timer);
-      this.#wakeup.fire();
+      this.wake();
     }, delay + 1);
     this.#retryTimers.add(timer);
   }
 
   async #renew(): Promise<void> {
-    const ids = this.jobIds;
+    // Jobs being recorded keep their lease too: an outage must not cost them their outcome.
+    const ids = [...this.jobIds, ...this.#recording.keys()];
     if (ids.length === 0) return;
     try {
       const lost = await this.#o.store.renewLeases(
@@ -261,6 +365,7 @@ export class JobConsumer {
       );
       for (const id of lost) {
         this.abort(id, { kind: "lost", message: "the runner lost its lease on the job" });
+        if (this.#recording.has(id)) this.#recording.set(id, true);
       }
     } catch {
       // The store is unreachable: try again next time, before the lease runs out.
@@ -277,6 +382,7 @@ export class JobConsumer {
     await this.#loop;
     await this.#watcher;
     const all = () => Promise.all([...this.#running.values()].map((r) => r.done));
+    const recorded = () => Promise.all([...this.#finishing]);
     if (graceMs > 0 && this.#running.size) {
       let timer: Timer | undefined;
       await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
@@ -286,6 +392,15 @@ export class JobConsumer {
       running.controller.abort({ kind: "interrupted", message: "the runner stopped" });
     }
     await all();
+    // Outcomes still unrecorded get one more grace; past it, the reaper settles their jobs.
+    let timer: Timer | undefined;
+    await Promise.race([
+      recorded(),
+      new Promise((r) => (timer = setTimeout(r, Math.max(graceMs, 2000)))),
+    ]);
+    clearTimeout(timer);
+    this.#closed = true;
+    await recorded();
     clearInterval(this.#renewTimer);
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#unsubscribe?.();

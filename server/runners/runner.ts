@@ -23,7 +23,7 @@ import type { Store, TransitionResult } from "../store/store.ts";
 import type { JobRecord } from "../store/store.ts";
 import { restartSettings, RestartTracker } from "../supervision/restart_policy.ts";
 import type { Executor, ExecutorHooks, ProcessFailure } from "./executor.ts";
-import { JobConsumer } from "./job_consumer.ts";
+import { type DirectClaim, JobConsumer } from "./job_consumer.ts";
 import { NoopExecutor } from "./noop_executor.ts";
 import { ProcessExecutor } from "./process_executor.ts";
 import { RunnerLog } from "./runner_log.ts";
@@ -469,6 +469,11 @@ export class Runner {
     this.#consumer?.wake();
     this.#emit("runner.scaled", audit, { from, to: instances });
     this.log.add("supervisor", `scaled from ${from} to ${instances} instances`);
+  }
+
+  /** A slot for direct dispatch, when it takes jobs and has one free. */
+  claim(): DirectClaim | null {
+    return this.#state === "running" ? this.#consumer?.claim() ?? null : null;
   }
 
   /** Wakes the consumer: work was queued by this process. */

@@ -11,6 +11,7 @@ import type { RunnerConfig, RunnerStatus } from "../../shared/types.generated.ts
 import { findCycle, runnerProblem, startOrder } from "../config/runner_rules.ts";
 import type { RunnerDirectory } from "../jobs/job_service.ts";
 import { conflict, invalidParams, notFound } from "../rpc/rpc_error.ts";
+import type { DirectClaim } from "./job_consumer.ts";
 import { type Audit, Runner, type RunnerContext } from "./runner.ts";
 
 /** The runners of this supervisor. */
@@ -187,6 +188,10 @@ export class RunnerManager implements RunnerDirectory {
 
   wake(name: string): void {
     this.#runners.get(name)?.wake();
+  }
+
+  claim(name: string): DirectClaim | null {
+    return this.#runners.get(name)?.claim() ?? null;
   }
 
   async released(jobId: string, timeoutMs: number): Promise<void> {

@@ -8,16 +8,22 @@
  * @module
  */
 
-import type { Event, JobStatus, LogLine } from "../../shared/types.generated.ts";
+import type { JobResult, JobStatus, LogLine } from "../../shared/types.generated.ts";
 
 /** Every kind of notice. */
 export type Notice =
-  | { type: "job.final"; id: string; status: JobStatus }
+  /**
+   * `dependants`: whether some job depends on it (false lets listeners skip a
+   * lookup). `result`: the job's result, when the process that ended it knows it
+   * (then a waiter needs no read).
+   */
+  | { type: "job.final"; id: string; status: JobStatus; dependants?: boolean; result?: JobResult }
   | { type: "logs"; id: string; lines: LogLine[] }
   | { type: "job.stop"; id: string; reason?: string }
   | { type: "secrets.changed" }
   | { type: "runners.changed" }
-  | { type: "events"; events: Event[] };
+  /** Events were recorded, up to the one with id `last`: readers read them from the store. */
+  | { type: "events"; last: number };
 
 /** Receives notices. */
 export type NoticeListener = (notice: Notice) => void;

@@ -1,52 +1,57 @@
 /**
- * How a job record maps to the fields of its Redis hash, and back.
+ * How a job is kept in Redis: its spec, written once, as one JSON string
+ * (`job:{id}:spec`), and its state, which changes, as a small hash
+ * (`job:{id}`). Scripts touch only the state; one spec read serves a runner.
  *
- * Numbers are decimal strings, structured fields are JSON, strings are kept
- * as they are; an absent field is an absent key. `docs/protocol.md` lists the
- * fields for runners written in other languages.
+ * State fields: numbers are decimal strings, structured values JSON, strings
+ * as they are; an absent field is an absent key. The state hash also holds
+ * copies of `runner` and `timeout` (and the `seq`), which the scripts need.
+ * `docs/protocol.md` lists the fields for runners in other languages.
  *
  * @module
  */
 
-import type { JobPatch, JobRecord } from "./store.ts";
+import { type JobPatch, type JobRecord, STATE_FIELDS } from "./store.ts";
 
 const NUMBER_FIELDS = new Set([
   "seq",
-  "created_at",
+  "timeout",
   "updated_at",
   "started_at",
   "finished_at",
   "attempts",
-  "timeout",
-  "retries",
   "run_after",
   "lease_until",
   "deadline_at",
 ]);
-const JSON_FIELDS = new Set(["env_vars", "depends_on", "waiting_on", "result"]);
+const JSON_FIELDS = new Set(["waiting_on", "result"]);
+const STATE = new Set<string>(STATE_FIELDS);
 
-/** The hash field text of one value. */
-export function encodeField(key: string, value: unknown): string {
-  if (JSON_FIELDS.has(key)) return JSON.stringify(value);
-  return String(value);
+/** A job's spec: what does not change after it is stored. */
+export function encodeSpec(job: Omit<JobRecord, "seq">): string {
+  const spec: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(job)) {
+    if (!STATE.has(key) && value !== undefined) spec[key] = value;
+  }
+  return JSON.stringify(spec);
 }
 
-/** A job (or a patch of one) as alternating field names and values, for HSET. */
-export function encodeFields(job: JobPatch | Omit<JobRecord, "seq">): string[] {
+/** State fields (of a new job, or of a patch) as alternating names and values, for HSET. */
+export function encodeState(state: JobPatch | Omit<JobRecord, "seq">): string[] {
   const out: string[] = [];
-  for (const [key, value] of Object.entries(job)) {
-    if (value === undefined) continue;
-    out.push(key, encodeField(key, value));
+  for (const [key, value] of Object.entries(state)) {
+    if (value === undefined || !STATE.has(key) || key === "status") continue;
+    out.push(key, JSON_FIELDS.has(key) ? JSON.stringify(value) : String(value));
   }
   return out;
 }
 
-/** A job from a hash, given as alternating field names and values (as HGETALL in Lua returns). */
-export function decodeJob(flat: readonly string[]): JobRecord {
-  const job: Record<string, unknown> = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const key = flat[i];
-    const text = flat[i + 1];
+/** A job from its spec and its state hash (as alternating names and values). */
+export function decodeJob(spec: string, state: readonly string[]): JobRecord {
+  const job: Record<string, unknown> = JSON.parse(spec);
+  for (let i = 0; i < state.length; i += 2) {
+    const key = state[i];
+    const text = state[i + 1];
     job[key] = NUMBER_FIELDS.has(key)
       ? Number(text)
       : JSON_FIELDS.has(key)

@@ -12,8 +12,10 @@
 
 /** Key templates, relative to the namespace; `{}` is the variable part. */
 export const KEY_TEMPLATES = {
-  /** Hash: one job (see `docs/protocol.md` for its fields). */
+  /** Hash: one job's state, the fields that change (see `docs/protocol.md`). */
   job: "job:{}",
+  /** String (JSON): one job's spec, written once. */
+  jobSpec: "job:{}:spec",
   /** String: the last job `seq` given out. */
   jobSeq: "jobs:seq",
   /** Sorted set, score `seq`: every job (for `jobs.list`). */
@@ -34,14 +36,12 @@ export const KEY_TEMPLATES = {
   queueRunners: "queues",
   /** Sorted set, score `run_after`: queued jobs waiting for their retry time. */
   delayed: "delayed",
-  /** Sorted set, score `lease_until`: running jobs and their leases. */
-  leases: "leases",
-  /** Sorted set, score `deadline_at`: running jobs and their deadlines. */
-  deadlines: "deadlines",
   /** Set: jobs started but waiting for prerequisites. */
   waiting: "waiting",
   /** Set: the jobs that depend on one job. */
   dependants: "dependants:{}",
+  /** Set: jobs that some job depends on (so a job's end checks its dependants only then). */
+  hasDependants: "has_dependants",
   /** List of JSON items: a bounded sequence (a job's log lines, the events). */
   seqItems: "seq:{}",
   /** String: the last `seq` given out in a bounded sequence. */
@@ -83,20 +83,15 @@ export class RedisKeys {
 }
 
 /**
- * Lua functions `K.job(id)`, `K.queue(runner)`... for every template, over the
- * namespace prefix the script receives as `ARGV[1]`.
+ * The Lua expression of a key, for the scripts: the same names as
+ * {@linkcode RedisKeys}, over the prefix `P` (`ARGV[1] .. ':'`) that every
+ * script sets first. `part` is a Lua expression (a variable name).
  */
-export function luaKeyFunctions(): string {
-  const lines = ["local K = {}", "local P = ARGV[1] .. ':'"];
-  for (const [name, template] of Object.entries(KEY_TEMPLATES)) {
-    const [before, after] = template.split("{}");
-    lines.push(
-      after === undefined
-        ? `K.${name} = function() return P .. ${JSON.stringify(before)} end`
-        : `K.${name} = function(x) return P .. ${JSON.stringify(before)} .. x .. ${
-          JSON.stringify(after)
-        } end`,
-    );
-  }
-  return lines.join("\n");
+export function luaKey(name: KeyName, part?: string): string {
+  const [before, after] = KEY_TEMPLATES[name].split("{}");
+  if (after === undefined) return `(P .. ${JSON.stringify(before)})`;
+  if (part === undefined) throw new Error(`luaKey: ${name} needs a part`);
+  return `(P .. ${JSON.stringify(before)} .. ${part}${
+    after ? ` .. ${JSON.stringify(after)}` : ""
+  })`;
 }

@@ -13,27 +13,30 @@
 import { createClient, ErrorReply } from "redis";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
-import { decodeJob, encodeFields } from "./redis_codec.ts";
+import { decodeJob, encodeSpec, encodeState } from "./redis_codec.ts";
 import { RedisKeys } from "./redis_keys.ts";
 import {
   APPEND_SEQ,
   DELETE_JOB,
   DUE_JOBS,
-  INSERT_JOB,
+  INSERT_JOBS,
   type LuaScript,
   PROMOTE_DELAYED,
   READ_SEQ,
   RENEW_LEASES,
   TAKE_JOBS,
-  TRANSITION,
+  TRANSITIONS,
 } from "./redis_scripts.ts";
+import { Batcher } from "./batcher.ts";
 import {
   DuplicateJobError,
   FINAL_STATUSES,
+  finalNotice,
   isFinal,
   jobCounts,
   type JobQuery,
   type JobRecord,
+  type JobState,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -47,6 +50,25 @@ type RedisClient = ReturnType<typeof createClient>;
 
 const ALL_STATUSES: JobStatus[] = ["created", "queued", "running", ...FINAL_STATUSES];
 const RESULT_REASONS = ["missing", "status", "worker", "lease"] as const;
+
+/** A transition reply: { code, status, runner, attempts, run_after, error, previous, dependants }. */
+type TransitionReply = [number, string?, string?, string?, string?, string?, string?, number?];
+
+function replyResult(id: string, reply: TransitionReply): TransitionResult {
+  const [code, status, runner, attempts, runAfter, error] = reply;
+  if (code === 0) return { ok: false, reason: "missing" };
+  const job: JobState = {
+    id,
+    runner: runner!,
+    status: status as JobStatus,
+    attempts: Number(attempts ?? 0),
+  };
+  if (runAfter) job.run_after = Number(runAfter);
+  if (error) job.error = error;
+  return code === 4
+    ? { ok: true, job }
+    : { ok: false, reason: RESULT_REASONS[code] as "status" | "worker" | "lease", job };
+}
 
 /** Options of {@linkcode RedisStore.connect}. */
 export interface RedisStoreOptions {
@@ -67,19 +89,36 @@ export class RedisStore implements Store {
   readonly #namespace: string;
   readonly #origin: string;
   readonly #client: RedisClient;
+  /**
+   * A second connection for the runner side (take, finish, renew, append):
+   * a big batch of inserts on the first never holds up jobs that are done.
+   */
+  readonly #worker: RedisClient;
   readonly #subscriber: RedisClient;
   readonly #blocking = new Map<string, RedisClient>();
   /** Shared with the reconnect strategy, which runs before the store exists. */
   readonly #state: { connected: boolean; closed: boolean };
+  readonly #inserts = new Batcher<Omit<JobRecord, "seq">, number>(
+    (jobs) => this.#insertMany(jobs),
+    500,
+    2,
+  );
+  readonly #transitions = new Batcher<[string, Transition], TransitionReply>(
+    (changes) => this.#transitionMany(changes),
+    500,
+    2,
+  );
 
   private constructor(
     client: RedisClient,
+    worker: RedisClient,
     subscriber: RedisClient,
     options: RedisStoreOptions,
     state: { connected: boolean; closed: boolean },
   ) {
     this.#state = state;
     this.#client = client;
+    this.#worker = worker;
     this.#subscriber = subscriber;
     this.#namespace = options.namespace;
     this.#origin = options.origin;
@@ -103,14 +142,15 @@ export class RedisStore implements Store {
       disableOfflineQueue: true,
       socket: { reconnectStrategy, connectTimeout: 2000 },
     });
+    const worker = client.duplicate();
     const subscriber = client.duplicate();
-    const store = new RedisStore(client, subscriber, options, state);
-    for (const c of [client, subscriber]) c.on("error", () => {/* reported per call */});
+    const store = new RedisStore(client, worker, subscriber, options, state);
+    const all = [client, worker, subscriber];
+    for (const c of all) c.on("error", () => {/* reported per call */});
     try {
-      await client.connect();
-      await subscriber.connect();
+      await Promise.all(all.map((c) => c.connect()));
     } catch (error) {
-      await Promise.allSettled([client.destroy(), subscriber.destroy()]);
+      await Promise.allSettled(all.map((c) => c.destroy()));
       throw new StoreUnavailableError(
         `cannot connect to Redis at ${store.location}: ${(error as Error).message}`,
         { cause: error },
@@ -126,7 +166,15 @@ export class RedisStore implements Store {
     const bar = message.indexOf("|");
     if (message.slice(0, bar) === this.#origin) return;
     try {
-      this.notices.deliver(JSON.parse(message.slice(bar + 1)) as Notice);
+      const notice = JSON.parse(message.slice(bar + 1));
+      if (notice.type === "jobs.final") {
+        // The transitions script announces a batch of ends at once.
+        for (const job of notice.jobs as { id: string; status: JobStatus; dependants: boolean }[]) {
+          this.notices.deliver({ type: "job.final", ...job });
+        }
+      } else {
+        this.notices.deliver(notice as Notice);
+      }
     } catch {
       // A malformed notice from a foreign process is ignored rather than trusted.
     }
@@ -156,13 +204,17 @@ export class RedisStore implements Store {
   }
 
   /** Runs a script by its SHA, loading it on the first NOSCRIPT (e.g. after a Redis restart). */
-  async #eval(script: LuaScript, args: (string | number)[]): Promise<unknown> {
+  async #eval(
+    script: LuaScript,
+    args: (string | number)[],
+    client: RedisClient = this.#client,
+  ): Promise<unknown> {
     const argv = [this.#namespace, ...args.map(String)];
     try {
-      return await this.#guard(this.#client.evalSha(script.sha, { keys: [], arguments: argv }));
+      return await this.#guard(client.evalSha(script.sha, { keys: [], arguments: argv }));
     } catch (error) {
       if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return await this.#guard(this.#client.eval(script.source, { keys: [], arguments: argv }));
+      return await this.#guard(client.eval(script.source, { keys: [], arguments: argv }));
     }
   }
 
@@ -173,24 +225,47 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    const clients = [this.#client, this.#subscriber, ...this.#blocking.values()];
+    const clients = [this.#client, this.#worker, this.#subscriber, ...this.#blocking.values()];
     await Promise.allSettled(clients.map((c) => c.destroy()));
   }
 
   // ---- jobs ------------------------------------------------------------------
 
   async insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
-    const deps = input.depends_on ?? [];
-    const seq = Number(
-      await this.#eval(INSERT_JOB, [input.id, deps.length, ...deps, ...encodeFields(input)]),
-    );
+    const seq = await this.#inserts.call(input);
     if (seq === 0) throw new DuplicateJobError(input.id);
     return { ...input, seq };
   }
 
+  async #insertMany(jobs: Omit<JobRecord, "seq">[]): Promise<number[]> {
+    const args: (string | number)[] = [jobs.length];
+    for (const job of jobs) {
+      const deps = job.depends_on ?? [];
+      const state = encodeState(job);
+      args.push(
+        job.id,
+        job.runner,
+        job.status,
+        job.caller_id ?? "",
+        job.context_id ?? "",
+        job.waiting_on?.length ? "1" : "0",
+        job.timeout ?? 0,
+        deps.length,
+        ...deps,
+        encodeSpec(job),
+        state.length / 2,
+        ...state,
+      );
+    }
+    return (await this.#eval(INSERT_JOBS, args) as number[]).map(Number);
+  }
+
   async getJob(id: string): Promise<JobRecord | null> {
-    const hash = await this.#guard(this.#client.hGetAll(this.keys.job(id)));
-    return Object.keys(hash).length ? decodeJob(Object.entries(hash).flat()) : null;
+    const [spec, state] = await Promise.all([
+      this.#guard(this.#client.get(this.keys.key("jobSpec", id))),
+      this.#guard(this.#client.hGetAll(this.keys.job(id))),
+    ]);
+    return spec && Object.keys(state).length ? decodeJob(spec, Object.entries(state).flat()) : null;
   }
 
   async getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]> {
@@ -242,43 +317,41 @@ export class RedisStore implements Store {
     return jobCounts(ALL_STATUSES.map((s, i) => [s, counts[i]]));
   }
 
-  #result(reply: unknown): TransitionResult {
-    const [code, flat] = reply as [number, string[] | undefined];
-    if (code === 4) return { ok: true, job: decodeJob(flat!) };
-    if (code === 0) return { ok: false, reason: "missing" };
-    return {
-      ok: false,
-      reason: RESULT_REASONS[code] as "status" | "worker" | "lease",
-      job: decodeJob(flat!),
-    };
-  }
-
   async deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult> {
-    return this.#result(await this.#eval(DELETE_JOB, [id, ...from]));
+    return replyResult(id, await this.#eval(DELETE_JOB, [id, ...from]) as TransitionReply);
   }
 
   async transition(id: string, change: Transition): Promise<TransitionResult> {
-    const set = encodeFields(change.set ?? {});
-    const reply = await this.#eval(TRANSITION, [
-      this.#origin,
-      id,
-      change.now,
-      change.to,
-      change.worker ?? "",
-      change.leaseExpiredBy ?? "",
-      change.from.length,
-      ...change.from,
-      set.length / 2,
-      ...set,
-      ...(change.unset ?? []),
-    ]);
-    const result = this.#result(reply);
-    const was = (reply as unknown[])[2] as JobStatus | undefined;
-    if (result.ok && isFinal(change.to) && was && !isFinal(was)) {
+    const reply = await this.#transitions.call([id, change]);
+    const result = replyResult(id, reply);
+    const [, , , , , , was, dependants] = reply;
+    if (result.ok && isFinal(change.to) && was && !isFinal(was as JobStatus)) {
       // The script published it for other processes; this one hears it now.
-      this.notices.deliver({ type: "job.final", id, status: change.to });
+      this.notices.deliver(finalNotice(id, change, dependants === 1));
     }
     return result;
+  }
+
+  async #transitionMany(changes: [string, Transition][]): Promise<TransitionReply[]> {
+    const args: (string | number)[] = [this.#origin, changes.length];
+    for (const [id, change] of changes) {
+      const set = encodeState(change.set ?? {});
+      const unset = change.unset ?? [];
+      args.push(
+        id,
+        change.now,
+        change.to,
+        change.worker ?? "",
+        change.leaseExpiredBy ?? "",
+        change.from.length,
+        ...change.from,
+        set.length / 2,
+        ...set,
+        unset.length,
+        ...unset,
+      );
+    }
+    return await this.#eval(TRANSITIONS, args, this.#worker) as TransitionReply[];
   }
 
   async takeJobs(
@@ -296,21 +369,37 @@ export class RedisStore implements Store {
       now,
       leaseUntil,
       timeoutGraceMs,
-    ]);
-    return (reply as string[][]).map(decodeJob);
+    ], this.#worker);
+    return (reply as [string, string, number, string][]).map(([spec, seq, attempts, error]) => {
+      const job: JobRecord = {
+        ...JSON.parse(spec),
+        seq: Number(seq),
+        status: "running",
+        attempts: Number(attempts),
+        updated_at: now,
+        started_at: now,
+        worker,
+        lease_until: leaseUntil,
+      };
+      job.deadline_at = Math.floor(now + (job.timeout ?? 0) * 1000 + timeoutGraceMs);
+      if (error) job.error = error;
+      return job;
+    });
   }
 
   async renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids]) as string[];
+    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids], this.#worker) as string[];
   }
 
   async expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    return (await this.#eval(DUE_JOBS, ["leases", now, limit]) as string[][]).map(decodeJob);
+    const due = await this.#eval(DUE_JOBS, ["lease_until", now, limit]) as [string, string[]][];
+    return due.map(([spec, state]) => decodeJob(spec, state));
   }
 
   async overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
-    return (await this.#eval(DUE_JOBS, ["deadlines", now, limit]) as string[][]).map(decodeJob);
+    const due = await this.#eval(DUE_JOBS, ["deadline_at", now, limit]) as [string, string[]][];
+    return due.map(([spec, state]) => decodeJob(spec, state));
   }
 
   async promoteDelayed(now: number): Promise<number> {
@@ -355,7 +444,11 @@ export class RedisStore implements Store {
   ): Promise<(T & { seq: number })[]> {
     if (items.length === 0) return [];
     const last = Number(
-      await this.#eval(APPEND_SEQ, [key, keep, ...items.map((i) => JSON.stringify(i))]),
+      await this.#eval(
+        APPEND_SEQ,
+        [key, keep, ...items.map((i) => JSON.stringify(i))],
+        this.#worker,
+      ),
     );
     const first = last - items.length + 1;
     return items.map((item, i) => ({ ...item, seq: first + i }));

@@ -15,10 +15,12 @@ import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.gene
 import { NoticeBus } from "./notices.ts";
 import {
   DuplicateJobError,
+  finalNotice,
   isFinal,
   jobCounts,
   type JobQuery,
   type JobRecord,
+  jobState,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -238,18 +240,19 @@ export class SqliteStore implements Store {
     return Promise.resolve(this.#tx((): TransitionResult => {
       const job = this.#readJob(id);
       if (!job) return { ok: false, reason: "missing" };
-      if (!from.includes(job.status)) return { ok: false, reason: "status", job };
+      if (!from.includes(job.status)) return { ok: false, reason: "status", job: jobState(job) };
       this.#run("DELETE FROM jobs WHERE id = ?", id);
       this.#run("DELETE FROM deps WHERE dependant = ?", id);
       this.#deleteSeq(`log:${id}`);
-      return { ok: true, job };
+      return { ok: true, job: jobState(job) };
     }));
   }
 
   transition(id: string, change: Transition): Promise<TransitionResult> {
     const [result, was] = this.#tx(() => this.#transition(id, change));
     if (result.ok && isFinal(result.job.status) && was && !isFinal(was)) {
-      this.notices.deliver({ type: "job.final", id, status: result.job.status });
+      const dependants = !!this.#get("SELECT 1 AS x FROM deps WHERE prerequisite = ? LIMIT 1", id);
+      this.notices.deliver(finalNotice(id, change, dependants));
     }
     return Promise.resolve(result);
   }
@@ -257,15 +260,17 @@ export class SqliteStore implements Store {
   #transition(id: string, change: Transition): [TransitionResult, JobStatus?] {
     const job = this.#readJob(id);
     if (!job) return [{ ok: false, reason: "missing" }];
-    if (!change.from.includes(job.status)) return [{ ok: false, reason: "status", job }];
+    if (!change.from.includes(job.status)) {
+      return [{ ok: false, reason: "status", job: jobState(job) }];
+    }
     if (change.worker !== undefined && job.worker !== change.worker) {
-      return [{ ok: false, reason: "worker", job }];
+      return [{ ok: false, reason: "worker", job: jobState(job) }];
     }
     if (
       change.leaseExpiredBy !== undefined &&
       (job.lease_until === undefined || job.lease_until > change.leaseExpiredBy)
     ) {
-      return [{ ok: false, reason: "lease", job }];
+      return [{ ok: false, reason: "lease", job: jobState(job) }];
     }
     const wasStatus = job.status;
     const next: JobRecord = { ...job, ...change.set, status: change.to, updated_at: change.now };
@@ -278,7 +283,7 @@ export class SqliteStore implements Store {
     const enqueue = change.to === "queued" && wasStatus !== "queued";
     const row = this.#get("SELECT queue_seq FROM jobs WHERE id = ?", id)!;
     this.#writeJob(next, enqueue ? ++this.#queueSeq : row.queue_seq as number | null);
-    return [{ ok: true, job: next }, wasStatus];
+    return [{ ok: true, job: jobState(next) }, wasStatus];
   }
 
   takeJobs(

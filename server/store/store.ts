@@ -16,7 +16,7 @@
  */
 
 import type { Job, JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
-import type { NoticeBus } from "./notices.ts";
+import type { Notice, NoticeBus } from "./notices.ts";
 
 /** A job as stored: the public job plus the bookkeeping the store needs. */
 export interface JobRecord extends Job {
@@ -30,8 +30,29 @@ export interface JobRecord extends Job {
   deadline_at?: number;
 }
 
+/**
+ * The fields of a job that change over its life; everything else (its spec)
+ * is written once. A transition may set or unset only these.
+ */
+export const STATE_FIELDS = [
+  "status",
+  "updated_at",
+  "attempts",
+  "started_at",
+  "finished_at",
+  "worker",
+  "lease_until",
+  "deadline_at",
+  "run_after",
+  "result",
+  "error",
+  "waiting_on",
+] as const;
+
 /** The fields of {@linkcode JobRecord} that a transition may set or unset. */
-export type JobPatch = Partial<Omit<JobRecord, "id" | "seq" | "runner" | "payload" | "created_at">>;
+export type JobPatch = Partial<
+  Pick<JobRecord, Exclude<typeof STATE_FIELDS[number], "status" | "updated_at">>
+>;
 
 /** A compare-and-set change of a job's status. */
 export interface Transition {
@@ -51,11 +72,32 @@ export interface Transition {
   now: number;
 }
 
-/** The outcome of a {@linkcode Store.transition}. */
+/**
+ * What a change leaves of a job: enough to act on (and to word a refusal),
+ * not the whole job, so that a store does not ship payloads back and forth.
+ */
+export type JobState =
+  & Pick<JobRecord, "id" | "runner" | "status" | "attempts">
+  & Partial<Pick<JobRecord, "run_after" | "error">>;
+
+/** The outcome of a {@linkcode Store.transition} or {@linkcode Store.deleteJob}. */
 export type TransitionResult =
-  | { ok: true; job: JobRecord }
+  | { ok: true; job: JobState }
   | { ok: false; reason: "missing" }
-  | { ok: false; reason: "status" | "worker" | "lease"; job: JobRecord };
+  | { ok: false; reason: "status" | "worker" | "lease"; job: JobState };
+
+/** The state a job record leaves, as {@linkcode TransitionResult} carries it. */
+export function jobState(job: JobRecord): JobState {
+  const state: JobState = {
+    id: job.id,
+    runner: job.runner,
+    status: job.status,
+    attempts: job.attempts,
+  };
+  if (job.run_after !== undefined) state.run_after = job.run_after;
+  if (job.error !== undefined) state.error = job.error;
+  return state;
+}
 
 /** Filters and paging of {@linkcode Store.listJobs}. */
 export interface JobQuery {
@@ -217,6 +259,20 @@ export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "failed", "sto
 
 /** Whether a status is final. */
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);
+
+/**
+ * The `job.final` notice of a transition that made a job final, with its
+ * result when the change carries it (completed with a result, or an error).
+ */
+export function finalNotice(id: string, change: Transition, dependants: boolean): Notice {
+  const notice: Notice = { type: "job.final", id, status: change.to, dependants };
+  if (change.to === "completed" && change.set && "result" in change.set) {
+    notice.result = { success: change.set.result ?? null };
+  } else if (change.to !== "completed" && change.set?.error !== undefined) {
+    notice.result = { error: change.set.error };
+  }
+  return notice;
+}
 
 /** The sequence key of a job's log lines. */
 export const logKey = (jobId: string): string => `log:${jobId}`;

@@ -55,18 +55,23 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
     }
     assert(acknowledged.length > before + 20, "it took jobs again after Redis came back");
     // Every acknowledged job is there and completes.
+    let pending: string[] = [];
     await eventually(
       async () => {
-        const missing: string[] = [];
-        for (const id of acknowledged) {
-          const job = await s.admin.call<Job>("job.get", { job_id: id }).catch(() => null);
-          if (job?.status !== "completed") missing.push(id);
-        }
-        return missing.length === 0;
+        const jobs = await s.sup.store.getJobs(acknowledged);
+        pending = jobs.map((j, i) =>
+          `${acknowledged[i]}: ${j?.status ?? "missing"} ${j?.error ?? ""}`
+        )
+          .filter((_, i) => jobs[i]?.status !== "completed");
+        return pending.length === 0;
       },
       30_000,
       "every acknowledged job completed",
-    );
+    ).catch((e) => {
+      throw new Error(`${e.message}; not completed: ${pending.slice(0, 5).join("; ")}`);
+    });
+    const sample = await s.admin.call<Job>("job.get", { job_id: acknowledged.at(-1) });
+    assertEquals(sample.status, "completed");
     const health = await (await fetch(`${s.url}/health`)).json();
     assertEquals(health.status, "ok");
   } finally {

@@ -95,7 +95,8 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     await store.insertJob(job("t"));
     const ok = await store.transition("t", { from: ["created"], to: "queued", now: T0 + 1 });
     assert(ok.ok);
-    assertEquals([ok.job.status, ok.job.updated_at], ["queued", T0 + 1]);
+    assertEquals([ok.job.status, ok.job.runner, ok.job.attempts], ["queued", "r1", 0]);
+    assertEquals((await store.getJob("t"))?.updated_at, T0 + 1);
     const wrong = await store.transition("t", { from: ["created"], to: "queued", now: T0 + 2 });
     assertEquals(wrong.ok ? "ok" : wrong.reason, "status");
     const missing = await store.transition("nope", { from: ["created"], to: "queued", now: T0 });
@@ -117,15 +118,21 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
       set: { result: { deep: [1, "x", null] }, finished_at: T0 + 5 },
     });
     assert(done.ok);
-    assertEquals(done.job.result, { deep: [1, "x", null] });
-    assertEquals([done.job.worker, done.job.lease_until], [undefined, undefined]);
+    const stored = await store.getJob("t");
+    assertEquals(stored?.result, { deep: [1, "x", null] });
+    assertEquals([stored?.worker, stored?.lease_until, stored?.deadline_at], [
+      undefined,
+      undefined,
+      undefined,
+    ]);
     const unset = await store.transition("t", {
       from: ["completed"],
       to: "completed",
       now: T0 + 6,
       unset: ["result"],
     });
-    assert(unset.ok && unset.job.result === undefined);
+    assert(unset.ok);
+    assertEquals((await store.getJob("t"))?.result, undefined);
   });
 
   test("queue: FIFO per runner, take marks running with a lease and counts attempts", async (store) => {
@@ -184,7 +191,7 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
       now: T0 + 2000,
     });
     assert(late.ok);
-    assertEquals(late.job.worker, undefined);
+    assertEquals((await store.getJob("l2"))?.worker, undefined);
     assertEquals((await store.expiredLeases(T0 + 10_000, 10)).map((j) => j.id), ["l1"]);
     // l2 is queued again and can be taken by another worker.
     assertEquals(

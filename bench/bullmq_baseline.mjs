@@ -1,0 +1,84 @@
+// The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
+// Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS
+// Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms }.
+import { Queue, QueueEvents, Worker } from "bullmq";
+
+const [port, total, batch, latencyRuns] = process.argv.slice(2).map(Number);
+const connection = { host: "127.0.0.1", port };
+
+async function throughput(name, enqueue) {
+  const queue = new Queue(name, { connection });
+  let done = 0;
+  let resolveAll;
+  const all = new Promise((r) => (resolveAll = r));
+  const worker = new Worker(name, () => Promise.resolve(null), {
+    connection,
+    concurrency: 50,
+    autorun: false,
+  });
+  worker.on("completed", () => {
+    if (++done === total) resolveAll();
+  });
+  await worker.waitUntilReady();
+  const t0 = performance.now();
+  worker.run();
+  await enqueue(queue);
+  const enqueued = performance.now();
+  await all;
+  const finished = performance.now();
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return {
+    enqueue_per_s: total / ((enqueued - t0) / 1000),
+    completed_per_s: total / ((finished - t0) / 1000),
+  };
+}
+
+const bulk = await throughput("bulk", async (queue) => {
+  for (let i = 0; i < total; i += batch) {
+    await queue.addBulk(
+      Array.from(
+        { length: Math.min(batch, total - i) },
+        (_, k) => ({ name: "j", data: { i: i + k } }),
+      ),
+    );
+  }
+});
+const single = await throughput("single", async (queue) => {
+  let next = 0;
+  await Promise.all(Array.from({ length: 50 }, async () => {
+    while (next < total) {
+      const i = next++;
+      await queue.add("j", { i });
+    }
+  }));
+});
+
+// Round trip: add, then wait for the job to finish.
+const queue = new Queue("latency", { connection });
+const events = new QueueEvents("latency", { connection });
+const worker = new Worker("latency", () => Promise.resolve(42), { connection, concurrency: 50 });
+await events.waitUntilReady();
+await worker.waitUntilReady();
+const times = [];
+for (let i = 0; i < latencyRuns + 50; i++) {
+  const t0 = performance.now();
+  const job = await queue.add("j", { i });
+  await job.waitUntilFinished(events);
+  if (i >= 50) times.push(performance.now() - t0);
+}
+times.sort((a, b) => a - b);
+await worker.close();
+await events.close();
+await queue.obliterate({ force: true });
+await queue.close();
+console.log(JSON.stringify({
+  enqueue_per_s: bulk.enqueue_per_s,
+  completed_per_s: bulk.completed_per_s,
+  single_enqueue_per_s: single.enqueue_per_s,
+  single_completed_per_s: single.completed_per_s,
+  p50_ms: times[Math.floor(times.length * 0.5)],
+  p99_ms: times[Math.floor(times.length * 0.99)],
+}));
+process.exit(0);

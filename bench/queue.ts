@@ -1,0 +1,179 @@
+/**
+ * `deno task bench` (queue part): the queue path of the supervisor against
+ * BullMQ 5, on one redis-server started by this run, side by side.
+ *
+ * - enqueue rate and enqueue→completed rate for 20 000 noop jobs, in bulk
+ *   (our JSON-RPC batches vs BullMQ `addBulk`, 1000 per call) and one call at
+ *   a time (50 callers vs 50 concurrent `add`), with 50 jobs running at once
+ *   on both sides (our noop runner, BullMQ's Worker concurrency 50);
+ * - the round trip of one job: our `job.run` over HTTP vs BullMQ's
+ *   `add` → `waitUntilFinished`.
+ *
+ * BullMQ runs under Node (it does not load under Deno here), installed into
+ * `bench/.baseline/` on first use.
+ *
+ * @module
+ */
+
+import { TestRedis } from "../tests/_helpers/redis_server.ts";
+import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+
+const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 20_000);
+const BATCH = 1000;
+const LATENCY_RUNS = Number(Deno.env.get("BENCH_LATENCY_RUNS") ?? 1000);
+const here = new URL(".", import.meta.url).pathname;
+
+async function ensureBullmq(): Promise<string> {
+  const dir = `${here}.baseline`;
+  try {
+    await Deno.stat(`${dir}/node_modules/bullmq/package.json`);
+  } catch {
+    console.error("installing bullmq@5 for the baseline (npm)...");
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/package.json`, '{ "private": true, "type": "module" }\n');
+    const npm = await new Deno.Command("npm", {
+      args: ["install", "--no-audit", "--no-fund", "--silent", "bullmq@5"],
+      cwd: dir,
+    }).output();
+    if (!npm.success) throw new Error(new TextDecoder().decode(npm.stderr));
+  }
+  await Deno.copyFile(`${here}bullmq_baseline.mjs`, `${dir}/bullmq_baseline.mjs`);
+  return dir;
+}
+
+interface Rates {
+  enqueue_per_s: number;
+  completed_per_s: number;
+}
+
+async function rpc(url: string, body: unknown): Promise<unknown> {
+  const res = await fetch(`${url}/rpc`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
+    body: JSON.stringify(body),
+  });
+  const reply = await res.json();
+  if (!Array.isArray(reply) && reply.error) throw new Error(JSON.stringify(reply.error));
+  return reply;
+}
+
+async function completedCount(url: string): Promise<number> {
+  const reply = await rpc(url, { jsonrpc: "2.0", id: 1, method: "get_supervisor_info" }) as {
+    result: { jobs: { completed: number } };
+  };
+  return reply.result.jobs.completed;
+}
+
+/** Enqueues JOBS jobs with `enqueue`, and measures until all completed. */
+async function ours(url: string, enqueue: () => Promise<void>): Promise<Rates> {
+  const base = await completedCount(url);
+  const t0 = performance.now();
+  await enqueue();
+  const enqueued = performance.now();
+  while (await completedCount(url) - base < JOBS) await new Promise((r) => setTimeout(r, 5));
+  const finished = performance.now();
+  return {
+    enqueue_per_s: JOBS / ((enqueued - t0) / 1000),
+    completed_per_s: JOBS / ((finished - t0) / 1000),
+  };
+}
+
+const call = (i: number) => ({
+  jsonrpc: "2.0",
+  id: i,
+  method: "queue_job_to_runner",
+  params: { runner: "noop", job: { payload: "" } },
+});
+
+async function ourLatency(url: string): Promise<{ p50_ms: number; p99_ms: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < LATENCY_RUNS + 50; i++) {
+    const t0 = performance.now();
+    await rpc(url, {
+      jsonrpc: "2.0",
+      id: i,
+      method: "job.run",
+      params: { job: { runner: "noop", payload: "" } },
+    });
+    if (i >= 50) times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    p50_ms: times[Math.floor(times.length * 0.5)],
+    p99_ms: times[Math.floor(times.length * 0.99)],
+  };
+}
+
+const fmt = (n: number, unit = "") => `${n.toFixed(n < 10 ? 2 : 0)}${unit}`;
+
+if (import.meta.main) {
+  const baselineDir = await ensureBullmq();
+  const redis = await TestRedis.start();
+  const sup = await SupervisorProcess.start(
+    `redis_url = "${redis.url}"\n[[runners]]\nname = "noop"\nkind = "noop"\ninstances = 50\n`,
+  );
+  try {
+    const bulk = await ours(sup.url, async () => {
+      for (let i = 0; i < JOBS; i += BATCH) {
+        await rpc(
+          sup.url,
+          Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => call(i + k)),
+        );
+      }
+    });
+    const single = await ours(sup.url, async () => {
+      let next = 0;
+      await Promise.all(Array.from({ length: 50 }, async () => {
+        while (next < JOBS) await rpc(sup.url, call(next++));
+      }));
+    });
+    const latency = await ourLatency(sup.url);
+    sup.signal("SIGTERM");
+    await sup.exited();
+
+    const node = await new Deno.Command("node", {
+      args: [
+        "bullmq_baseline.mjs",
+        String(redis.port),
+        String(JOBS),
+        String(BATCH),
+        String(LATENCY_RUNS),
+      ],
+      cwd: baselineDir,
+      stderr: "inherit",
+    }).output();
+    if (!node.success) throw new Error("the BullMQ baseline failed");
+    const bull = JSON.parse(new TextDecoder().decode(node.stdout).trim().split("\n").at(-1)!);
+
+    const rows: [string, number, number, boolean][] = [
+      ["bulk enqueue (jobs/s)", bulk.enqueue_per_s, bull.enqueue_per_s, true],
+      ["bulk enqueue→completed (jobs/s)", bulk.completed_per_s, bull.completed_per_s, true],
+      ["single enqueue (jobs/s)", single.enqueue_per_s, bull.single_enqueue_per_s, true],
+      [
+        "single enqueue→completed (jobs/s)",
+        single.completed_per_s,
+        bull.single_completed_per_s,
+        true,
+      ],
+      ["round trip p50 (ms)", latency.p50_ms, bull.p50_ms, false],
+      ["round trip p99 (ms)", latency.p99_ms, bull.p99_ms, false],
+    ];
+    console.log(`\nqueue benchmark: ${JOBS} noop jobs, 50 at a time, one redis-server, same run`);
+    console.log("| measure | ours | BullMQ 5 | ours / BullMQ |");
+    console.log("| --- | --- | --- | --- |");
+    for (const [name, a, b, higherIsBetter] of rows) {
+      const ratio = a / b;
+      console.log(
+        `| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio.toFixed(2)}× ${
+          higherIsBetter
+            ? (ratio >= 1 ? "(faster)" : "(slower)")
+            : (ratio <= 1 ? "(lower)" : "(higher)")
+        } |`,
+      );
+    }
+  } finally {
+    await sup.kill().catch(() => {});
+    await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
+    await redis.stop();
+  }
+}
