@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { LogLine } from "../../shared/types.generated.ts";
 import type { JobService } from "../jobs/job_service.ts";
 import type { LogHub } from "../logs/log_hub.ts";
 import { isFinal } from "../store/store.ts";
@@ -18,8 +19,15 @@ import type { SseWriter } from "./sse.ts";
 
 const KEEPALIVE_MS = 15_000;
 const PAGE = 5000;
+/** Live lines a reader may have waiting before it is switched to catching up from the store. */
+const MAX_QUEUED = 50_000;
 
-/** Streams one job's lines to one reader, from `after` on. */
+/**
+ * Streams one job's lines to one reader, from `after` on. Live lines come
+ * through a queue of this reader's own; a reader slower than the job fills it,
+ * and then catches up from the store (the ring buffer, else the kept lines)
+ * until it is live again: it never holds up the job or another reader.
+ */
 export async function streamJobLogs(
   sse: SseWriter,
   jobId: string,
@@ -28,27 +36,45 @@ export async function streamJobLogs(
   hub: LogHub,
 ): Promise<void> {
   let cursor = after;
-  while (!sse.signal.aborted) {
-    const { lines, skipped } = await hub.read(jobId, cursor, PAGE);
-    if (skipped > 0) {
-      await sse.event({ count: skipped, after: cursor }, { event: "skipped" });
+  let queue: LogLine[] = [];
+  const stopListening = hub.listen(jobId, (lines) => {
+    if (queue.length + lines.length > MAX_QUEUED) queue = [];
+    else queue.push(...lines);
+  });
+  try {
+    while (!sse.signal.aborted) {
+      if (queue.length && queue[0].seq <= cursor) queue = queue.filter((l) => l.seq > cursor);
+      if (queue.length && queue[0].seq === cursor + 1) {
+        // Live: the queue continues exactly where the reader is.
+        const lines = queue;
+        queue = [];
+        await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
+        cursor = lines.at(-1)!.seq;
+        continue;
+      }
+      const { lines, skipped } = await hub.read(jobId, cursor, PAGE);
+      if (skipped > 0) {
+        await sse.event({ count: skipped, after: cursor }, { event: "skipped" });
+      }
+      if (lines.length) {
+        await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
+        cursor = lines.at(-1)!.seq;
+        continue;
+      }
+      if (skipped > 0) cursor += skipped;
+      const status = await jobs.statusOf(jobId);
+      if (status === null || isFinal(status)) {
+        // Final: one more read catches lines written just before the end.
+        const tail = await hub.read(jobId, cursor, PAGE);
+        if (tail.lines.length) continue;
+        await sse.event({ status: status ?? "deleted", last: cursor }, { event: "end" });
+        return;
+      }
+      const before = Date.now();
+      await hub.waitForNews(jobId, cursor, KEEPALIVE_MS, sse.signal);
+      if (Date.now() - before >= KEEPALIVE_MS) await sse.comment("keepalive");
     }
-    if (lines.length) {
-      await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
-      cursor = lines.at(-1)!.seq;
-      continue;
-    }
-    if (skipped > 0) cursor += skipped;
-    const status = await jobs.statusOf(jobId);
-    if (status === null || isFinal(status)) {
-      // Final: one more read catches lines written just before the end.
-      const tail = await hub.read(jobId, cursor, PAGE);
-      if (tail.lines.length) continue;
-      await sse.event({ status: status ?? "deleted", last: cursor }, { event: "end" });
-      return;
-    }
-    const before = Date.now();
-    await hub.waitForNews(jobId, cursor, KEEPALIVE_MS, sse.signal);
-    if (Date.now() - before >= KEEPALIVE_MS) await sse.comment("keepalive");
+  } finally {
+    stopListening();
   }
 }

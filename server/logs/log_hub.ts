@@ -67,6 +67,7 @@ export class LogHub {
   readonly #store: Store;
   readonly #rings = new Map<string, Ring>();
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<(lines: readonly LogLine[]) => void>>();
   /** Jobs recently announced final, so a reader arriving just after the notice is not kept waiting. */
   readonly #finished = new Set<string>();
   readonly #unsubscribe: () => void;
@@ -87,6 +88,7 @@ export class LogHub {
       }
       this.#rings.set(notice.id, ring);
       ring.push(notice.lines);
+      for (const listener of this.#listeners.get(notice.id) ?? []) listener(notice.lines);
       this.#wake(notice.id);
     } else if (notice.type === "job.final") {
       this.#finished.add(notice.id);
@@ -141,6 +143,20 @@ export class LogHub {
       signal?.addEventListener("abort", done, { once: true });
       set.add(done);
     });
+  }
+
+  /**
+   * Hands every line announced for `jobId` to `listener` as it comes (live
+   * readers keep their own bounded queue); returns the function that stops.
+   */
+  listen(jobId: string, listener: (lines: readonly LogLine[]) => void): () => void {
+    let set = this.#listeners.get(jobId);
+    if (!set) this.#listeners.set(jobId, set = new Set());
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(jobId);
+    };
   }
 
   /** Forgets what is held about a job (it was deleted; its id may be used again). */

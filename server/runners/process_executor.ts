@@ -73,7 +73,8 @@ class ProcessInstance {
       }).catch(() => {}),
       forEachLine(this.#child.stderr, (line) => log.add(`${source} stderr`, line)).catch(() => {}),
     ]);
-    this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
+    this.exited = Promise.all([this.#child.status, output]).then(async ([status]) => {
+      await this.#stdin.abort().catch(() => {});
       this.#job?.settle({
         kind: "lost",
         message: `the runner process ${describeExit(status)} while running the job`,

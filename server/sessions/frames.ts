@@ -24,6 +24,11 @@ export type HostFrame =
     type: "init";
     token: string;
     socket: string;
+    /**
+     * A line the host writes last on stdout and stderr once the job is done:
+     * reading it tells the supervisor it has all of the job's output.
+     */
+    end_mark: string;
     /** The socket grants to revoke once connected (those the job must not keep). */
     revoke: { read: boolean; write: boolean; net: boolean };
   }

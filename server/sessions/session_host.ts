@@ -23,6 +23,8 @@ const parse = JSON.parse;
 const encoder = new TextEncoder();
 const encode = (text: string) => encoder.encode(text);
 const exit = Deno.exit;
+const writeStdout = Deno.stdout.writeSync.bind(Deno.stdout);
+const writeStderr = Deno.stderr.writeSync.bind(Deno.stderr);
 const pid = Deno.pid;
 const now = Date.now;
 
@@ -60,9 +62,12 @@ function describe(error: unknown): { message: string; name?: string; stack?: str
   return { message: `Uncaught ${typeof error === "string" ? error : String(error)}` };
 }
 
+// Warm the module loader and the TypeScript transform before saying ready.
+await import(`data:application/typescript;base64,${base64("export const warm: number = 1;")}`);
+
 const init = await stdinLine();
 if (init === null) exit(0); // the pool closed before giving a job
-const { token, socket, revoke } = parse(init!) as Extract<HostFrame, { type: "init" }>;
+const { token, socket, revoke, end_mark } = parse(init!) as Extract<HostFrame, { type: "init" }>;
 const conn = await Deno.connect({ transport: "unix", path: socket });
 // The socket is this host's alone: job code gets no grant to reach it.
 if (revoke.net) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
@@ -84,9 +89,6 @@ let finishing = false;
   while (await conn.read(probe).catch(() => null) !== null) { /* nothing is ever sent */ }
   exit(finishing ? 0 : 137);
 })();
-
-// Warm the module loader and the TypeScript transform while idle.
-await import(`data:application/typescript;base64,${base64("export const warm: number = 1;")}`);
 
 const line = await stdinLine();
 if (line === null) exit(0);
@@ -119,6 +121,15 @@ try {
   }
 } catch (error) {
   outcome = { type: "error", ...describe(error) };
+}
+// The job's output ends here: a last line on each stream tells the supervisor it
+// has read all of it, without waiting for this process to be torn down.
+for (const write of [writeStdout, writeStderr]) {
+  try {
+    write(encode(`\n${end_mark}\n`));
+  } catch {
+    // The job closed the stream.
+  }
 }
 try {
   await send(outcome);

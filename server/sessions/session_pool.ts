@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { Timer } from "../util/timer.ts";
 import type { SessionProcess } from "./session_process.ts";
 
 /** Settings of a {@linkcode SessionPool}. */
@@ -38,6 +39,8 @@ export class SessionPool {
   #closed = false;
   /** After a failure, no process starts until the runner calls `recover()`. */
   #held = false;
+  /** A refill scheduled after a job's process ended. */
+  #refill: Timer | undefined;
 
   constructor(options: SessionPoolOptions) {
     this.#options = options;
@@ -116,9 +119,18 @@ export class SessionPool {
 
   #take(session: SessionProcess, deliver: (s: SessionProcess) => void): void {
     this.#taken.add(session);
-    session.exited.finally(() => this.#taken.delete(session));
+    session.exited.finally(() => {
+      this.#taken.delete(session);
+      // Spawning blocks for a moment: let the job's answer go out first.
+      this.#refill ??= setTimeout(() => {
+        this.#refill = undefined;
+        this.fill();
+      }, 0);
+    });
     deliver(session);
-    this.fill();
+    // The replacement starts now only if nothing else is warm; otherwise once this
+    // job is done, so that its start-up does not compete with the job for a core.
+    if (this.#ready.length === 0) this.fill();
   }
 
   /** A warm process for one job: at once when one is warm, else the next to be ready. */
@@ -161,6 +173,7 @@ export class SessionPool {
   /** Ends every process of the pool; whoever waits for one is told the runner is stopping. */
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#refill);
     for (const waiter of this.#waiters.splice(0)) {
       waiter.reject(new Error("the runner is stopping"));
     }

@@ -64,6 +64,13 @@ export class SessionProcess {
   #stdoutText = "";
   #stderrTail: string[] = [];
   #outOfMemory = false;
+  /** Settles when stdout and stderr reached their end. */
+  #output!: Promise<unknown>;
+  /** Called when the final frame comes, and when each stream's end mark is read. */
+  #onFinal: (() => void) | null = null;
+  /** The line that ends a job's output on each stream (random: a job cannot guess it). */
+  readonly #endMark = `\u0000hero-end-${crypto.randomUUID()}`;
+  #marksSeen = 0;
   #cancelHello: () => void;
 
   /** Spawns a session process; `warmSink` gets what it prints before it has a job. */
@@ -99,12 +106,14 @@ export class SessionProcess {
       token,
       socket: options.channel.path,
       revoke: options.revoke,
+      end_mark: this.#endMark,
     };
     this.#stdin.write(new TextEncoder().encode(encodeFrame(init))).catch(() => {});
     const output = Promise.all([
       this.#read(this.#child.stdout, "stdout"),
       this.#read(this.#child.stderr, "stderr"),
     ]);
+    this.#output = output;
     this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
       this.#cancelHello();
       return status;
@@ -123,17 +132,40 @@ export class SessionProcess {
   }
 
   async #read(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr"): Promise<void> {
-    await forEachLine(stream, (line) => {
-      if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
-        this.#stdoutText += (this.#stdoutText ? "\n" : "") + line;
-      } else if (name === "stderr") {
-        // V8 reports a heap limit hit on stderr just before the process aborts.
-        if (/out of memory/i.test(line)) this.#outOfMemory = true;
-        this.#stderrTail.push(line);
-        if (this.#stderrTail.length > 5) this.#stderrTail.shift();
+    // The host writes "\n" + mark: after output that ended its last line, that makes an
+    // empty line, which is not the job's. An empty line is held until the next one shows
+    // it was not that.
+    let heldEmpty = false;
+    await forEachLine(stream, async (line) => {
+      if (line === this.#endMark) {
+        heldEmpty = false;
+        this.#marksSeen++;
+        this.#onFinal?.();
+        return;
       }
-      return this.#sink(name, line, Date.now());
+      if (heldEmpty) {
+        heldEmpty = false;
+        await this.#line(name, "");
+      }
+      if (line === "") {
+        heldEmpty = true;
+        return;
+      }
+      await this.#line(name, line);
     }).catch(() => {});
+  }
+
+  /** One line of the job's output: kept for the result and the death message, then sunk. */
+  #line(name: "stdout" | "stderr", line: string): void | Promise<void> {
+    if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
+      this.#stdoutText += (this.#stdoutText ? "\n" : "") + line;
+    } else if (name === "stderr") {
+      // V8 reports a heap limit hit on stderr just before the process aborts.
+      if (/out of memory/i.test(line)) this.#outOfMemory = true;
+      this.#stderrTail.push(line);
+      if (this.#stderrTail.length > 5) this.#stderrTail.shift();
+    }
+    return this.#sink(name, line, Date.now());
   }
 
   #onFrame(frame: SessionFrame): void {
@@ -141,6 +173,7 @@ export class SessionProcess {
       this.#final = frame;
       // The job is over: nothing it started may run on.
       signalGroup(this.pid, "SIGKILL");
+      this.#onFinal?.();
     }
   }
 
@@ -163,13 +196,23 @@ export class SessionProcess {
     } catch {
       // The process is gone; its exit says why.
     }
-    const status = await this.exited;
+    // Done when the final frame came and both streams showed their end mark (all of
+    // the job's output is read, without waiting for the kernel to tear the process
+    // down), or when the process is gone.
+    const reported = new Promise<null>((resolve) => {
+      this.#onFinal = () => this.#final && this.#marksSeen >= 2 && resolve(null);
+      this.#onFinal();
+    });
+    const status = await Promise.race([reported, this.exited]);
+    this.#onFinal = null;
+    // Whatever a killed grandchild still had in the pipe is not the job's any more.
+    this.#sink = () => {};
     const final = this.#final as Extract<SessionFrame, { type: "result" | "error" }> | null;
     if (final?.type === "result") {
       return { kind: "success", value: final.mode === "stdout" ? this.#stdoutText : final.value };
     }
     if (final?.type === "error") return { kind: "error", message: final.message };
-    return { kind: "error", message: this.#deathMessage(status) };
+    return { kind: "error", message: this.#deathMessage(status ?? await this.exited) };
   }
 
   #deathMessage(status: Deno.CommandStatus): string {

@@ -58,11 +58,12 @@ CREATE TABLE IF NOT EXISTS deps (
   dependant TEXT NOT NULL,
   PRIMARY KEY (prerequisite, dependant)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS seq_items (
+CREATE TABLE IF NOT EXISTS seq_chunks (
   key TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  item TEXT NOT NULL,
-  PRIMARY KEY (key, seq)
+  first INTEGER NOT NULL,
+  last INTEGER NOT NULL,
+  items TEXT NOT NULL,
+  PRIMARY KEY (key, first)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS seq_heads (
   key TEXT PRIMARY KEY,
@@ -399,6 +400,10 @@ export class SqliteStore implements Store {
 
   // ---- bounded sequences -------------------------------------------------------
 
+  // A sequence is kept in chunks, one row per append (a JSON array of its items):
+  // a batch of log lines is one insert, not one per line. Trimming drops whole chunks
+  // below the first kept `seq`; reads skip what is below it in a chunk that stays.
+
   appendSeq<T extends SeqItem>(
     key: string,
     items: readonly T[],
@@ -407,17 +412,19 @@ export class SqliteStore implements Store {
     if (items.length === 0) return Promise.resolve([]);
     return Promise.resolve(this.#tx(() => {
       const head = this.#get("SELECT last, first FROM seq_heads WHERE key = ?", key);
-      let last = head ? Number(head.last) : 0;
+      const start = (head ? Number(head.last) : 0) + 1;
+      const last = start + items.length - 1;
       let first = head ? Number(head.first) : 1;
-      const insert = this.#stmt("INSERT INTO seq_items (key, seq, item) VALUES (?, ?, ?)");
-      const numbered = items.map((item) => {
-        const withSeq = { ...item, seq: ++last };
-        insert.run(key, last, JSON.stringify(item));
-        return withSeq;
-      });
+      this.#run(
+        "INSERT INTO seq_chunks (key, first, last, items) VALUES (?, ?, ?, ?)",
+        key,
+        start,
+        last,
+        JSON.stringify(items),
+      );
       if (last - first + 1 > keep) {
         first = last - keep + 1;
-        this.#run("DELETE FROM seq_items WHERE key = ? AND seq < ?", key, first);
+        this.#run("DELETE FROM seq_chunks WHERE key = ? AND last < ?", key, first);
       }
       this.#run(
         `INSERT INTO seq_heads (key, last, first) VALUES (?, ?, ?)
@@ -426,28 +433,31 @@ export class SqliteStore implements Store {
         last,
         first,
       );
-      return numbered;
+      return items.map((item, i) => ({ ...item, seq: start + i }));
     }));
   }
 
   readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
     const head = this.#get("SELECT last, first FROM seq_heads WHERE key = ?", key);
     if (!head) return Promise.resolve({ items: [], last: 0, dropped: 0 });
-    const rows = this.#all(
-      "SELECT seq, item FROM seq_items WHERE key = ? AND seq > ? ORDER BY seq LIMIT ?",
-      key,
-      after,
-      limit,
-    );
-    return Promise.resolve({
-      items: rows.map((r) => ({ ...JSON.parse(r.item as string), seq: Number(r.seq) })),
-      last: Number(head.last),
-      dropped: Number(head.first) - 1,
-    });
+    const from = Math.max(after + 1, Number(head.first));
+    const items: (T & { seq: number })[] = [];
+    const chunks = this.#stmt(
+      "SELECT first, items FROM seq_chunks WHERE key = ? AND last >= ? ORDER BY first",
+    ).iterate(key, from) as Iterable<Row>;
+    for (const chunk of chunks) {
+      const start = Number(chunk.first);
+      const all = JSON.parse(chunk.items as string) as T[];
+      for (let i = Math.max(0, from - start); i < all.length && items.length < limit; i++) {
+        items.push({ ...all[i], seq: start + i });
+      }
+      if (items.length >= limit) break;
+    }
+    return Promise.resolve({ items, last: Number(head.last), dropped: Number(head.first) - 1 });
   }
 
   #deleteSeq(key: string): void {
-    this.#run("DELETE FROM seq_items WHERE key = ?", key);
+    this.#run("DELETE FROM seq_chunks WHERE key = ?", key);
     this.#run("DELETE FROM seq_heads WHERE key = ?", key);
   }
 

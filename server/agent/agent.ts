@@ -1,0 +1,127 @@
+/**
+ * A remote runner agent: one runner served from another machine against a
+ * shared Redis. It takes that runner's jobs, runs them sandboxed exactly as a
+ * supervisor would (same runner, consumer and session code), and its logs,
+ * results and events reach every supervisor through the store.
+ *
+ * The agent announces itself with a heartbeat (`agents:{runner}`), so that
+ * supervisors accept jobs for its runner and report it live.
+ *
+ * @module
+ */
+
+import type { RunnerConfig } from "../../shared/types.generated.ts";
+import { EventLog } from "../events/event_log.ts";
+import { Runner } from "../runners/runner.ts";
+import { SessionChannel } from "../sessions/session_channel.ts";
+import { RedisStore } from "../store/redis_store.ts";
+import type { Timer } from "../util/timer.ts";
+
+/** Settings of a {@linkcode RunnerAgent}. */
+export interface AgentOptions {
+  redisUrl: string;
+  namespace: string;
+  runner: RunnerConfig;
+  /** How long a job lease lasts without renewal, ms. */
+  leaseMs?: number;
+  /** Log lines kept per job. */
+  logLines?: number;
+  log?: (message: string) => void;
+}
+
+const HEARTBEAT_MS = 5000;
+
+/** A runner served from this process for a shared Redis. */
+export class RunnerAgent {
+  readonly id: string;
+  readonly runner: Runner;
+  readonly #store: RedisStore;
+  readonly #events: EventLog;
+  readonly #channel: SessionChannel;
+  readonly #workDir: string;
+  readonly #config: RunnerConfig;
+  #heartbeat: Timer | undefined;
+
+  private constructor(
+    id: string,
+    store: RedisStore,
+    events: EventLog,
+    channel: SessionChannel,
+    workDir: string,
+    runner: Runner,
+    config: RunnerConfig,
+  ) {
+    this.id = id;
+    this.#store = store;
+    this.#events = events;
+    this.#channel = channel;
+    this.#workDir = workDir;
+    this.runner = runner;
+    this.#config = config;
+  }
+
+  /** Connects, starts the runner and begins the heartbeat. */
+  static async start(options: AgentOptions): Promise<RunnerAgent> {
+    const id = `agent/${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
+    const store = await RedisStore.connect({
+      url: options.redisUrl,
+      namespace: options.namespace,
+      origin: id,
+    });
+    const events = new EventLog(store);
+    const channel = await SessionChannel.open();
+    const workDir = await Deno.makeTempDir({ prefix: "hero-agent-" });
+    const home = Deno.env.get("HOME") ?? workDir;
+    const path = "/usr/local/bin:/usr/bin:/bin";
+    const runner = new Runner(options.runner, {
+      store,
+      events,
+      script: {
+        channel,
+        deno: Deno.execPath(),
+        workDir,
+        baseEnv: {
+          PATH: path,
+          HOME: workDir,
+          NO_COLOR: "1",
+          DENO_NO_UPDATE_CHECK: "1",
+          DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
+        },
+      },
+      processEnv: { PATH: Deno.env.get("PATH") ?? path, HOME: home },
+      workerPrefix: id,
+      leaseMs: options.leaseMs ?? 15_000,
+      timeoutGraceMs: 5000,
+      logLines: options.logLines ?? 10_000,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+    });
+    const agent = new RunnerAgent(id, store, events, channel, workDir, runner, options.runner);
+    await agent.#beat();
+    agent.#heartbeat = setInterval(() => agent.#beat().catch(() => {}), HEARTBEAT_MS);
+    events.emit({ type: "agent.started", subject: options.runner.name, data: { agent: id } });
+    await runner.start({ requested_by: id, reason: "agent start" });
+    options.log?.(`serving runner ${options.runner.name} as ${id} (${store.location})`);
+    return agent;
+  }
+
+  async #beat(): Promise<void> {
+    // A runner is live while any agent's heartbeat holds: three beats of slack.
+    await this.#store.heartbeatAgent(this.#config, this.id, Date.now() + 3 * HEARTBEAT_MS);
+  }
+
+  /** Stops taking jobs (running ones get `graceMs`, then go back to the queue) and leaves. */
+  async stop(graceMs = 0): Promise<void> {
+    clearInterval(this.#heartbeat);
+    await this.runner.stop({ requested_by: this.id, reason: "agent stop" }, graceMs);
+    await this.#store.removeAgent(this.#config.name, this.id).catch(() => {});
+    this.#events.emit({
+      type: "agent.stopped",
+      subject: this.#config.name,
+      data: { agent: this.id },
+    });
+    await this.#events.close();
+    await this.#channel.close();
+    await this.#store.close();
+    await Deno.remove(this.#workDir, { recursive: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * What happens to a job's processes, checked with the OS: a stop or a
+ * timeout leaves nothing of the job alive (grandchildren included); a heap
+ * past `memory_mb` kills the job with a message that says so.
+ */
+
+import type { Job } from "../../shared/types.generated.ts";
+import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
+import { isAlive } from "../_helpers/processes.ts";
+import { startSupervisor, type TestSupervisor } from "../_helpers/supervisor.ts";
+
+const SPAWNER = `
+const child = new Deno.Command("sleep", { args: ["300"], stdout: "null", stderr: "null" }).spawn();
+console.log(JSON.stringify({ session: Deno.pid, grandchild: child.pid }));
+await new Promise(() => setInterval(() => {}, 1000));
+`;
+
+async function pidsOf(
+  s: TestSupervisor,
+  jobId: string,
+): Promise<{ session: number; grandchild: number }> {
+  return await eventually(async () => {
+    const page = await s.user.call<{ lines: { line: string }[] }>("job.logs", { job_id: jobId });
+    return page.lines.length ? JSON.parse(page.lines[0].line) : null;
+  });
+}
+
+Deno.test("stop and timeout kill the job's whole process group; the heap limit kills too", async (t) => {
+  await using s = await startSupervisor({
+    runners: [
+      {
+        name: "spawner",
+        kind: "script",
+        instances: 2,
+        permissions: { run: ["sleep"] },
+        stop_grace: 1,
+      },
+      { name: "small", kind: "script", instances: 1, memory_mb: 64 },
+    ],
+  });
+  await s.sup.runners.get("spawner").whenReady();
+  await s.sup.runners.get("small").whenReady();
+
+  await t.step("job.stop: the session and its sleep grandchild are gone", async () => {
+    const id = await s.user.call<string>("jobs.create", {
+      job: { runner: "spawner", payload: SPAWNER },
+    });
+    await s.user.call("job.start", { job_id: id });
+    const { session, grandchild } = await pidsOf(s, id);
+    assert(isAlive(session) && isAlive(grandchild), "both run before the stop");
+    await s.user.call("job.stop", { job_id: id });
+    await eventually(
+      () => !isAlive(session) && !isAlive(grandchild),
+      5000,
+      "no process of the job alive",
+    );
+    assertEquals((await s.user.call<Job>("job.get", { job_id: id })).status, "stopped");
+  });
+
+  await t.step("timeout: the same, and the job says it timed out", async () => {
+    const id = await s.user.call<string>("jobs.create", {
+      job: { runner: "spawner", payload: SPAWNER, timeout: 1 },
+    });
+    await s.user.call("job.start", { job_id: id });
+    const { session, grandchild } = await pidsOf(s, id);
+    const result = await s.user.call<{ error: string }>("job.result", {
+      job_id: id,
+      wait_ms: 10_000,
+    });
+    assertEquals(result, { error: "timed out after 1 s" });
+    await eventually(
+      () => !isAlive(session) && !isAlive(grandchild),
+      5000,
+      "no process of the job alive",
+    );
+  });
+
+  await t.step("a job that allocates without bound is killed by memory_mb", async () => {
+    const result = await s.user.call<{ error: string }>("job.run", {
+      job: {
+        runner: "small",
+        payload: "const keep = []; while (true) keep.push(new Array(1e5).fill(Math.random()));",
+      },
+    });
+    assertEquals(result, {
+      error: "killed: the job exceeded its memory limit of 64 MB (memory_mb)",
+    });
+  });
+
+  await t.step("a finished job's background processes do not outlive it", async () => {
+    const result = await s.user.call<{ success: { grandchild: number } }>("job.run", {
+      job: {
+        runner: "spawner",
+        payload: `const c = new Deno.Command("sleep", { args: ["300"] }).spawn();
+          export default { grandchild: c.pid };`,
+      },
+    });
+    const pid = result.success.grandchild;
+    await eventually(() => !isAlive(pid), 5000, "the grandchild killed with the session");
+  });
+});
