@@ -16,6 +16,8 @@ import { luaKey } from "./redis_keys.ts";
 /** A script with its SHA1, for EVALSHA. */
 export interface LuaScript {
   name: string;
+  /** Its arguments and reply, as `docs/protocol.md` shows them. */
+  usage: string;
   source: string;
   sha: string;
 }
@@ -46,23 +48,21 @@ local function group_flush(groups, command)
 end`,
 };
 
-function script(name: string, body: string, helpers: (keyof typeof HELPERS)[] = []): LuaScript {
+function script(
+  name: string,
+  usage: string,
+  body: string,
+  helpers: (keyof typeof HELPERS)[] = [],
+): LuaScript {
   const source = [`-- hero supervisor: ${name}`, HEAD, ...helpers.map((h) => HELPERS[h]), body]
     .join("\n");
-  return { name, source, sha: createHash("sha1").update(source).digest("hex") };
+  return { name, usage, source, sha: createHash("sha1").update(source).digest("hex") };
 }
 
-/**
- * insert_jobs(ns, n, then n times: id, runner, status, caller_id, context_id,
- *   waiting, timeout, n_deps, dep..., spec, n_fields, field, value, ...) → { seq or 0 }...
- * Each job gets a new `seq` (0: the id exists, nothing stored); its spec (JSON)
- * goes to `job:{id}:spec`, its state fields to the hash `job:{id}`.
- * `caller_id` and `context_id` are '' when absent; `waiting` is '1' when the
- * job waits for prerequisites. A job inserted as `queued` is pushed to its
- * runner's queue.
- */
+/** The `insert_jobs` script. */
 export const INSERT_JOBS = script(
   "insert_jobs",
+  "insert_jobs(ns, n, then n times: id, runner, status, caller_id, context_id, waiting, timeout, n_deps, dep..., spec, n_fields, field, value, ...) → { seq or 0 }... Each job gets a new `seq` (0: the id exists, nothing is stored); its spec (JSON) goes to `job:{id}:spec`, its state fields to the hash `job:{id}`. `caller_id` and `context_id` are '' when absent; `waiting` is '1' when the job waits for prerequisites. A job inserted as `queued` is pushed to its runner's queue; one inserted as `running` (direct dispatch) carries its lease.",
   `
 local n = tonumber(ARGV[2])
 local first = redis.call('INCRBY', ${luaKey("jobSeq")}, n) - n + 1
@@ -114,18 +114,10 @@ return out
   ["groups"],
 );
 
-/**
- * transitions(ns, origin, n, then n times: id, now, to, worker, lease_expired_by,
- *   n_from, from..., n_set, field, value, ..., n_unset, field...) → results...
- * Each result: { code, status, runner, attempts, run_after, error, previous, dependants }
- * with code 0 missing (nothing else), 1 wrong status, 2 not the worker, 3 lease
- * not expired, 4 done. `worker` and `lease_expired_by` are '' when not checked;
- * absent values are ''. Each transition is a compare-and-set of its own. The
- * jobs that became final are announced in one notice:
- * ORIGIN|{"type":"jobs.final","jobs":[{"id","status","dependants"}...]}.
- */
+/** The `transitions` script. */
 export const TRANSITIONS = script(
   "transitions",
+  'transitions(ns, origin, n, then n times: id, now, to, worker, lease_expired_by, n_from, from..., n_set, field, value, ..., n_unset, field...) → results... Each result: { code, status, runner, attempts, run_after, error, previous, dependants } with code 0 missing (nothing else), 1 wrong status, 2 not the worker, 3 lease not expired, 4 done. `worker` and `lease_expired_by` are \'\' when not checked; absent values are \'\'. Each transition is a compare-and-set of its own. The jobs that became final are announced in one notice: ORIGIN|{"type":"jobs.final","jobs":[{"id","status","dependants"}...]}.',
   `
 local origin = ARGV[2]
 local zrem, zadd = {}, {}
@@ -224,16 +216,10 @@ return out
   ["push_queue", "is_final", "groups"],
 );
 
-/**
- * take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → { job fields... }...
- * Moves retries whose delay is over back into their queues, then pops up to
- * `max` queued jobs; each becomes running under the worker's lease. Each comes
- * back as { spec, seq, attempts, error }: the rest of its state is what taking it
- * set (status running, started_at and updated_at = now, worker, lease_until,
- * deadline_at = now + timeout + grace).
- */
+/** The `take_jobs` script. */
 export const TAKE_JOBS = script(
   "take_jobs",
+  "take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → { spec, seq, attempts, error }... Moves retries whose delay is over back into their queues, then pops up to `max` queued jobs; each becomes `running` under the worker's lease (started_at and updated_at = now, deadline_at = now + timeout + grace, attempts + 1).",
   `
 local runner, max, worker = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now, lease_until, grace = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
@@ -282,9 +268,10 @@ return out
   ["push_queue", "groups"],
 );
 
-/** renew_leases(ns, worker, lease_until, id...) → ids the worker no longer holds. */
+/** The `renew_leases` script. */
 export const RENEW_LEASES = script(
   "renew_leases",
+  "renew_leases(ns, worker, lease_until, id...) → ids the worker no longer holds.",
   `
 local worker, lease_until = ARGV[2], ARGV[3]
 local lost = {}
@@ -302,14 +289,10 @@ return lost
 `,
 );
 
-/**
- * due_jobs(ns, field, now, limit) → { spec, state fields... } of the running jobs
- * whose `field` (lease_until or deadline_at) is before `now`. Running jobs are few (at most what runners run
- * at once), so scanning them costs less than keeping a sorted set per field up
- * to date on every take and finish.
- */
+/** The `due_jobs` script. */
 export const DUE_JOBS = script(
   "due_jobs",
+  "due_jobs(ns, field, now, limit) → { spec, state fields... } of the running jobs whose `field` (lease_until or deadline_at) is before `now`. Running jobs are few (at most what runners run at once), so scanning them costs less than keeping a sorted set per field up to date on every take and finish.",
   `
 local field, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
@@ -325,9 +308,10 @@ return out
 `,
 );
 
-/** promote_delayed(ns, now, limit) → how many delayed jobs went back into their queues. */
+/** The `promote_delayed` script. */
 export const PROMOTE_DELAYED = script(
   "promote_delayed",
+  "promote_delayed(ns, now, limit) → how many delayed jobs went back into their queues.",
   `
 local delayed = ${luaKey("delayed")}
 local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -342,12 +326,10 @@ return n
   ["push_queue"],
 );
 
-/**
- * delete_job(ns, id, allowed_status...) → { code, status, runner, attempts, run_after, error }
- * (codes as for transitions; 0 alone when missing).
- */
+/** The `delete_job` script. */
 export const DELETE_JOB = script(
   "delete_job",
+  "delete_job(ns, id, allowed_status...) → { code, status, runner, attempts, run_after, error } (codes as for transitions; 0 alone when missing).",
   `
 local id = ARGV[2]
 local jk = ${luaKey("job", "id")}
@@ -381,9 +363,10 @@ return { 4, unpack(state) }
 `,
 );
 
-/** append_seq(ns, key, keep, item...) → the last seq, after appending and trimming. */
+/** The `append_seq` script. */
 export const APPEND_SEQ = script(
   "append_seq",
+  "append_seq(ns, key, keep, item...) → the last seq, after appending and trimming.",
   `
 local key, keep = ARGV[2], tonumber(ARGV[3])
 local items = ${luaKey("seqItems", "key")}
@@ -397,9 +380,10 @@ return last
 `,
 );
 
-/** read_seq(ns, key, after, limit) → { last, kept, item... } for items with seq > after. */
+/** The `read_seq` script. */
 export const READ_SEQ = script(
   "read_seq",
+  "read_seq(ns, key, after, limit) → { last, kept, item... } for items with seq > after.",
   `
 local key, after, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local items = ${luaKey("seqItems", "key")}

@@ -4,11 +4,12 @@
  */
 
 import { generatedFiles } from "../../shared/codegen/generate.ts";
+import { DOC_FILES, renderDoc } from "../../docs/generate.ts";
 import { assertEquals } from "../_helpers/assert.ts";
 
-async function format(text: string): Promise<string> {
+async function format(text: string, ext = "ts"): Promise<string> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--ext", "ts", "-"],
+    args: ["fmt", "--ext", ext, "-"],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -26,5 +27,17 @@ Deno.test("generated files are up to date (run `deno task gen` if not)", async (
   for (const file of generatedFiles()) {
     const onDisk = await Deno.readTextFile(new URL(file.path, root));
     assertEquals(onDisk, await format(file.text), `${file.path} is stale: run deno task gen`);
+  }
+});
+
+Deno.test("the generated sections of the docs are up to date (run `deno task gen` if not)", async () => {
+  const root = new URL("../../", import.meta.url);
+  for (const file of DOC_FILES) {
+    const onDisk = await Deno.readTextFile(new URL(file, root));
+    assertEquals(
+      onDisk,
+      await format(renderDoc(onDisk, file), "md"),
+      `${file} is stale: run deno task gen`,
+    );
   }
 });
