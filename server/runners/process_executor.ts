@@ -39,6 +39,8 @@ class ProcessInstance {
   ready = false;
   /** Ended on purpose (stop, scale down): its exit is not a failure. */
   retiring = false;
+  /** Handed to a job (or a ping) that has not begun yet: not free for another. */
+  reserved = false;
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #encoder = new TextEncoder();
@@ -85,7 +87,7 @@ class ProcessInstance {
   }
 
   get busy(): boolean {
-    return this.#job !== null;
+    return this.#job !== null || this.reserved;
   }
 
   #onFrame(frame: FromRunnerFrame): void | Promise<void> {
@@ -167,6 +169,7 @@ class ProcessInstance {
     const outcome = new Promise<Outcome>((resolve) => {
       this.#job = { id: job.id, log, settle: resolve };
     });
+    this.reserved = false;
     const onAbort = async () => {
       await this.send({
         type: "stop",
@@ -303,7 +306,8 @@ export class ProcessExecutor implements Executor {
       log.add("supervisor", `instance ${slot} (pid ${instance.pid}) ${describeExit(status)}`);
       if (instance.retiring || this.#stopped) return;
       hooks.onFailure({
-        abnormal: status.code !== 0 || status.signal !== null || !instance.ready,
+        // A clean exit 0 is normal, ready or not (Restart=on-failure keeps it down).
+        abnormal: status.code !== 0 || status.signal !== null,
         code: status.code,
         signal: status.signal ?? undefined,
         uptimeMs: Date.now() - instance.startedAt,
@@ -312,15 +316,22 @@ export class ProcessExecutor implements Executor {
     });
   }
 
-  /** Gives an idle instance to the first waiting job. */
+  /** Gives an idle instance to the first waiting job (reserved for it at once). */
   #offer(instance: ProcessInstance): void {
     if (!instance.ready || instance.busy || instance.retiring) return;
-    this.#waiters.shift()?.resolve(instance);
+    const waiter = this.#waiters.shift();
+    if (!waiter) return;
+    instance.reserved = true;
+    waiter.resolve(instance);
   }
 
+  /** A free instance, reserved for the caller; waits for one when none is free. */
   #acquire(signal: AbortSignal): Promise<ProcessInstance> {
     const free = this.#slots.find((i) => i?.ready && !i.busy && !i.retiring);
-    if (free) return Promise.resolve(free);
+    if (free) {
+      free.reserved = true;
+      return Promise.resolve(free);
+    }
     if (this.#stopped) return Promise.reject(new Error("the runner is stopping"));
     return new Promise((resolve, reject) => {
       const waiter = {
@@ -360,6 +371,7 @@ export class ProcessExecutor implements Executor {
   /** Pings every idle process; with none idle, waits up to `timeoutMs` for one to be ready. */
   async ping(timeoutMs: number): Promise<void> {
     let idle = this.#slots.filter((i): i is ProcessInstance => !!i?.ready && !i.busy);
+    let acquired: ProcessInstance | null = null;
     if (idle.length === 0) {
       const timeout = new AbortController();
       const timer = setTimeout(
@@ -367,12 +379,20 @@ export class ProcessExecutor implements Executor {
         timeoutMs,
       );
       try {
-        idle = [await this.#acquire(timeout.signal)];
+        idle = [acquired = await this.#acquire(timeout.signal)];
       } finally {
         clearTimeout(timer);
       }
     }
-    await Promise.all(idle.map((i) => i.ping(timeoutMs)));
+    try {
+      await Promise.all(idle.map((i) => i.ping(timeoutMs)));
+    } finally {
+      if (acquired) {
+        // Pinged, it is free again for jobs.
+        acquired.reserved = false;
+        this.#offer(acquired);
+      }
+    }
   }
 
   resize(instances: number): void {
