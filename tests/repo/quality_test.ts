@@ -4,32 +4,19 @@
  */
 
 import { assert } from "../_helpers/assert.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-async function deno(args: string[]): Promise<{ ok: boolean; output: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  })
-    .output();
-  const decoder = new TextDecoder();
-  return { ok: out.success, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
-}
+import { runDeno } from "../_helpers/command.ts";
 
 Deno.test("deno fmt --check is clean", async () => {
-  const { ok, output } = await deno(["fmt", "--check"]);
+  const { ok, output } = await runDeno(["fmt", "--check"]);
   assert(ok, output);
 });
 
 Deno.test("deno lint is clean", async () => {
-  const { ok, output } = await deno(["lint"]);
+  const { ok, output } = await runDeno(["lint"]);
   assert(ok, output);
 });
 
 Deno.test("deno check passes on every module", async () => {
-  const { ok, output } = await deno(["check", "."]);
+  const { ok, output } = await runDeno(["check", "."]);
   assert(ok, output);
 });
