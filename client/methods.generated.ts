@@ -221,6 +221,15 @@ export function bindMethods(call: Call) {
     /** The whole supervision tree at a glance: supervisor, runners in start order, jobs. */
     currentState: (options?: CallOptions): Promise<MethodResults["current_state"]> =>
       call("current_state", {}, options),
+    /**
+     * Throughput and run times over the last minutes, job counts and queue depths.
+     *
+     * Buckets count the jobs that ended on this supervisor's runners (each supervisor sharing a store reports its own); counts and queues are the store's. Empty buckets are listed too, so that a chart needs no gap filling.
+     */
+    getStats: (
+      params: MethodParams["get_stats"] = {},
+      options?: CallOptions,
+    ): Promise<MethodResults["get_stats"]> => call("get_stats", params, options),
     /** Add a secret of a kind; it is stored hashed. */
     addSecret: (
       params: MethodParams["add_secret"],
@@ -232,12 +241,19 @@ export function bindMethods(call: Call) {
     /**
      * Remove a secret added with add_secret.
      *
-     * A secret from the config file is removed by editing the file (-32009 here).
+     * Name it by `value` or by `fingerprint` (as `list_secrets` shows it), not both. A secret from the config file is removed by editing the file (-32009 here).
      */
     removeSecret: (
       params: MethodParams["remove_secret"],
       options?: CallOptions,
     ): Promise<MethodResults["remove_secret"]> => call("remove_secret", params, options),
+    /**
+     * Who the secret is (kind and fingerprint) and which methods it may call.
+     *
+     * Lets a user interface show only what the secret can do.
+     */
+    whoami: (options?: CallOptions): Promise<MethodResults["whoami"]> =>
+      call("whoami", {}, options),
     /** Name, version, store, namespace, uptime, runner and job counts. */
     getSupervisorInfo: (options?: CallOptions): Promise<MethodResults["get_supervisor_info"]> =>
       call("get_supervisor_info", {}, options),

@@ -121,7 +121,7 @@ export class Supervisor {
       baseMs: config.retry_delay * 1000,
       maxMs: config.retry_delay_max * 1000,
     };
-    const metrics = new Metrics(store);
+    const metrics = new Metrics(store, options.now);
     const home = Deno.env.get("HOME") ?? workDir;
     const path = "/usr/local/bin:/usr/bin:/bin";
     const runners = new RunnerManager({
@@ -184,6 +184,7 @@ export class Supervisor {
       runners,
       secrets,
       events,
+      stats: metrics.stats,
       draining: () => draining,
       info,
       openrpc: (serverUrl) => buildOpenRpcDocument({ serverUrl }),

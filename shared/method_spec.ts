@@ -8,14 +8,15 @@ import type { ErrorCodeValue } from "./errors.ts";
 import type { JsonSchema } from "./json_schema.ts";
 
 /**
- * Who may call a method. `public` needs no secret; the others need a secret
- * of that kind or an admin secret.
+ * Who may call a method. `public` needs no secret; `any` needs a secret of
+ * any kind; the others need a secret of that kind or an admin secret.
  */
-export type Scope = "public" | "register" | "user" | "admin";
+export type Scope = "public" | "any" | "register" | "user" | "admin";
 
 /** The secret kinds that may call a method of each scope. */
 export const scopeAllows: Record<Scope, readonly ("admin" | "user" | "register")[]> = {
   public: ["admin", "user", "register"],
+  any: ["admin", "user", "register"],
   register: ["admin", "register"],
   user: ["admin", "user"],
   admin: ["admin"],

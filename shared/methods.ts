@@ -19,6 +19,7 @@ import type { MethodSpec, ParamSpec } from "./method_spec.ts";
 import {
   AllStatus,
   EventPage,
+  Identity,
   Job,
   JobCounts,
   JobId,
@@ -32,6 +33,7 @@ import {
   RunnerStatus,
   SecretInfo,
   SecretKind,
+  Stats,
   SupervisorInfo,
 } from "./schemas.ts";
 
@@ -613,6 +615,41 @@ export const methods: MethodSpec[] = [
     errors: [],
   },
   {
+    name: "get_stats",
+    summary: "Throughput and run times over the last minutes, job counts and queue depths.",
+    description: "Buckets count the jobs that ended on this supervisor's runners (each " +
+      "supervisor sharing a store reports its own); counts and queues are the store's. " +
+      "Empty buckets are listed too, so that a chart needs no gap filling.",
+    scope: "user",
+    tag: "jobs",
+    params: [{
+      name: "minutes",
+      schema: { type: "integer", minimum: 1, maximum: 60 },
+      description: "How far back (default 15).",
+    }],
+    result: { name: "stats", schema: Stats },
+    examples: [{
+      name: "last minute",
+      params: { minutes: 1 },
+      result: {
+        now: 1767225660000,
+        bucket_s: 10,
+        buckets: [{
+          start: 1767225600000,
+          completed: 12,
+          failed: 1,
+          stopped: 0,
+          timeout: 0,
+          run_p50_ms: 35,
+          run_p95_ms: 120,
+        }],
+        jobs: exampleCounts,
+        queued: { default: 0 },
+      },
+    }],
+    errors: [],
+  },
+  {
     name: "events.list",
     summary: "Lifecycle events, oldest first, after a given event.",
     description: "The live stream is `GET /events` (Server-Sent Events, admin).",
@@ -650,6 +687,7 @@ export const methods: MethodSpec[] = [
           { id: 2, ts: 1763800000001, type: "runner.starting", subject: "default" },
         ],
         next: 2,
+        last: 2,
       },
     }],
     errors: [],
@@ -705,7 +743,8 @@ export const methods: MethodSpec[] = [
   {
     name: "remove_secret",
     summary: "Remove a secret added with add_secret.",
-    description: "A secret from the config file is removed by editing the file (-32009 here).",
+    description: "Name it by `value` or by `fingerprint` (as `list_secrets` shows it), not both. " +
+      "A secret from the config file is removed by editing the file (-32009 here).",
     scope: "admin",
     tag: "admin",
     params: [
@@ -713,8 +752,12 @@ export const methods: MethodSpec[] = [
       {
         name: "value",
         schema: { type: "string", minLength: 1, maxLength: 512 },
-        required: true,
         description: "The secret.",
+      },
+      {
+        name: "fingerprint",
+        schema: { type: "string", pattern: "^sha256:[0-9a-f]{12}$" },
+        description: "The secret's fingerprint, instead of its value.",
       },
     ],
     result: nullResult,
@@ -724,6 +767,25 @@ export const methods: MethodSpec[] = [
       result: null,
     }],
     errors: [NotFound, Conflict],
+  },
+  {
+    name: "whoami",
+    summary: "Who the secret is (kind and fingerprint) and which methods it may call.",
+    description: "Lets a user interface show only what the secret can do.",
+    scope: "any",
+    tag: "admin",
+    params: [],
+    result: { name: "identity", schema: Identity },
+    examples: [{
+      name: "whoami",
+      params: {},
+      result: {
+        kind: "register",
+        fingerprint: "sha256:3f1a9c0b2d4e",
+        methods: ["rpc.discover", "register_runner", "whoami"],
+      },
+    }],
+    errors: [],
   },
   {
     name: "get_supervisor_info",

@@ -66,7 +66,8 @@ function withRefs(schema: JsonSchema, keepRoot = false): unknown {
 function errorsOf(method: MethodSpec): { code: number; message: string }[] {
   const codes: ErrorCodeValue[] = [ErrorCode.InvalidParams, ErrorCode.InternalError];
   if (method.scope !== "public") {
-    codes.push(ErrorCode.Unauthenticated, ErrorCode.Forbidden, ErrorCode.TooManyRequests);
+    codes.push(ErrorCode.Unauthenticated, ErrorCode.TooManyRequests);
+    if (method.scope !== "any") codes.push(ErrorCode.Forbidden);
   }
   for (const code of method.errors) if (!codes.includes(code)) codes.push(code);
   return codes.map((code) => ({ code, message: errorMessages[code] }));
@@ -76,6 +77,8 @@ function methodObject(method: MethodSpec): Record<string, unknown> {
   const params = wireParams(method);
   const scopeNote = method.scope === "public"
     ? "No secret needed."
+    : method.scope === "any"
+    ? "Scope: any secret."
     : `Scope: ${method.scope}${method.scope === "admin" ? "" : " or admin"}.`;
   return {
     name: method.name,

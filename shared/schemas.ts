@@ -498,7 +498,7 @@ export const Event: JsonSchema = {
 export const EventPage: JsonSchema = {
   title: "EventPage",
   type: "object",
-  required: ["events", "next"],
+  required: ["events", "next", "last"],
   additionalProperties: false,
   properties: {
     events: { type: "array", items: Event },
@@ -506,6 +506,72 @@ export const EventPage: JsonSchema = {
       type: "integer",
       minimum: 0,
       description: "Pass as `after` for the events that follow.",
+    },
+    last: {
+      type: "integer",
+      minimum: 0,
+      description: "The newest event's id (0 when none): `after: last - 50` gives the last 50.",
+    },
+  },
+};
+
+/** What `whoami` returns: who the secret is, and what it may call. */
+export const Identity: JsonSchema = {
+  title: "Identity",
+  type: "object",
+  required: ["kind", "fingerprint", "methods"],
+  additionalProperties: false,
+  properties: {
+    kind: SecretKind,
+    fingerprint: str("A short, one-way digest that names the secret."),
+    methods: {
+      type: "array",
+      items: { type: "string" },
+      description: "Every method this secret may call.",
+    },
+  },
+};
+
+/** Jobs that ended in one time bucket. */
+export const StatsBucket: JsonSchema = {
+  title: "StatsBucket",
+  type: "object",
+  required: ["start", "completed", "failed", "stopped", "timeout"],
+  additionalProperties: false,
+  properties: {
+    start: ms("When the bucket begins"),
+    completed: { type: "integer", minimum: 0 },
+    failed: { type: "integer", minimum: 0 },
+    stopped: { type: "integer", minimum: 0 },
+    timeout: { type: "integer", minimum: 0 },
+    run_p50_ms: {
+      type: "number",
+      minimum: 0,
+      description: "Median run time (start to end) of the jobs that ended in it.",
+    },
+    run_p95_ms: { type: "number", minimum: 0, description: "95th percentile run time." },
+  },
+};
+
+/** What `get_stats` returns. */
+export const Stats: JsonSchema = {
+  title: "Stats",
+  type: "object",
+  required: ["now", "bucket_s", "buckets", "jobs", "queued"],
+  additionalProperties: false,
+  properties: {
+    now: ms("When the stats were taken"),
+    bucket_s: { type: "integer", minimum: 1, description: "Seconds per bucket." },
+    buckets: {
+      type: "array",
+      items: StatsBucket,
+      description: "Jobs that ended on this supervisor's runners, oldest bucket first, up to now.",
+    },
+    jobs: JobCounts,
+    queued: {
+      type: "object",
+      additionalProperties: { type: "integer", minimum: 0 },
+      description: "Jobs waiting in each runner's queue.",
     },
   },
 };
@@ -533,4 +599,7 @@ export const components: Record<string, JsonSchema> = {
   SecretInfo,
   Event,
   EventPage,
+  Identity,
+  StatsBucket,
+  Stats,
 };

@@ -327,6 +327,44 @@ export interface EventPage {
   events: Event[];
   /** Pass as `after` for the events that follow. */
   next: number;
+  /** The newest event's id (0 when none): `after: last - 50` gives the last 50. */
+  last: number;
+}
+
+export interface Identity {
+  /** `admin`: everything; `user`: job operations; `register`: `register_runner` only. */
+  kind: SecretKind;
+  /** A short, one-way digest that names the secret. */
+  fingerprint: string;
+  /** Every method this secret may call. */
+  methods: string[];
+}
+
+export interface StatsBucket {
+  /** When the bucket begins (milliseconds since the Unix epoch) */
+  start: number;
+  completed: number;
+  failed: number;
+  stopped: number;
+  timeout: number;
+  /** Median run time (start to end) of the jobs that ended in it. */
+  run_p50_ms?: number;
+  /** 95th percentile run time. */
+  run_p95_ms?: number;
+}
+
+export interface Stats {
+  /** When the stats were taken (milliseconds since the Unix epoch) */
+  now: number;
+  /** Seconds per bucket. */
+  bucket_s: number;
+  /** Jobs that ended on this supervisor's runners, oldest bucket first, up to now. */
+  buckets: StatsBucket[];
+  jobs: JobCounts;
+  /** Jobs waiting in each runner's queue. */
+  queued: {
+    [key: string]: number;
+  };
 }
 
 /** Each method's params (the `secret` param is left to the transport). */
@@ -550,6 +588,11 @@ export interface MethodParams {
   "get_all_status": Record<string, never>;
   /** The whole supervision tree at a glance: supervisor, runners in start order, jobs. */
   "current_state": Record<string, never>;
+  /** Throughput and run times over the last minutes, job counts and queue depths. */
+  "get_stats": {
+    /** How far back (default 15). */
+    minutes?: number;
+  };
   /** Lifecycle events, oldest first, after a given event. */
   "events.list": {
     /** Only events with a greater id (default 0). */
@@ -575,8 +618,12 @@ export interface MethodParams {
     /** Its scope. */
     kind: SecretKind;
     /** The secret. */
-    value: string;
+    value?: string;
+    /** The secret's fingerprint, instead of its value. */
+    fingerprint?: string;
   };
+  /** Who the secret is (kind and fingerprint) and which methods it may call. */
+  "whoami": Record<string, never>;
   /** Name, version, store, namespace, uptime, runner and job counts. */
   "get_supervisor_info": Record<string, never>;
 }
@@ -619,10 +666,12 @@ export interface MethodResults {
     start_order: RunnerName[];
     jobs: JobCounts;
   };
+  "get_stats": Stats;
   "events.list": EventPage;
   "add_secret": null;
   "list_secrets": SecretInfo[];
   "remove_secret": null;
+  "whoami": Identity;
   "get_supervisor_info": SupervisorInfo;
 }
 

@@ -137,16 +137,32 @@ export class SecretRegistry {
     });
   }
 
-  /** Removes a stored secret of that kind; -32004 if none, -32009 for a config secret. */
-  async remove(kind: Kind, value: string, requestedBy: string): Promise<void> {
-    const hash = hashSecret(value);
-    const fromConfig = findHash(hash, this.#fromConfig);
-    if (fromConfig?.kind === kind) {
+  /**
+   * Removes a stored secret of that kind, named by its value or by its
+   * fingerprint; -32004 if none, -32009 for a config secret or a fingerprint
+   * shared by two secrets.
+   */
+  async remove(
+    kind: Kind,
+    which: { value: string } | { fingerprint: string },
+    requestedBy: string,
+  ): Promise<void> {
+    const matches = (records: readonly SecretRecord[]) => {
+      if ("value" in which) {
+        const found = findHash(hashSecret(which.value), records);
+        return found ? [found] : [];
+      }
+      // A fingerprint is public: no need for a constant-time comparison.
+      return records.filter((r) => r.fingerprint === which.fingerprint);
+    };
+    if (matches(this.#fromConfig).some((r) => r.kind === kind)) {
       throw conflict("this secret comes from the config file: remove it there and restart");
     }
-    const stored = findHash(hash, this.#stored);
-    if (!stored || stored.kind !== kind) throw notFound(`${kind} secret`);
-    await this.#store.deleteSecret(hash);
+    const found = matches(this.#stored).filter((r) => r.kind === kind);
+    if (found.length === 0) throw notFound(`${kind} secret`);
+    if (found.length > 1) throw conflict("two secrets share this fingerprint: remove by value");
+    const stored = found[0];
+    await this.#store.deleteSecret(stored.hash);
     await this.#changed();
     this.#events.emit({
       type: "secret.removed",

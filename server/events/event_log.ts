@@ -77,9 +77,11 @@ export class EventLog {
   async list(after: number, limit: number, type?: string, subject?: string): Promise<EventPage> {
     const events: Event[] = [];
     let cursor = after;
+    let last = 0;
     // A filtered read scans at most what the store keeps.
     for (let scanned = 0; events.length < limit && scanned <= this.#keep;) {
       const page = await this.#store.readSeq<Omit<Event, "id">>(EVENTS_KEY, cursor, 1000);
+      last = Math.max(last, page.last);
       if (page.items.length === 0) break;
       scanned += page.items.length;
       for (const { seq, ...rest } of page.items) {
@@ -90,7 +92,7 @@ export class EventLog {
         if (events.length === limit) break;
       }
     }
-    return { events, next: events.at(-1)?.id ?? cursor };
+    return { events, next: events.at(-1)?.id ?? cursor, last };
   }
 
   /** The id of the newest event (0 when none). */

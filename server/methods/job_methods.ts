@@ -4,6 +4,7 @@
  * @module
  */
 
+import { queueDepths } from "../metrics/metrics.ts";
 import { invalidParams, unavailable } from "../rpc/rpc_error.ts";
 import { auditOf, type MethodHandlers, type Services } from "./services.ts";
 
@@ -18,10 +19,13 @@ type JobMethod =
   | "job.get"
   | "job.result"
   | "job.logs"
-  | "queue_job_to_runner";
+  | "queue_job_to_runner"
+  | "get_stats";
 
 /** The job methods over the job service. */
-export function jobMethods({ jobs, draining }: Services): MethodHandlers<JobMethod> {
+export function jobMethods(
+  { jobs, draining, stats, store, runners }: Services,
+): MethodHandlers<JobMethod> {
   const accepting = () => {
     if (draining()) throw unavailable("the supervisor is shutting down: it takes no new jobs");
   };
@@ -31,6 +35,16 @@ export function jobMethods({ jobs, draining }: Services): MethodHandlers<JobMeth
       return (await jobs.create(job, false)).id;
     },
     "jobs.list": (p) => jobs.list({ ...p, limit: p.limit ?? 100 }),
+    "get_stats": async ({ minutes }) => {
+      const [counts, queued] = await Promise.all([store.countJobs(), queueDepths(store, runners)]);
+      return {
+        now: stats.now(),
+        bucket_s: stats.bucketMs / 1000,
+        buckets: stats.buckets(minutes ?? 15),
+        jobs: counts,
+        queued,
+      };
+    },
     "job.run": ({ job, wait_ms }, ctx) => {
       accepting();
       return jobs.run(job, wait_ms, ctx.signal);

@@ -14,6 +14,7 @@ import type { SecretRegistry } from "../auth/secret_registry.ts";
 import type { CallContext } from "../rpc/dispatch.ts";
 import type { RunnerManager } from "../runners/runner_manager.ts";
 import type { Audit } from "../runners/runner.ts";
+import type { JobStats } from "../metrics/job_stats.ts";
 import type { Store } from "../store/store.ts";
 
 /** The parts of the supervisor that handlers call. */
@@ -24,6 +25,8 @@ export interface Services {
   runners: RunnerManager;
   secrets: SecretRegistry;
   events: EventLog;
+  /** Jobs that ended here, as a time series. */
+  stats: JobStats;
   /** True once shutdown began: no new job is accepted. */
   draining(): boolean;
   /** The supervisor's own facts. */

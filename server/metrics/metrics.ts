@@ -12,7 +12,20 @@
 
 import type { Outcome } from "../jobs/job_rules.ts";
 import type { RunnerManager } from "../runners/runner_manager.ts";
-import type { JobRecord, Store, TransitionResult } from "../store/store.ts";
+import { isFinal, type JobRecord, type Store, type TransitionResult } from "../store/store.ts";
+import { type FinalStatus, JobStats } from "./job_stats.ts";
+
+/**
+ * Jobs waiting per runner: every registered runner (0 when idle), and the
+ * queues of runners no longer registered, which still hold jobs.
+ */
+export async function queueDepths(
+  store: Store,
+  runners: RunnerManager,
+): Promise<Record<string, number>> {
+  const [depths, names] = await Promise.all([store.queueDepths(), runners.names()]);
+  return { ...Object.fromEntries(names.map((name) => [name, 0])), ...depths };
+}
 
 /** Upper bounds of the job duration buckets, seconds. */
 export const DURATION_BUCKETS = [
@@ -50,9 +63,14 @@ export class Metrics {
   readonly #durations = new Map<string, Histogram>();
   readonly #requests = new Map<string, number>();
   readonly #startedAt = Date.now();
+  readonly #now: () => number;
+  /** The same endings as a time series, for `get_stats`. */
+  readonly stats: JobStats;
 
-  constructor(store: Store) {
+  constructor(store: Store, now: () => number = Date.now) {
     this.#store = store;
+    this.#now = now;
+    this.stats = new JobStats({ now });
   }
 
   /** A job run by this process ended. */
@@ -61,7 +79,9 @@ export class Metrics {
     const status = result.job.status;
     const key = `${job.runner}\u0000${status}`;
     this.#finished.set(key, (this.#finished.get(key) ?? 0) + 1);
-    const seconds = (Date.now() - (job.started_at ?? Date.now())) / 1000;
+    const now = this.#now();
+    const seconds = (now - (job.started_at ?? now)) / 1000;
+    if (isFinal(status)) this.stats.record(status as FinalStatus, seconds * 1000);
     let h = this.#durations.get(job.runner);
     if (!h) {
       this.#durations.set(
@@ -93,7 +113,7 @@ export class Metrics {
     }
 
     family("hero_queue_depth", "gauge", "Jobs waiting in each runner's queue.");
-    for (const [runner, n] of Object.entries(await this.#store.queueDepths())) {
+    for (const [runner, n] of Object.entries(await queueDepths(this.#store, runners))) {
       out.push(`hero_queue_depth${labels({ runner })} ${n}`);
     }
 

@@ -4,6 +4,8 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
+import { scopeAllows } from "../../shared/method_spec.ts";
+import { methods } from "../../shared/methods.ts";
 import { RpcCaller } from "../_helpers/rpc.ts";
 import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
 
@@ -141,4 +143,71 @@ Deno.test("a secret from the environment (HERO_USER_SECRETS) works and is never 
   const { output } = await proc.exited();
   assert(!output.includes("env-given-secret-01"), "a secret was printed");
   await Deno.remove(proc.dataDir, { recursive: true });
+});
+
+Deno.test("remove_secret by fingerprint, as list_secrets shows it", async () => {
+  await using s = await startSupervisor();
+  const value = "secret-removed-by-fingerprint";
+  await s.admin.call("add_secret", { kind: "user", value });
+  const list = await s.admin.call<{ fingerprint: string; source: string }[]>("list_secrets");
+  const added = list.find((l) => l.source === "api")!;
+  const config = list.find((l) => l.source === "config")!;
+  // Exactly one of value and fingerprint.
+  const both = await s.admin.error("remove_secret", {
+    kind: "user",
+    value,
+    fingerprint: added.fingerprint,
+  });
+  assertEquals(both.code, -32602);
+  assert(both.message.includes("value or fingerprint"), both.message);
+  assertEquals((await s.admin.error("remove_secret", { kind: "user" })).code, -32602);
+  const malformed = await s.admin.error("remove_secret", { kind: "user", fingerprint: "abc" });
+  assertEquals(malformed.code, -32602);
+  // The wrong kind, an unknown fingerprint, a config secret.
+  assertEquals(
+    (await s.admin.error("remove_secret", { kind: "admin", fingerprint: added.fingerprint })).code,
+    -32004,
+  );
+  assertEquals(
+    (await s.admin.error("remove_secret", { kind: "user", fingerprint: "sha256:000000000000" }))
+      .code,
+    -32004,
+  );
+  const fromConfig = await s.admin.error("remove_secret", {
+    kind: "admin",
+    fingerprint: config.fingerprint,
+  });
+  assertEquals(fromConfig.code, -32009);
+  assertEquals(
+    await s.admin.call("remove_secret", { kind: "user", fingerprint: added.fingerprint }),
+    null,
+  );
+  assertEquals((await new RpcCaller(s.url, value).error("jobs.list")).code, -32001);
+});
+
+Deno.test("whoami: each kind of secret learns its fingerprint and exactly its methods", async () => {
+  await using s = await startSupervisor();
+  const list = await s.admin.call<{ kind: string; fingerprint: string }[]>("list_secrets");
+  for (const kind of ["admin", "user", "register"] as const) {
+    const me = await new RpcCaller(s.url, SECRETS[kind]).call<
+      { kind: string; fingerprint: string; methods: string[] }
+    >("whoami");
+    assertEquals(me.kind, kind);
+    assertEquals(me.fingerprint, list.find((l) => l.kind === kind)!.fingerprint);
+    const expected = methods.filter((m) => scopeAllows[m.scope].includes(kind)).map((m) => m.name);
+    assertEquals(me.methods, expected);
+    // What it lists, it may call: one method outside the list is refused.
+    const outside = methods.find((m) => !me.methods.includes(m.name) && m.scope !== "public");
+    if (outside) {
+      assertEquals(
+        (await new RpcCaller(s.url, SECRETS[kind]).error(outside.name, {})).code,
+        -32002,
+      );
+    }
+  }
+  const register = await new RpcCaller(s.url, SECRETS.register).call<{ methods: string[] }>(
+    "whoami",
+  );
+  assertEquals(register.methods, ["rpc.discover", "register_runner", "whoami"]);
+  assertEquals((await new RpcCaller(s.url).error("whoami")).code, -32001);
 });
