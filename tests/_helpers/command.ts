@@ -43,10 +43,22 @@ export async function runCommand(
   return { ok: out.success, code: out.code, stdout, stderr, output: stdout + stderr };
 }
 
-/** Runs `deno` with `args`. */
-export function runDeno(
+// deno-lint-ignore no-control-regex
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Runs `deno` with `args`. Its output is parsed, so it comes without colours
+ * (asked with NO_COLOR, and stripped in case FORCE_COLOR overrides that).
+ */
+export async function runDeno(
   args: string[],
   options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
 ): Promise<CommandOutput> {
-  return runCommand(Deno.execPath(), args, options);
+  const out = await runCommand(Deno.execPath(), args, {
+    ...options,
+    env: { NO_COLOR: "1", ...options.env },
+  });
+  const stdout = out.stdout.replace(ANSI, "");
+  const stderr = out.stderr.replace(ANSI, "");
+  return { ...out, stdout, stderr, output: stdout + stderr };
 }
