@@ -28,7 +28,7 @@ import { Metrics } from "./metrics/metrics.ts";
 import { Dispatcher } from "./rpc/dispatch.ts";
 import { RpcError, unavailable } from "./rpc/rpc_error.ts";
 import { RunnerManager } from "./runners/runner_manager.ts";
-import { SessionChannel } from "./sessions/session_channel.ts";
+import { ProcessRuntime } from "./runners/process_runtime.ts";
 import { openStore } from "./store/mod.ts";
 import { type Store, StoreUnavailableError } from "./store/store.ts";
 import { serveDashboard } from "./dashboard/serve_dashboard.ts";
@@ -50,8 +50,7 @@ interface Parts {
   reaper: Reaper;
   hub: LogHub;
   secrets: SecretRegistry;
-  channel: SessionChannel;
-  workDir: string;
+  runtime: ProcessRuntime;
   metrics: Metrics;
 }
 
@@ -115,32 +114,17 @@ export class Supervisor {
       user: config.user_secrets,
       register: config.register_secrets,
     }, config.data_dir);
-    const channel = await SessionChannel.open();
-    const workDir = await Deno.makeTempDir({ prefix: "hero-work-" });
+    const runtime = await ProcessRuntime.open("hero-work-");
     const retry: RetryPolicy = {
       baseMs: config.retry_delay * 1000,
       maxMs: config.retry_delay_max * 1000,
     };
     const metrics = new Metrics(store, options.now);
-    const home = Deno.env.get("HOME") ?? workDir;
-    const path = "/usr/local/bin:/usr/bin:/bin";
     const runners = new RunnerManager({
       store,
       events,
-      script: {
-        channel,
-        deno: Deno.execPath(),
-        workDir,
-        // All a session's process gets; a job reads none of it without an env grant.
-        baseEnv: {
-          PATH: path,
-          HOME: workDir,
-          NO_COLOR: "1",
-          DENO_NO_UPDATE_CHECK: "1",
-          DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
-        },
-      },
-      processEnv: { PATH: Deno.env.get("PATH") ?? path, HOME: home },
+      script: runtime.script,
+      processEnv: runtime.processEnv,
       workerPrefix: origin,
       leaseMs: config.lease * 1000,
       timeoutGraceMs: config.timeout_grace * 1000,
@@ -236,7 +220,7 @@ export class Supervisor {
       jobs,
       events,
       generatedSecret,
-      parts: { server, streams, reaper, hub, secrets, channel, workDir, metrics },
+      parts: { server, streams, reaper, hub, secrets, runtime, metrics },
       info,
       log,
       drain: () => (draining = true),
@@ -267,7 +251,7 @@ export class Supervisor {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
-    const { server, streams, reaper, hub, secrets, channel, workDir } = this.#parts;
+    const { server, streams, reaper, hub, secrets, runtime } = this.#parts;
     this.#drain();
     this.events.emit({ type: "supervisor.stopping", subject: this.config.name });
     this.#log(`stopping: running jobs have ${graceMs / 1000} s to finish`);
@@ -279,9 +263,8 @@ export class Supervisor {
     hub.close();
     secrets.close();
     await this.events.close();
-    await channel.close();
+    await runtime.close();
     await this.store.close();
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
   }
 
   /** Kills every process of every runner at once (a second signal during shutdown). */

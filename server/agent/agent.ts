@@ -13,7 +13,7 @@
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 import { EventLog } from "../events/event_log.ts";
 import { Runner } from "../runners/runner.ts";
-import { SessionChannel } from "../sessions/session_channel.ts";
+import { ProcessRuntime } from "../runners/process_runtime.ts";
 import { RedisStore } from "../store/redis_store.ts";
 import type { Timer } from "../util/timer.ts";
 
@@ -37,8 +37,7 @@ export class RunnerAgent {
   readonly runner: Runner;
   readonly #store: RedisStore;
   readonly #events: EventLog;
-  readonly #channel: SessionChannel;
-  readonly #workDir: string;
+  readonly #runtime: ProcessRuntime;
   readonly #config: RunnerConfig;
   #heartbeat: Timer | undefined;
 
@@ -46,16 +45,14 @@ export class RunnerAgent {
     id: string,
     store: RedisStore,
     events: EventLog,
-    channel: SessionChannel,
-    workDir: string,
+    runtime: ProcessRuntime,
     runner: Runner,
     config: RunnerConfig,
   ) {
     this.id = id;
     this.#store = store;
     this.#events = events;
-    this.#channel = channel;
-    this.#workDir = workDir;
+    this.#runtime = runtime;
     this.runner = runner;
     this.#config = config;
   }
@@ -69,33 +66,19 @@ export class RunnerAgent {
       origin: id,
     });
     const events = new EventLog(store);
-    const channel = await SessionChannel.open();
-    const workDir = await Deno.makeTempDir({ prefix: "hero-agent-" });
-    const home = Deno.env.get("HOME") ?? workDir;
-    const path = "/usr/local/bin:/usr/bin:/bin";
+    const runtime = await ProcessRuntime.open("hero-agent-");
     const runner = new Runner(options.runner, {
       store,
       events,
-      script: {
-        channel,
-        deno: Deno.execPath(),
-        workDir,
-        baseEnv: {
-          PATH: path,
-          HOME: workDir,
-          NO_COLOR: "1",
-          DENO_NO_UPDATE_CHECK: "1",
-          DENO_DIR: Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
-        },
-      },
-      processEnv: { PATH: Deno.env.get("PATH") ?? path, HOME: home },
+      script: runtime.script,
+      processEnv: runtime.processEnv,
       workerPrefix: id,
       leaseMs: options.leaseMs ?? 15_000,
       timeoutGraceMs: 5000,
       logLines: options.logLines ?? 10_000,
       retry: { baseMs: 1000, maxMs: 60_000 },
     });
-    const agent = new RunnerAgent(id, store, events, channel, workDir, runner, options.runner);
+    const agent = new RunnerAgent(id, store, events, runtime, runner, options.runner);
     await agent.#beat();
     agent.#heartbeat = setInterval(() => agent.#beat().catch(() => {}), HEARTBEAT_MS);
     events.emit({ type: "agent.started", subject: options.runner.name, data: { agent: id } });
@@ -120,8 +103,7 @@ export class RunnerAgent {
       data: { agent: this.id },
     });
     await this.#events.close();
-    await this.#channel.close();
+    await this.#runtime.close();
     await this.#store.close();
-    await Deno.remove(this.#workDir, { recursive: true }).catch(() => {});
   }
 }

@@ -10,16 +10,9 @@ import { assert, assertEquals, assertMatch, eventually } from "../_helpers/asser
 import { isAlive } from "../_helpers/processes.ts";
 import { RpcCaller } from "../_helpers/rpc.ts";
 import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
+import { echoRunner } from "../_helpers/echo_runner.ts";
 
-const FIXTURE = new URL("../fixtures/echo_runner.mjs", import.meta.url).pathname;
-const echo = (name = "echo", extra = {}) => ({
-  name,
-  kind: "process",
-  binary_path: "node",
-  args: [FIXTURE],
-  instances: 2,
-  ...extra,
-});
+const echo = (name = "echo", extra = {}) => echoRunner(name, {}, { instances: 2, ...extra });
 
 Deno.test("register_runner validates like the config, with clear errors", async () => {
   await using s = await startSupervisor();

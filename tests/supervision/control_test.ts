@@ -5,37 +5,18 @@
  * graceful shutdown that leaves nothing of ours alive and loses no job.
  */
 
-import type { CurrentState, Event, Job, RunnerConfig, RunnerStatus } from "./types.ts";
+import type { CurrentState, Event, Job, RunnerStatus } from "./types.ts";
 import { assert, assertEquals, assertMatch, eventually, sleep } from "../_helpers/assert.ts";
 import { findProcesses, isAlive } from "../_helpers/processes.ts";
 import { openSse } from "../_helpers/sse.ts";
 import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
-
-const FIXTURE = new URL("../fixtures/echo_runner.mjs", import.meta.url).pathname;
-
-function fixture(
-  name: string,
-  env: Record<string, string> = {},
-  extra: Partial<RunnerConfig> = {},
-): RunnerConfig {
-  return {
-    name,
-    kind: "process",
-    binary_path: "node",
-    args: [FIXTURE],
-    instances: 1,
-    env,
-    restart_delay: 0.05,
-    restart_delay_max: 0.2,
-    ...extra,
-  };
-}
+import { echoRunner } from "../_helpers/echo_runner.ts";
 
 Deno.test("scale_runner up and down under load: every job runs, none twice", async () => {
   const dir = await Deno.makeTempDir();
   const runs = `${dir}/runs`;
   await using s = await startSupervisor({
-    runners: [fixture("work", { FIXTURE_JOB_LOG: runs }, { instances: 1 })],
+    runners: [echoRunner("work", { FIXTURE_JOB_LOG: runs }, { instances: 1 })],
   });
   await eventually(async () =>
     (await s.admin.call<RunnerStatus>("get_runner_status", { name: "work" })).state === "running"
@@ -91,7 +72,7 @@ Deno.test("scale_runner up and down under load: every job runs, none twice", asy
 });
 
 Deno.test("pause lets running jobs finish and takes no new ones; resume takes them again", async () => {
-  await using s = await startSupervisor({ runners: [fixture("p", {}, { instances: 1 })] });
+  await using s = await startSupervisor({ runners: [echoRunner("p", {}, { instances: 1 })] });
   await eventually(async () =>
     (await s.admin.call<RunnerStatus>("get_runner_status", { name: "p" })).state === "running"
   );
@@ -121,7 +102,7 @@ Deno.test("pause lets running jobs finish and takes no new ones; resume takes th
 });
 
 Deno.test("quarantine_runner stops it and holds its jobs; restart_runner lifts it", async () => {
-  await using s = await startSupervisor({ runners: [fixture("q")] });
+  await using s = await startSupervisor({ runners: [echoRunner("q")] });
   const before = await eventually(async () => {
     const st = await s.admin.call<RunnerStatus>("get_runner_status", { name: "q" });
     return st.state === "running" ? st : null;
@@ -154,9 +135,9 @@ Deno.test("start order: a chain of three starts dependencies first, stops in rev
   const dir = await Deno.makeTempDir();
   await using s = await startSupervisor({
     runners: [
-      fixture("c", { FIXTURE_START_LOG: `${dir}/c` }, { depends_on: ["b"] }),
-      fixture("a", { FIXTURE_START_LOG: `${dir}/a` }),
-      fixture("b", { FIXTURE_START_LOG: `${dir}/b` }, { depends_on: ["a"] }),
+      echoRunner("c", { FIXTURE_START_LOG: `${dir}/c` }, { depends_on: ["b"] }),
+      echoRunner("a", { FIXTURE_START_LOG: `${dir}/a` }),
+      echoRunner("b", { FIXTURE_START_LOG: `${dir}/b` }, { depends_on: ["a"] }),
     ],
   });
   const state = await eventually(async () => {
@@ -217,7 +198,7 @@ Deno.test("/events: a subscriber sees a crash loop's exact sequence", async () =
   const sse = await openSse(`${s.url}/events`, SECRETS.admin);
   assertEquals(sse.status, 200);
   await s.admin.call("register_runner", {
-    runner: fixture("loop", { FIXTURE_EXIT_AT_ONCE: "3" }, { max_restarts: 2 }),
+    runner: echoRunner("loop", { FIXTURE_EXIT_AT_ONCE: "3" }, { max_restarts: 2 }),
   });
   await eventually(
     () => sse.events.some((e) => JSON.parse(e.data).type === "runner.quarantined"),

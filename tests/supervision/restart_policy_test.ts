@@ -9,28 +9,21 @@ import type { Event, Job, RunnerConfig, RunnerStatus } from "../../shared/types.
 import { assert, assertEquals, assertMatch, eventually, sleep } from "../_helpers/assert.ts";
 import { isAlive } from "../_helpers/processes.ts";
 import { startSupervisor } from "../_helpers/supervisor.ts";
+import { echoRunner } from "../_helpers/echo_runner.ts";
 
-const FIXTURE = new URL("../fixtures/echo_runner.mjs", import.meta.url).pathname;
-
-/** A process runner of the Node fixture that logs its starts to `log`. */
+/** The fixture, logging its starts to `log`, restarted a little slower than by default. */
 function fixture(
   name: string,
   log: string,
   env: Record<string, string> = {},
   extra: Partial<RunnerConfig> = {},
 ): RunnerConfig {
-  return {
-    name,
-    kind: "process",
-    binary_path: "node",
-    args: [FIXTURE],
-    instances: 1,
-    env: { FIXTURE_START_LOG: log, ...env },
+  return echoRunner(name, { FIXTURE_START_LOG: log, ...env }, {
     restart_delay: 0.1,
     restart_delay_max: 0.4,
     ping_timeout: 2,
     ...extra,
-  };
+  });
 }
 
 /** The start times the program logged. */

@@ -2,5 +2,5 @@
 
 import type { MethodResults } from "../../shared/types.generated.ts";
 
-export type { Event, Job, RunnerConfig, RunnerStatus } from "../../shared/types.generated.ts";
+export type { Event, Job, RunnerStatus } from "../../shared/types.generated.ts";
 export type CurrentState = MethodResults["current_state"];
