@@ -55,6 +55,12 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Wait before reconnecting after the connection drops, ms (default 1000). */
   retryMs?: number;
+  /**
+   * Reconnection attempts in a row that may fail before the stream throws a
+   * {@linkcode TransportError} (default 30). A supervisor never reached at
+   * all throws at once.
+   */
+  maxRetries?: number;
 }
 
 const WAITING = new Set<MethodName>(["job.run", "job.result", "job.logs"]);
@@ -233,6 +239,9 @@ export class SupervisorClient {
   async *#stream<T>(path: string, options: StreamOptions = {}): AsyncGenerator<T> {
     let cursor = options.after;
     const signal = options.signal;
+    const retryMs = options.retryMs ?? 1000;
+    let connected = false;
+    let failures = 0;
     while (!signal?.aborted) {
       let res: Response;
       try {
@@ -245,10 +254,15 @@ export class SupervisorClient {
         });
       } catch (error) {
         if (signal?.aborted) return;
-        await pause(options.retryMs ?? 1000, signal);
-        if (cursor === undefined && !signal) throw error;
+        // Never reached: say so now. Reached before: it may be restarting, so retry a while.
+        if (!connected || ++failures > (options.maxRetries ?? 30)) {
+          throw new TransportError(0, `cannot reach ${this.url}: ${(error as Error).message}`);
+        }
+        await pause(retryMs, signal);
         continue;
       }
+      connected = true;
+      failures = 0;
       if (!res.ok || !res.body) {
         const body = await res.json().catch(() => null) as {
           error?: { code: number; message: string };
@@ -269,7 +283,7 @@ export class SupervisorClient {
         if (!(error instanceof TypeError)) throw error;
       }
       // The connection dropped before the end: reconnect from the last item.
-      await pause(options.retryMs ?? 1000, signal);
+      await pause(retryMs, signal);
     }
   }
 }

@@ -802,6 +802,12 @@ export interface StreamOptions {
 	signal?: AbortSignal;
 	/** Wait before reconnecting after the connection drops, ms (default 1000). */
 	retryMs?: number;
+	/**
+	 * Reconnection attempts in a row that may fail before the stream throws a
+	 * {@linkcode TransportError} (default 30). A supervisor never reached at
+	 * all throws at once.
+	 */
+	maxRetries?: number;
 }
 export type Bound = BoundMethods;
 /** The `job` methods, with `job.logs.stream`. */

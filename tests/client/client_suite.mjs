@@ -315,11 +315,18 @@ export const cases = [
     },
   },
   {
-    name: "a stream of an unknown job or without a secret fails with a typed error",
+    name: "a stream of an unknown job, without a secret or to nowhere fails with a typed error",
     async run(lib, env) {
       const client = new lib.SupervisorClient(env.url, { secret: env.user });
       const missing = client.job.logs.stream(unique("none"))[Symbol.asyncIterator]().next();
       await rejects(missing, lib.NotFoundError, "unknown job");
+      const unreachable = new lib.SupervisorClient("http://127.0.0.1:9", { secret: "x" });
+      const refused = await rejects(
+        unreachable.job.logs.stream("x")[Symbol.asyncIterator]().next(),
+        lib.TransportError,
+        "unreachable supervisor",
+      );
+      same(refused.code, 0, "transport code");
       const nobody = new lib.SupervisorClient(env.url);
       await rejects(
         nobody.events.stream()[Symbol.asyncIterator]().next(),

@@ -238,6 +238,15 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
       assertEquals(await page.locator("input[name=runner]").count(), 1, "a runner name field");
     });
 
+    await t.step("a register secret is told there is nothing for it to see", async () => {
+      await page.click("#signout");
+      await page.fill("#signin-secret", SECRETS.register);
+      await page.click("#signin-form button[type=submit]");
+      await page.waitForSelector("main:has-text('may only register runners')");
+      assertEquals(await tabLabels(page), []);
+      assertEquals(await page.textContent("#pulse"), "");
+    });
+
     assertEquals(pageErrors, [], "uncaught errors");
     assertEquals(consoleErrors, [], "console errors");
   } finally {

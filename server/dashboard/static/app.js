@@ -167,6 +167,9 @@ function startPulse() {
   pulseController = new AbortController();
   const { client, identity } = /** @type {NonNullable<typeof session>} */ (session);
   const can = (/** @type {string} */ m) => identity.methods.includes(m);
+  // A register secret sees none of these numbers: nothing to poll.
+  replace($("pulse"));
+  if (!["get_stats", "get_all_runner_status", "get_supervisor_info"].some(can)) return;
   poll(
     async () => {
       const [stats, runners, info] = await client.batch((api) => [
