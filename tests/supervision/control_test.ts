@@ -11,6 +11,7 @@ import { findProcesses, isAlive } from "../_helpers/processes.ts";
 import { openSse } from "../_helpers/sse.ts";
 import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
 import { echoRunner } from "../_helpers/echo_runner.ts";
+import { runDeno } from "../_helpers/command.ts";
 
 Deno.test("scale_runner up and down under load: every job runs, none twice", async () => {
   const dir = await Deno.makeTempDir();
@@ -174,20 +175,10 @@ Deno.test("a dependency cycle is refused at start, naming the cycle", async () =
     `${dir}/c.toml`,
     '[[runners]]\nname = "a"\nkind = "noop"\ndepends_on = ["b"]\n[[runners]]\nname = "b"\nkind = "noop"\ndepends_on = ["a"]\n',
   );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../server/main.ts", import.meta.url).pathname,
-      "--config",
-      `${dir}/c.toml`,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runDeno(["run", "-A", "server/main.ts", "--config", `${dir}/c.toml`]);
   assertEquals(out.code, 2);
   assertEquals(
-    new TextDecoder().decode(out.stderr).trim(),
+    out.stderr.trim(),
     "config error: runners: depends_on forms a cycle: a -> b -> a",
   );
   await Deno.remove(dir, { recursive: true });
