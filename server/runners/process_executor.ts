@@ -20,7 +20,7 @@ import {
 } from "../sessions/frames.ts";
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
-import { signalGroup, terminateGroup } from "../util/process_group.ts";
+import { signalGroup, spawnGroupLeader, terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
 import type { Timer } from "../util/timer.ts";
@@ -54,15 +54,14 @@ class ProcessInstance {
     readonly slot: number,
     log: RunnerLog,
   ) {
-    this.#child = new Deno.Command(config.binary_path!, {
+    this.#child = spawnGroupLeader(config.binary_path!, {
       args: config.args ?? [],
       clearEnv: true,
       env,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      detached: true,
-    }).spawn();
+    });
     this.pid = this.#child.pid;
     this.#stdin = this.#child.stdin.getWriter();
     const source = `${config.name}#${slot}`;

@@ -90,10 +90,20 @@ let finishing = false;
   exit(finishing ? 0 : 137);
 })();
 
+// Set up while warm, not on the job's time. A stop before the job came ends the host.
+const controller = new AbortController();
+let jobStarted = false;
+Deno.addSignalListener("SIGTERM", () => {
+  if (!jobStarted) exit(143);
+  controller.abort(new Error("the job was stopped"));
+});
+
 const line = await stdinLine();
 if (line === null) exit(0);
+jobStarted = true;
 const { job, payload } = parse(line!) as Extract<HostFrame, { type: "job" }>;
-await send({ type: "started", pid, ts: now() });
+// Not awaited: frames go out in order, and the job need not wait for the socket.
+send({ type: "started", pid, ts: now() }).catch(() => {});
 
 // Job variables the runner lets jobs read are also set in the environment.
 for (const [name, value] of Object.entries(job.env_vars)) {
@@ -101,9 +111,6 @@ for (const [name, value] of Object.entries(job.env_vars)) {
     Deno.env.set(name, value);
   }
 }
-
-const controller = new AbortController();
-Deno.addSignalListener("SIGTERM", () => controller.abort(new Error("the job was stopped")));
 
 let outcome: SessionFrame;
 try {

@@ -1,7 +1,7 @@
 /**
  * One session: a fresh Deno process that runs exactly one job.
  *
- * It is spawned ahead of time, detached (its own process group), with the
+ * It is spawned ahead of time, as the leader of its own process group, with the
  * runner's permissions and a cleared environment. It is ready once its host
  * says hello on the frame channel. Then it gets one job on stdin; its stdout
  * and stderr become the job's log lines; its frames say how the job ended.
@@ -12,7 +12,7 @@
  */
 
 import { forEachLine } from "../util/lines.ts";
-import { signalGroup, terminateGroup } from "../util/process_group.ts";
+import { signalGroup, spawnGroupLeader, terminateGroup } from "../util/process_group.ts";
 import type { SocketGrants } from "./deno_flags.ts";
 import { encodeFrame, type HostFrame, type SessionFrame } from "./frames.ts";
 import type { SessionChannel } from "./session_channel.ts";
@@ -80,7 +80,7 @@ export class SessionProcess {
     const token = crypto.randomUUID();
     const expected = options.channel.expect(token, (frame) => this.#onFrame(frame));
     this.#cancelHello = expected.cancel;
-    this.#child = new Deno.Command(options.deno, {
+    this.#child = spawnGroupLeader(options.deno, {
       args: [
         "run",
         "--no-config",
@@ -97,8 +97,7 @@ export class SessionProcess {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      detached: true,
-    }).spawn();
+    });
     this.pid = this.#child.pid;
     this.#stdin = this.#child.stdin.getWriter();
     const init: HostFrame = {
@@ -114,6 +113,9 @@ export class SessionProcess {
       this.#read(this.#child.stderr, "stderr"),
     ]);
     this.#output = output;
+    // The host gone (a job may exit it) is the end of the job: what it started goes too,
+    // which also ends the output it may hold open.
+    this.#child.status.then(() => signalGroup(this.pid, "SIGKILL"));
     this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
       this.#cancelHello();
       return status;
@@ -171,8 +173,10 @@ export class SessionProcess {
   #onFrame(frame: SessionFrame): void {
     if ((frame.type === "result" || frame.type === "error") && !this.#final) {
       this.#final = frame;
-      // The job is over: nothing it started may run on.
-      signalGroup(this.pid, "SIGKILL");
+      // The job is over: nothing it started may run on. Frozen now, killed on the next
+      // turn, so that tearing the process down does not hold up the outcome's answer.
+      signalGroup(this.pid, "SIGSTOP");
+      setTimeout(() => signalGroup(this.pid, "SIGKILL"), 0);
       this.#onFinal?.();
     }
   }

@@ -98,4 +98,25 @@ Deno.test("stop and timeout kill the job's whole process group; the heap limit k
     const pid = result.success.grandchild;
     await eventually(() => !isAlive(pid), 5000, "the grandchild killed with the session");
   });
+
+  await t.step("a job exiting its own process ends at once, children included", async () => {
+    // The sleep inherits the job's stdout: left alive, it would hold the output open.
+    const id = await s.user.call<string>("jobs.create", {
+      job: {
+        runner: "spawner",
+        timeout: 30,
+        payload: `const c = new Deno.Command("sleep", { args: ["300"] }).spawn();
+          console.log(JSON.stringify({ grandchild: c.pid }));
+          Deno.exit(3);`,
+      },
+    });
+    await s.user.call("job.start", { job_id: id });
+    const result = await s.user.call<{ error: string }>("job.result", {
+      job_id: id,
+      wait_ms: 10_000,
+    });
+    assertEquals(result, { error: "the job's process exited with code 3 without a result" });
+    const { grandchild } = await pidsOf(s, id);
+    await eventually(() => !isAlive(grandchild), 5000, "the grandchild killed with the session");
+  });
 });
