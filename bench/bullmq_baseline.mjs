@@ -1,12 +1,12 @@
 // The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
-// Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS
+// Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS
 // Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms }.
 import { Queue, QueueEvents, Worker } from "bullmq";
 
-const [port, total, batch, latencyRuns] = process.argv.slice(2).map(Number);
+const [port, total, batch, latencyRuns, warmup] = process.argv.slice(2).map(Number);
 const connection = { host: "127.0.0.1", port };
 
-async function throughput(name, enqueue) {
+async function throughput(name, enqueue, total) {
   const queue = new Queue(name, { connection });
   let done = 0;
   let resolveAll;
@@ -35,16 +35,19 @@ async function throughput(name, enqueue) {
   };
 }
 
-const bulk = await throughput("bulk", async (queue) => {
-  for (let i = 0; i < total; i += batch) {
+const addBulk = (count) => async (queue) => {
+  for (let i = 0; i < count; i += batch) {
     await queue.addBulk(
       Array.from(
-        { length: Math.min(batch, total - i) },
+        { length: Math.min(batch, count - i) },
         (_, k) => ({ name: "j", data: { i: i + k } }),
       ),
     );
   }
-});
+};
+// A warm-up round first, unmeasured, as on our side: both runtimes compile their hot paths.
+await throughput("warmup", addBulk(warmup), warmup);
+const bulk = await throughput("bulk", addBulk(total), total);
 const single = await throughput("single", async (queue) => {
   let next = 0;
   await Promise.all(Array.from({ length: 50 }, async () => {
@@ -53,7 +56,7 @@ const single = await throughput("single", async (queue) => {
       await queue.add("j", { i });
     }
   }));
-});
+}, total);
 
 // Round trip: add, then wait for the job to finish.
 const queue = new Queue("latency", { connection });

@@ -9,6 +9,10 @@
  * - the round trip of one job: our `job.run` over HTTP vs BullMQ's
  *   `add` → `waitUntilFinished`.
  *
+ * Each side first runs a warm-up round of bulk jobs, unmeasured, so that
+ * both runtimes have compiled their hot paths (the round trips likewise drop
+ * their first 50).
+ *
  * BullMQ runs under Node (it does not load under Deno here), installed into
  * `bench/.baseline/` on first use.
  *
@@ -21,6 +25,8 @@ import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 20_000);
 const BATCH = 1000;
 const LATENCY_RUNS = Number(Deno.env.get("BENCH_LATENCY_RUNS") ?? 1000);
+/** Jobs run, unmeasured, before the measured runs, on both sides alike. */
+const WARMUP_JOBS = Number(Deno.env.get("BENCH_WARMUP_JOBS") ?? 4000);
 const here = new URL(".", import.meta.url).pathname;
 
 async function ensureBullmq(): Promise<string> {
@@ -64,17 +70,30 @@ async function completedCount(url: string): Promise<number> {
   return reply.result.jobs.completed;
 }
 
-/** Enqueues JOBS jobs with `enqueue`, and measures until all completed. */
-async function ours(url: string, enqueue: () => Promise<void>): Promise<Rates> {
+/** Enqueues `count` jobs with `enqueue`, and measures until all completed. */
+async function ours(
+  url: string,
+  enqueue: (count: number) => Promise<void>,
+  count = JOBS,
+): Promise<Rates> {
   const base = await completedCount(url);
   const t0 = performance.now();
-  await enqueue();
+  await enqueue(count);
   const enqueued = performance.now();
-  while (await completedCount(url) - base < JOBS) await new Promise((r) => setTimeout(r, 5));
+  while (await completedCount(url) - base < count) await new Promise((r) => setTimeout(r, 5));
   const finished = performance.now();
   return {
-    enqueue_per_s: JOBS / ((enqueued - t0) / 1000),
-    completed_per_s: JOBS / ((finished - t0) / 1000),
+    enqueue_per_s: count / ((enqueued - t0) / 1000),
+    completed_per_s: count / ((finished - t0) / 1000),
+  };
+}
+
+/** Our bulk enqueue: JSON-RPC batches of BATCH calls. */
+function enqueueBulk(url: string): (count: number) => Promise<void> {
+  return async (count) => {
+    for (let i = 0; i < count; i += BATCH) {
+      await rpc(url, Array.from({ length: Math.min(BATCH, count - i) }, (_, k) => call(i + k)));
+    }
   };
 }
 
@@ -113,18 +132,13 @@ if (import.meta.main) {
     `redis_url = "${redis.url}"\n[[runners]]\nname = "noop"\nkind = "noop"\ninstances = 50\n`,
   );
   try {
-    const bulk = await ours(sup.url, async () => {
-      for (let i = 0; i < JOBS; i += BATCH) {
-        await rpc(
-          sup.url,
-          Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => call(i + k)),
-        );
-      }
-    });
-    const single = await ours(sup.url, async () => {
+    // A warm-up round first, unmeasured, as on BullMQ's side.
+    await ours(sup.url, enqueueBulk(sup.url), WARMUP_JOBS);
+    const bulk = await ours(sup.url, enqueueBulk(sup.url));
+    const single = await ours(sup.url, async (count) => {
       let next = 0;
       await Promise.all(Array.from({ length: 50 }, async () => {
-        while (next < JOBS) await rpc(sup.url, call(next++));
+        while (next < count) await rpc(sup.url, call(next++));
       }));
     });
     const latency = await ourLatency(sup.url);
@@ -138,6 +152,7 @@ if (import.meta.main) {
         String(JOBS),
         String(BATCH),
         String(LATENCY_RUNS),
+        String(WARMUP_JOBS),
       ],
       cwd: baselineDir,
       stderr: "inherit",

@@ -203,6 +203,33 @@ Deno.test("JSON-RPC 2.0 conformance", async (t) => {
     assertMatch((body as Reply).error!.message, /larger than 65536 bytes/);
   });
 
+  await t.step("a body without a declared length (chunked) is read up to the limit", async () => {
+    const chunked = async (body: string) => {
+      const bytes = new TextEncoder().encode(body);
+      const res = await fetch(`${s.url}/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
+        // A stream has no length up front: it goes out chunked, in 4 KiB pieces.
+        body: new ReadableStream({
+          start(controller) {
+            for (let at = 0; at < bytes.length; at += 4096) {
+              controller.enqueue(bytes.subarray(at, at + 4096));
+            }
+            controller.close();
+          },
+        }),
+      });
+      return { status: res.status, body: await res.json() as Reply };
+    };
+    const small = await chunked(call("list_runners", undefined, 7));
+    assertEquals([small.status, small.body.id, Array.isArray(small.body.result)], [200, 7, true]);
+    const large = await chunked(
+      call("jobs.create", { job: { runner: "default", payload: "x".repeat(70 * 1024) } }),
+    );
+    assertEquals([large.status, large.body.error?.code], [413, -32600]);
+    assertMatch(large.body.error!.message, /larger than 65536 bytes/);
+  });
+
   await t.step("a batch over the limit → one -32600 naming the limit", async () => {
     const batch = JSON.stringify(
       Array.from({ length: 51 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "list_runners" })),
