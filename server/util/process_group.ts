@@ -29,9 +29,10 @@ function isExecutable(path: string): boolean {
  * few hundred MiB costs milliseconds of its event loop per spawn. Through
  * `setsid`, the spawn is a cheap `posix_spawn`, and `setsid` makes the
  * process a group leader before it runs the program, with the same pid.
- * Until then it is not a group leader yet: {@linkcode signalGroup} signals
- * it alone. Without `setsid`, or for a program that is not an executable
- * file (so that Deno's own error says why it cannot start), `detached` is used.
+ * Until then it is not a group leader yet: {@linkcode terminateGroup} then
+ * signals it alone. Without `setsid`, or for a program that is not an
+ * executable file (so that Deno's own error says why it cannot start),
+ * `detached` is used.
  */
 export function spawnGroupLeader(program: string, options: Deno.CommandOptions): Deno.ChildProcess {
   if (SETSID && program.startsWith("/") && isExecutable(program)) {
