@@ -46,7 +46,7 @@ const addBulk = (count) => async (queue) => {
   }
 };
 // A warm-up round first, unmeasured, as on our side: both runtimes compile their hot paths.
-await throughput("warmup", addBulk(warmup), warmup);
+if (warmup > 0) await throughput("warmup", addBulk(warmup), warmup);
 const bulk = await throughput("bulk", addBulk(total), total);
 const single = await throughput("single", async (queue) => {
   let next = 0;
