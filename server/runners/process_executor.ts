@@ -20,6 +20,7 @@ import {
 } from "../sessions/frames.ts";
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
+import { WaiterQueue } from "../util/waiter_queue.ts";
 import { signalGroup, spawnGroupLeader, terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
@@ -229,10 +230,7 @@ export class ProcessExecutor implements Executor {
   readonly #o: ProcessExecutorOptions;
   #size: number;
   readonly #slots: (ProcessInstance | null)[] = [];
-  readonly #waiters: {
-    resolve: (instance: ProcessInstance) => void;
-    reject: (error: Error) => void;
-  }[] = [];
+  readonly #waiters = new WaiterQueue<ProcessInstance>();
   #stopped = false;
 
   constructor(options: ProcessExecutorOptions) {
@@ -317,11 +315,9 @@ export class ProcessExecutor implements Executor {
 
   /** Gives an idle instance to the first waiting job (reserved for it at once). */
   #offer(instance: ProcessInstance): void {
-    if (!instance.ready || instance.busy || instance.retiring) return;
-    const waiter = this.#waiters.shift();
-    if (!waiter) return;
+    if (!instance.ready || instance.busy || instance.retiring || this.#waiters.length === 0) return;
     instance.reserved = true;
-    waiter.resolve(instance);
+    this.#waiters.serve(instance);
   }
 
   /** A free instance, reserved for the caller; waits for one when none is free. */
@@ -332,25 +328,7 @@ export class ProcessExecutor implements Executor {
       return Promise.resolve(free);
     }
     if (this.#stopped) return Promise.reject(new Error("the runner is stopping"));
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (instance: ProcessInstance) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(instance);
-        },
-        reject: (error: Error) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
-        },
-      };
-      const onAbort = () => {
-        const at = this.#waiters.indexOf(waiter);
-        if (at >= 0) this.#waiters.splice(at, 1);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-    });
+    return this.#waiters.wait(signal);
   }
 
   async execute(execution: Execution): Promise<Outcome> {
@@ -407,9 +385,7 @@ export class ProcessExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const waiter of this.#waiters.splice(0)) {
-      waiter.reject(new Error("the runner is stopping"));
-    }
+    this.#waiters.rejectAll(new Error("the runner is stopping"));
     const all = this.#slots.filter((i): i is ProcessInstance => i !== null);
     for (const instance of all) instance.retiring = true;
     await Promise.all(all.map((i) => i.kill(this.#o.graceMs)));

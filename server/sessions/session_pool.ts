@@ -11,6 +11,7 @@
  */
 
 import type { Timer } from "../util/timer.ts";
+import { WaiterQueue } from "../util/waiter_queue.ts";
 import type { SessionProcess } from "./session_process.ts";
 
 /** Settings of a {@linkcode SessionPool}. */
@@ -34,8 +35,7 @@ export class SessionPool {
   readonly #ready: SessionProcess[] = [];
   readonly #starting = new Set<SessionProcess>();
   readonly #taken = new Set<SessionProcess>();
-  readonly #waiters: { resolve: (session: SessionProcess) => void; reject: (e: Error) => void }[] =
-    [];
+  readonly #waiters = new WaiterQueue<SessionProcess>();
   #closed = false;
   /** After a failure, no process starts until the runner calls `recover()`. */
   #held = false;
@@ -96,9 +96,8 @@ export class SessionPool {
       return;
     }
     this.#options.onReady?.();
-    const waiter = this.#waiters.shift();
-    if (waiter) {
-      this.#take(session, waiter.resolve);
+    if (this.#waiters.length > 0) {
+      this.#take(session, (s) => this.#waiters.serve(s));
       return;
     }
     this.#ready.push(session);
@@ -140,27 +139,9 @@ export class SessionPool {
       return new Promise((resolve) => this.#take(session, resolve));
     }
     if (this.#closed) return Promise.reject(new Error("the runner is stopping"));
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        resolve: (s: SessionProcess) => {
-          signal.removeEventListener("abort", onAbort);
-          resolve(s);
-        },
-        reject: (e: Error) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      const onAbort = () => {
-        const at = this.#waiters.indexOf(waiter);
-        if (at >= 0) this.#waiters.splice(at, 1);
-        reject(signal.reason);
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
-      this.fill();
-    });
+    const taken = this.#waiters.wait(signal);
+    this.fill();
+    return taken;
   }
 
   /** Changes how many processes are kept warm; extra idle ones are ended. */
@@ -174,9 +155,7 @@ export class SessionPool {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#refill);
-    for (const waiter of this.#waiters.splice(0)) {
-      waiter.reject(new Error("the runner is stopping"));
-    }
+    this.#waiters.rejectAll(new Error("the runner is stopping"));
     const all = [...this.#ready, ...this.#starting, ...this.#taken];
     this.#ready.length = 0;
     await Promise.all(all.map((s) => s.kill(this.#options.graceMs)));

@@ -38,6 +38,20 @@ function append(el, children) {
   }
 }
 
+/**
+ * A table with one header row. A column is its title, or `[title, class]`.
+ * @param {Record<string, unknown>} props of the table
+ * @param {(string | [string, string])[]} columns
+ * @param {HTMLElement} body the `tbody` the view fills
+ */
+export function table(props, columns, body) {
+  const th = (column) =>
+    Array.isArray(column)
+      ? h("th", { class: column[1], text: column[0] })
+      : h("th", { text: column });
+  return h("table", props, h("thead", {}, h("tr", {}, columns.map(th))), body);
+}
+
 /** Replaces an element's children. @param {Element} el @param {...unknown} children */
 export function replace(el, ...children) {
   el.replaceChildren();

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe, field, fmt, h, replace, toast } from "../lib/dom.js";
+import { describe, field, fmt, h, replace, table, toast } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -146,22 +146,9 @@ export function renderAdmin(main, ctx) {
         h(
           "div",
           { class: "table-wrap" },
-          h(
-            "table",
+          table(
             { "aria-label": "Secrets" },
-            h(
-              "thead",
-              {},
-              h(
-                "tr",
-                {},
-                h("th", { text: "Kind" }),
-                h("th", { text: "Fingerprint" }),
-                h("th", { text: "From" }),
-                h("th", { class: "hide-narrow", text: "Added" }),
-                h("th", {}),
-              ),
-            ),
+            ["Kind", "Fingerprint", "From", ["Added", "hide-narrow"], ""],
             secrets,
           ),
         ),

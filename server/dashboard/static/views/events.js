@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe, field, fmt, h, replace } from "../lib/dom.js";
+import { describe, field, fmt, h, replace, table } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -107,21 +107,9 @@ export function renderEvents(main, ctx) {
       h(
         "div",
         { class: "panel table-wrap" },
-        h(
-          "table",
+        table(
           { class: "events", "aria-label": "Events" },
-          h(
-            "thead",
-            {},
-            h(
-              "tr",
-              {},
-              h("th", { text: "When" }),
-              h("th", { text: "Type" }),
-              h("th", { text: "Subject" }),
-              h("th", { class: "hide-narrow", text: "Details" }),
-            ),
-          ),
+          ["When", "Type", "Subject", ["Details", "hide-narrow"]],
           body,
         ),
       ),

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { badge, describe, field, fmt, h, poll, replace, toast } from "../lib/dom.js";
+import { badge, describe, field, fmt, h, poll, replace, table, toast } from "../lib/dom.js";
 import { logView } from "../lib/log_view.js";
 
 const STATUSES = ["created", "queued", "running", "completed", "failed", "stopped", "timeout"];
@@ -95,24 +95,17 @@ export function renderJobs(main, ctx) {
   });
 
   const body = h("tbody");
-  const table = h(
-    "table",
+  const jobsTable = table(
     { "aria-label": "Jobs" },
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        h("th", { text: "Job" }),
-        h("th", { text: "Status" }),
-        h("th", { text: "Runner" }),
-        h("th", { class: "hide-narrow", text: "Caller" }),
-        h("th", { text: "Created" }),
-        h("th", { class: "num", text: "Run time" }),
-        h("th", { class: "num hide-narrow", text: "Attempts" }),
-      ),
-    ),
+    [
+      "Job",
+      "Status",
+      "Runner",
+      ["Caller", "hide-narrow"],
+      "Created",
+      ["Run time", "num"],
+      ["Attempts", "num hide-narrow"],
+    ],
     body,
   );
   const pager = h("div", { class: "row" });
@@ -124,7 +117,7 @@ export function renderJobs(main, ctx) {
       { class: "stack" },
       h("h2", { text: "Jobs" }),
       h("div", { class: "panel" }, form),
-      h("div", { class: "panel" }, error, h("div", { class: "table-wrap" }, table), pager),
+      h("div", { class: "panel" }, error, h("div", { class: "table-wrap" }, jobsTable), pager),
     ),
   );
 

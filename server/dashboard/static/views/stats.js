@@ -6,7 +6,7 @@
  */
 
 import { lines, stackedBars } from "../lib/chart.js";
-import { describe, field, fmt, h, poll, replace } from "../lib/dom.js";
+import { describe, field, fmt, h, poll, replace, table } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -114,16 +114,7 @@ export function renderStats(main, ctx) {
           "section",
           { class: "panel" },
           h("h3", { text: "Queues" }),
-          h(
-            "table",
-            {},
-            h(
-              "thead",
-              {},
-              h("tr", {}, h("th", { text: "Runner" }), h("th", { class: "num", text: "Queued" })),
-            ),
-            queues,
-          ),
+          table({}, ["Runner", ["Queued", "num"]], queues),
         ),
         ctx.can("get_supervisor_info")
           ? h("section", { class: "panel" }, h("h3", { text: "Supervisor" }), supervisor)
