@@ -13,7 +13,7 @@
 
 import type { LogLine } from "../../shared/types.generated.ts";
 import type { JobService } from "../jobs/job_service.ts";
-import type { LogHub } from "../logs/log_hub.ts";
+import type { LogHub, LogRead } from "../logs/log_hub.ts";
 import { isFinal } from "../store/store.ts";
 import type { SseWriter } from "./sse.ts";
 
@@ -41,6 +41,17 @@ export async function streamJobLogs(
     if (queue.length + lines.length > MAX_QUEUED) queue = [];
     else queue.push(...lines);
   });
+  /** Sends what a read found (a skip, then lines); true if it had lines. */
+  const send = async ({ lines, skipped }: LogRead): Promise<boolean> => {
+    if (skipped > 0) {
+      await sse.event({ count: skipped, after: cursor }, { event: "skipped" });
+      cursor += skipped;
+    }
+    if (lines.length === 0) return false;
+    await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
+    cursor = lines.at(-1)!.seq;
+    return true;
+  };
   try {
     while (!sse.signal.aborted) {
       if (queue.length && queue[0].seq <= cursor) queue = queue.filter((l) => l.seq > cursor);
@@ -48,25 +59,15 @@ export async function streamJobLogs(
         // Live: the queue continues exactly where the reader is.
         const lines = queue;
         queue = [];
-        await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
-        cursor = lines.at(-1)!.seq;
+        await send({ lines, skipped: 0 });
         continue;
       }
-      const { lines, skipped } = await hub.read(jobId, cursor, PAGE);
-      if (skipped > 0) {
-        await sse.event({ count: skipped, after: cursor }, { event: "skipped" });
-      }
-      if (lines.length) {
-        await sse.events(lines.map((line) => ({ data: line, id: line.seq })));
-        cursor = lines.at(-1)!.seq;
-        continue;
-      }
-      if (skipped > 0) cursor += skipped;
+      if (await send(await hub.read(jobId, cursor, PAGE))) continue;
       const status = await jobs.statusOf(jobId);
       if (status === null || isFinal(status)) {
-        // Final: one more read catches lines written just before the end.
-        const tail = await hub.read(jobId, cursor, PAGE);
-        if (tail.lines.length) continue;
+        // Final: one more read, from the store, catches lines written just before the end
+        // (or whose notice never came).
+        if (await send(await hub.read(jobId, cursor, PAGE, true))) continue;
         await sse.event({ status: status ?? "deleted", last: cursor }, { event: "end" });
         return;
       }

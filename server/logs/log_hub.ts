@@ -27,7 +27,14 @@ class Ring {
 
   push(lines: readonly LogLine[]): void {
     for (const line of lines) {
-      if (this.lines.length && line.seq <= this.lines.at(-1)!.seq) continue;
+      const last = this.last;
+      if (line.seq <= last) continue;
+      // A gap (a notice that never came): the ring starts over, so that it stays contiguous
+      // and a read from before the gap goes to the store.
+      if (last && line.seq !== last + 1) {
+        this.lines = [];
+        this.bytes = 0;
+      }
       this.lines.push(line);
       this.bytes += line.line.length;
     }
@@ -105,12 +112,13 @@ export class LogHub {
   }
 
   /**
-   * Reads up to `limit` lines after `after`: from memory when the ring holds
-   * them, else from the store.
+   * Reads up to `limit` lines after `after`: from memory when the ring reaches
+   * back that far (none, if the reader is level with it: the next notice
+   * wakes it), else from the store. `stored` reads the store in any case.
    */
-  async read(jobId: string, after: number, limit: number): Promise<LogRead> {
-    const fromRing = this.#rings.get(jobId)?.after(after, limit);
-    if (fromRing?.length) return { lines: fromRing, skipped: 0 };
+  async read(jobId: string, after: number, limit: number, stored = false): Promise<LogRead> {
+    const fromRing = stored ? null : this.#rings.get(jobId)?.after(after, limit);
+    if (fromRing) return { lines: fromRing, skipped: 0 };
     const page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(jobId), after, limit);
     const lines = page.items as LogLine[];
     const skipped = lines.length ? lines[0].seq - after - 1 : Math.max(0, page.dropped - after);

@@ -138,22 +138,18 @@ export class SessionProcess {
     // empty line, which is not the job's. An empty line is held until the next one shows
     // it was not that.
     let heldEmpty = false;
-    await forEachLine(stream, async (line) => {
+    // Not async: a line that needs no wait costs no promise (a printing job sends millions).
+    await forEachLine(stream, (line) => {
       if (line === this.#endMark) {
         heldEmpty = false;
         this.#marksSeen++;
         this.#onFinal?.();
         return;
       }
-      if (heldEmpty) {
-        heldEmpty = false;
-        await this.#line(name, "");
-      }
-      if (line === "") {
-        heldEmpty = true;
-        return;
-      }
-      await this.#line(name, line);
+      const held = heldEmpty ? this.#line(name, "") : undefined;
+      heldEmpty = line === "";
+      if (heldEmpty) return held;
+      return held ? held.then(() => this.#line(name, line)) : this.#line(name, line);
     }).catch(() => {});
   }
 

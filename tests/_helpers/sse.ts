@@ -39,31 +39,37 @@ export async function openSse(
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
   const done = (async () => {
-    let buffer = "";
+    // One pass over whole lines per chunk (a block ends at an empty line), so that a
+    // fast stream is not held up by its reader: benchmarks read 500 000 events with it.
+    let rest = "";
+    let event = "message";
+    let id: string | undefined;
+    let data: string | undefined;
     try {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += value;
-        let end;
-        while ((end = buffer.indexOf("\n\n")) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const event: ReceivedEvent = { event: "message", data: "", at: Date.now() };
-          const data: string[] = [];
-          for (const line of block.split("\n")) {
-            if (line.startsWith(":")) continue;
-            const colon = line.indexOf(":");
-            const field = colon < 0 ? line : line.slice(0, colon);
-            const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-            if (field === "event") event.event = value;
-            else if (field === "id") event.id = value;
-            else if (field === "data") data.push(value);
+        const lines = (rest + value).split("\n");
+        rest = lines.pop()!;
+        const at = Date.now();
+        for (const line of lines) {
+          if (line === "") {
+            if (data !== undefined) {
+              events.push(id === undefined ? { event, data, at } : { event, id, data, at });
+            }
+            event = "message";
+            id = undefined;
+            data = undefined;
+            continue;
           }
-          if (data.length) {
-            event.data = data.join("\n");
-            events.push(event);
-          }
+          if (line.startsWith(":")) continue;
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          let value = colon < 0 ? "" : line.slice(colon + 1);
+          if (value.startsWith(" ")) value = value.slice(1);
+          if (field === "event") event = value;
+          else if (field === "id") id = value;
+          else if (field === "data") data = data === undefined ? value : `${data}\n${value}`;
         }
       }
     } catch {
