@@ -26,8 +26,8 @@ export class FinalWaiters {
 
   /**
    * Returns a promise that resolves when `jobId` is announced final (with its
-   * result, when the notice carries it), or after `timeoutMs`, or when
-   * `signal` aborts. Register before checking the job's status, so that a
+   * result, when the notice carries it), or after `timeoutMs` (never when
+   * it is `Infinity`), or when `signal` aborts. Register before checking the job's status, so that a
    * notice between the check and the wait is not missed.
    */
   wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<JobResult | undefined> {
@@ -42,7 +42,7 @@ export class FinalWaiters {
         if (current?.size === 0) this.#waiters.delete(jobId);
         resolve(result);
       };
-      const timer = setTimeout(() => done(), timeoutMs);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => done(), timeoutMs) : undefined;
       const onAbort = () => done();
       signal?.addEventListener("abort", onAbort, { once: true });
       set.add(done);

@@ -66,6 +66,8 @@ export interface JobServiceOptions {
 }
 
 const DEFAULT_TIMEOUT_S = 60;
+/** Why a wait for a job's result ended (the reason is not read, only the abort). */
+const ENDED = "ended";
 
 /** Internal fields of a job record that the API does not show. */
 export function publicJob(record: JobRecord): Job {
@@ -298,24 +300,23 @@ export class JobService {
     start: () => Promise<{ job: JobRecord; waitMs: number }>,
     signal?: AbortSignal,
   ): Promise<JobResult> {
+    // One controller ends the wait: the job's end, the wait running out, the caller leaving,
+    // or this call returning. Its reasons are constants: a bare abort() builds a DOMException
+    // with a stack trace, on every job.run.
     const stop = new AbortController();
-    const abort = () => stop.abort();
+    const abort = () => stop.abort(ENDED);
     signal?.addEventListener("abort", abort, { once: true });
     let woken: Promise<JobResult | undefined> | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      let waitMs = 0;
-      woken = this.#waiters.wait(id, 24 * 3600_000, stop.signal);
+      woken = this.#waiters.wait(id, Infinity, stop.signal);
       const begun = await start();
       let job = begun.job;
-      waitMs = begun.waitMs;
+      const waitMs = begun.waitMs;
       if (isFinal(job.status)) return jobResult(job);
       if (waitMs > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const result = await Promise.race([
-          woken,
-          new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), waitMs))),
-        ]);
-        clearTimeout(timer);
+        timer = setTimeout(abort, waitMs);
+        const result = await woken;
         if (result) return result;
         job = await this.#mustGet(id);
         if (isFinal(job.status)) return jobResult(job);
@@ -325,7 +326,8 @@ export class JobService {
         { job_id: id, status: job.status },
       );
     } finally {
-      stop.abort();
+      clearTimeout(timer);
+      abort();
       signal?.removeEventListener("abort", abort);
       await woken;
     }

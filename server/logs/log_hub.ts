@@ -14,6 +14,7 @@
 import type { LogLine } from "../../shared/types.generated.ts";
 import type { Notice } from "../store/notices.ts";
 import { logKey, type Store } from "../store/store.ts";
+import { RecentSet } from "../util/recent_set.ts";
 
 /** Lines kept per job in memory for readers that join late. */
 export const RING_LINES = 1024;
@@ -76,7 +77,7 @@ export class LogHub {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #listeners = new Map<string, Set<(lines: readonly LogLine[]) => void>>();
   /** Jobs recently announced final, so a reader arriving just after the notice is not kept waiting. */
-  readonly #finished = new Set<string>();
+  readonly #finished = new RecentSet<string>(4096);
   readonly #unsubscribe: () => void;
 
   constructor(store: Store) {
@@ -99,7 +100,6 @@ export class LogHub {
       this.#wake(notice.id);
     } else if (notice.type === "job.final") {
       this.#finished.add(notice.id);
-      if (this.#finished.size > 4096) this.#finished.delete(this.#finished.values().next().value!);
       this.#wake(notice.id);
     }
   }
