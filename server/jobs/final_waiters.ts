@@ -27,8 +27,9 @@ export class FinalWaiters {
   /**
    * Returns a promise that resolves when `jobId` is announced final (with its
    * result, when the notice carries it), or after `timeoutMs` (never when
-   * it is `Infinity`), or when `signal` aborts. Register before checking the job's status, so that a
-   * notice between the check and the wait is not missed.
+   * it is `Infinity`), or when `signal` aborts. Register before checking the
+   * job's status, so that a notice between the check and the wait is not
+   * missed.
    */
   wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<JobResult | undefined> {
     return new Promise((resolve) => {
