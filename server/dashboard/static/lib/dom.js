@@ -163,3 +163,11 @@ export function field(label, control) {
   if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 9)}`;
   return h("div", { class: "field" }, h("label", { for: control.id, text: label }), control);
 }
+
+/**
+ * A heading with something at the far end of its row (a control, a summary, a link).
+ * @param {"h2" | "h3"} level @param {string} title @param {unknown} end
+ */
+export function headingRow(level, title, end) {
+  return h("div", { class: "row" }, h(level, { text: title }), h("span", { class: "spacer" }), end);
+}

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe, field, h, replace } from "../lib/dom.js";
+import { describe, field, h, headingRow, replace } from "../lib/dom.js";
 import { logView } from "../lib/log_view.js";
 
 const DRAFT_KEY = "hero.run.draft";
@@ -156,11 +156,9 @@ export function renderRun(main, ctx) {
         h(
           "div",
           { class: "panel" },
-          h(
-            "div",
-            { class: "row" },
-            h("h3", { text: "Output" }),
-            h("span", { class: "spacer" }),
+          headingRow(
+            "h3",
+            "Output",
             h("a", { href: `#/jobs/${encodeURIComponent(jobId)}`, text: `Open ${jobId}` }),
           ),
           logView({

@@ -6,7 +6,7 @@
  */
 
 import { lines, stackedBars } from "../lib/chart.js";
-import { describe, field, fmt, h, poll, replace, table } from "../lib/dom.js";
+import { describe, field, fmt, h, headingRow, poll, replace, table } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -68,13 +68,7 @@ export function renderStats(main, ctx) {
     h(
       "div",
       { class: "stack" },
-      h(
-        "div",
-        { class: "row" },
-        h("h2", { text: "Stats" }),
-        h("span", { class: "spacer" }),
-        field("Window", windowSelect),
-      ),
+      headingRow("h2", "Stats", field("Window", windowSelect)),
       error,
       counts,
       h(
@@ -83,26 +77,14 @@ export function renderStats(main, ctx) {
         h(
           "section",
           { class: "panel" },
-          h(
-            "div",
-            { class: "row" },
-            h("h3", { text: "Jobs ended per 10 s" }),
-            h("span", { class: "spacer" }),
-            throughputSummary,
-          ),
+          headingRow("h3", "Jobs ended per 10 s", throughputSummary),
           throughput,
           legend(ENDINGS),
         ),
         h(
           "section",
           { class: "panel" },
-          h(
-            "div",
-            { class: "row" },
-            h("h3", { text: "Run time" }),
-            h("span", { class: "spacer" }),
-            latencySummary,
-          ),
+          headingRow("h3", "Run time", latencySummary),
           latency,
           legend(["p50", "p95"]),
         ),
