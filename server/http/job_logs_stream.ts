@@ -11,21 +11,19 @@
  * @module
  */
 
-import type { LogLine } from "../../shared/types.generated.ts";
 import type { JobService } from "../jobs/job_service.ts";
 import type { LogHub, LogRead } from "../logs/log_hub.ts";
+import { LiveQueue } from "../logs/live_queue.ts";
 import { isFinal } from "../store/store.ts";
 import type { SseWriter } from "./sse.ts";
 
 const KEEPALIVE_MS = 15_000;
 const PAGE = 5000;
-/** Live lines a reader may have waiting before it is switched to catching up from the store. */
-const MAX_QUEUED = 50_000;
 
 /**
  * Streams one job's lines to one reader, from `after` on. Live lines come
- * through a queue of this reader's own; a reader slower than the job fills it,
- * and then catches up from the store (the ring buffer, else the kept lines)
+ * through a queue of this reader's own, bounded in bytes; a reader slower than
+ * the job fills it, and then catches up from the store (the ring buffer, else the kept lines)
  * until it is live again: it never holds up the job or another reader.
  */
 export async function streamJobLogs(
@@ -36,11 +34,8 @@ export async function streamJobLogs(
   hub: LogHub,
 ): Promise<void> {
   let cursor = after;
-  let queue: LogLine[] = [];
-  const stopListening = hub.listen(jobId, (lines) => {
-    if (queue.length + lines.length > MAX_QUEUED) queue = [];
-    else queue.push(...lines);
-  });
+  const queue = new LiveQueue();
+  const stopListening = hub.listen(jobId, (lines) => queue.push(lines));
   /** Sends what a read found (a skip, then lines); true if it had lines. */
   const send = async ({ lines, skipped }: LogRead): Promise<boolean> => {
     if (skipped > 0) {
@@ -54,12 +49,10 @@ export async function streamJobLogs(
   };
   try {
     while (!sse.signal.aborted) {
-      if (queue.length && queue[0].seq <= cursor) queue = queue.filter((l) => l.seq > cursor);
-      if (queue.length && queue[0].seq === cursor + 1) {
-        // Live: the queue continues exactly where the reader is.
-        const lines = queue;
-        queue = [];
-        await send({ lines, skipped: 0 });
+      // Live: the queue continues exactly where the reader is.
+      const live = queue.takeAfter(cursor);
+      if (live) {
+        await send({ lines: live, skipped: 0 });
         continue;
       }
       if (await send(await hub.read(jobId, cursor, PAGE))) continue;
