@@ -2,7 +2,8 @@
  * What a supervisor or a remote agent gives its runners to start processes
  * with: the session channel, a work directory, and the environments. A job
  * gets nothing of the supervisor's own environment: a session has PATH, HOME
- * (its work dir) and DENO_DIR, which it cannot read without an env grant; a
+ * (its work dir), DENO_DIR and Deno's own settings (see `session_process.ts`),
+ * which it cannot read without an env grant; a
  * process runner has PATH and HOME, plus its config's `env`.
  *
  * @module

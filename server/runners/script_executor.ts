@@ -16,7 +16,7 @@ import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
 
 /** The host program of session processes. */
-export const SESSION_HOST = new URL("../sessions/session_host.ts", import.meta.url).pathname;
+export const SESSION_HOST = new URL("../sessions/session_host.js", import.meta.url).pathname;
 
 /** What every script runner of a supervisor shares. */
 export interface ScriptRuntime {

@@ -21,7 +21,7 @@ import type { SessionChannel } from "./session_channel.ts";
 export interface SessionSpawnOptions {
   /** The `deno` executable. */
   deno: string;
-  /** `session_host.ts`. */
+  /** `session_host.js`. */
   hostPath: string;
   /** Permission flags (see `deno_flags.ts`). */
   permissionFlags: string[];
@@ -87,13 +87,16 @@ export class SessionProcess {
         "--no-lock",
         "--no-prompt",
         "--quiet",
+        // Every payload is a new module: with Deno's caches on, each would leave its
+        // compiled code (and, for TypeScript, its emitted JavaScript) in DENO_DIR for good.
+        "--no-code-cache",
         `--v8-flags=--max-old-space-size=${options.memoryMb}`,
         ...options.permissionFlags,
         options.hostPath,
       ],
       cwd: options.cwd,
       clearEnv: true,
-      env: options.env,
+      env: { ...options.env, DENO_EMIT_CACHE_MODE: "disable" },
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -109,7 +109,10 @@ Deno.test("sandbox: each permission is refused without its grant and works with 
     const names = Object.keys(env.success as Record<string, string>);
     assertEquals(names.includes("HERO_SANDBOX_SECRET_MARKER"), false);
     for (const name of names) {
-      assertMatch(name, /^(PATH|HOME|NO_COLOR|DENO_DIR|DENO_NO_UPDATE_CHECK)$/);
+      assertMatch(
+        name,
+        /^(PATH|HOME|NO_COLOR|DENO_DIR|DENO_NO_UPDATE_CHECK|DENO_EMIT_CACHE_MODE)$/,
+      );
     }
     const text = JSON.stringify(env.success);
     assert(!text.includes("admin-secret-123") && !text.includes("supervisor-only-value"));

@@ -9,19 +9,26 @@
  * The job's own stdout and stderr stay plain output: the supervisor reads
  * them as log lines and never as frames.
  *
- * This file imports nothing at run time, so a session starts fast.
+ * This file imports nothing at run time, so a session starts fast. It is
+ * JavaScript (type-checked through JSDoc) because sessions run without an
+ * emit cache (see `session_process.ts`): as TypeScript it would be
+ * transpiled again in every session.
  *
  * @module
  */
 
-import type { HostFrame, SessionFrame } from "./frames.ts";
+// @ts-check
+
+/** @typedef {import("./frames.ts").HostFrame} HostFrame */
+/** @typedef {import("./frames.ts").SessionFrame} SessionFrame */
 
 // Captured before job code runs, so that a job replacing globals cannot
 // intercept or forge what this host sends.
 const stringify = JSON.stringify;
 const parse = JSON.parse;
 const encoder = new TextEncoder();
-const encode = (text: string) => encoder.encode(text);
+/** @param {string} text */
+const encode = (text) => encoder.encode(text);
 const exit = Deno.exit;
 const writeStdout = Deno.stdout.writeSync.bind(Deno.stdout);
 const writeStderr = Deno.stderr.writeSync.bind(Deno.stderr);
@@ -33,7 +40,8 @@ const stdinLine = (() => {
   let buffered = "";
   const decoder = new TextDecoder();
   const chunk = new Uint8Array(65536);
-  return async (): Promise<string | null> => {
+  /** @returns {Promise<string | null>} */
+  return async () => {
     while (!buffered.includes("\n")) {
       const n = await Deno.stdin.read(chunk);
       if (n === null) return null;
@@ -46,7 +54,8 @@ const stdinLine = (() => {
   };
 })();
 
-function base64(text: string): string {
+/** @param {string} text */
+function base64(text) {
   const bytes = encode(text);
   let binary = "";
   for (let i = 0; i < bytes.length; i += 8192) {
@@ -55,7 +64,11 @@ function base64(text: string): string {
   return btoa(binary);
 }
 
-function describe(error: unknown): { message: string; name?: string; stack?: string } {
+/**
+ * @param {unknown} error
+ * @returns {{ message: string; name?: string; stack?: string }}
+ */
+function describe(error) {
   if (error instanceof Error) {
     return { message: `${error.name}: ${error.message}`, name: error.name, stack: error.stack };
   }
@@ -67,14 +80,19 @@ await import(`data:application/typescript;base64,${base64("export const warm: nu
 
 const init = await stdinLine();
 if (init === null) exit(0); // the pool closed before giving a job
-const { token, socket, revoke, end_mark } = parse(init!) as Extract<HostFrame, { type: "init" }>;
+/** @type {Extract<HostFrame, { type: "init" }>} */
+const { token, socket, revoke, end_mark } = parse(/** @type {string} */ (init));
 const conn = await Deno.connect({ transport: "unix", path: socket });
 // The socket is this host's alone: job code gets no grant to reach it.
 if (revoke.net) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
 if (revoke.read) Deno.permissions.revokeSync({ name: "read", path: socket });
 if (revoke.write) Deno.permissions.revokeSync({ name: "write", path: socket });
 let sending = Promise.resolve();
-function send(frame: SessionFrame): Promise<void> {
+/**
+ * @param {SessionFrame} frame
+ * @returns {Promise<void>}
+ */
+function send(frame) {
   const bytes = encode(stringify(frame) + "\n");
   sending = sending.then(async () => {
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
@@ -101,7 +119,8 @@ Deno.addSignalListener("SIGTERM", () => {
 const line = await stdinLine();
 if (line === null) exit(0);
 jobStarted = true;
-const { job, payload } = parse(line!) as Extract<HostFrame, { type: "job" }>;
+/** @type {Extract<HostFrame, { type: "job" }>} */
+const { job, payload } = parse(/** @type {string} */ (line));
 // Not awaited: frames go out in order, and the job need not wait for the socket.
 send({ type: "started", pid, ts: now() }).catch(() => {});
 
@@ -112,7 +131,8 @@ for (const [name, value] of Object.entries(job.env_vars)) {
   }
 }
 
-let outcome: SessionFrame;
+/** @type {SessionFrame} */
+let outcome;
 try {
   const mod = await import(`data:application/typescript;base64,${base64(payload)}`);
   if ("default" in mod) {
