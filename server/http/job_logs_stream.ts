@@ -22,9 +22,10 @@ const PAGE = 5000;
 
 /**
  * Streams one job's lines to one reader, from `after` on. Live lines come
- * through a queue of this reader's own, bounded in bytes; a reader slower than
- * the job fills it, and then catches up from the store (the ring buffer, else the kept lines)
- * until it is live again: it never holds up the job or another reader.
+ * through a queue of this reader's own, bounded in bytes; a reader slower
+ * than the job fills it, and then catches up from the store (the ring buffer,
+ * else the kept lines) until it is live again: it never holds up the job or
+ * another reader.
  */
 export async function streamJobLogs(
   sse: SseWriter,
