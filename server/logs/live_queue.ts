@@ -19,7 +19,7 @@ export const LIVE_QUEUE_BYTES = 8 << 20;
 const LINE_OVERHEAD = 64;
 
 /** The cost a queue counts for one line. */
-export function lineCost(line: LogLine): number {
+function lineCost(line: LogLine): number {
   return LINE_OVERHEAD + line.line.length;
 }
 
@@ -28,20 +28,9 @@ export class LiveQueue {
   readonly #maxBytes: number;
   #lines: LogLine[] = [];
   #bytes = 0;
-  #overflows = 0;
 
   constructor(maxBytes: number = LIVE_QUEUE_BYTES) {
     this.#maxBytes = maxBytes;
-  }
-
-  /** Bytes held now (as {@linkcode lineCost} counts them). */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  /** How many times the queue overflowed and was emptied. */
-  get overflows(): number {
-    return this.#overflows;
   }
 
   /** Adds announced lines; past the bound, everything held is let go. */
@@ -51,7 +40,6 @@ export class LiveQueue {
     if (this.#bytes + cost > this.#maxBytes) {
       this.#lines = [];
       this.#bytes = 0;
-      this.#overflows++;
       return;
     }
     for (const line of lines) this.#lines.push(line);
