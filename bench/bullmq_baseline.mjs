@@ -1,10 +1,34 @@
 // The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
 // Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS
-// Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms }.
+// Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms, bulk_cpu }.
+// bulk_cpu (null off Linux) says where the bulk round's time went, as bench/cpu_usage.ts does
+// for ours: CPU ms of this process and of Redis, and the busy share of the machine.
+import { readFileSync } from "node:fs";
 import { Queue, QueueEvents, Worker } from "bullmq";
 
 const [port, total, batch, latencyRuns, warmup] = process.argv.slice(2).map(Number);
 const connection = { host: "127.0.0.1", port };
+
+/** CPU ms of this process and of Redis, and the machine's busy and total ms; null off Linux. */
+async function readCpu(queue) {
+  try {
+    const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
+      .map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0) * 10;
+    const idle = (ticks[3] + (ticks[4] ?? 0)) * 10;
+    const info = await (await queue.client).info("cpu");
+    const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
+    const self = process.cpuUsage();
+    return {
+      self: (self.user + self.system) / 1000,
+      redis: (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000,
+      busy: total - idle,
+      total,
+    };
+  } catch {
+    return null;
+  }
+}
 
 async function throughput(name, enqueue, total) {
   const queue = new Queue(name, { connection });
@@ -20,18 +44,27 @@ async function throughput(name, enqueue, total) {
     if (++done === total) resolveAll();
   });
   await worker.waitUntilReady();
+  const before = await readCpu(queue);
   const t0 = performance.now();
   worker.run();
   await enqueue(queue);
   const enqueued = performance.now();
   await all;
   const finished = performance.now();
+  const after = await readCpu(queue);
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
   return {
     enqueue_per_s: total / ((enqueued - t0) / 1000),
     completed_per_s: total / ((finished - t0) / 1000),
+    cpu: before && after
+      ? {
+        processes: [after.self - before.self],
+        redis: after.redis - before.redis,
+        busyShare: (after.busy - before.busy) / Math.max(1, after.total - before.total),
+      }
+      : null,
   };
 }
 
@@ -83,5 +116,6 @@ console.log(JSON.stringify({
   single_completed_per_s: single.completed_per_s,
   p50_ms: times[Math.floor(times.length * 0.5)],
   p99_ms: times[Math.floor(times.length * 0.99)],
+  bulk_cpu: bulk.cpu,
 }));
 process.exit(0);

@@ -9,6 +9,10 @@
  * - the round trip of one job: our `job.run` over HTTP vs BullMQ's
  *   `add` → `waitUntilFinished`.
  *
+ * For the bulk round, each side also says where its time went: CPU per job of
+ * Redis and of the queue's own processes (the supervisor and this client on
+ * our side, the one Node process on BullMQ's), and how busy the machine was.
+ *
  * Each side first runs a warm-up round of bulk jobs, unmeasured, so that
  * both runtimes have compiled their hot paths (the round trips likewise drop
  * their first 50).
@@ -21,6 +25,7 @@
 
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+import { type CpuSpent, cpuSpent, readCpu } from "./cpu_usage.ts";
 
 const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 20_000);
 const BATCH = 1000;
@@ -50,6 +55,14 @@ async function ensureBullmq(): Promise<string> {
 interface Rates {
   enqueue_per_s: number;
   completed_per_s: number;
+  /** Where the time went (null off Linux). */
+  cpu: CpuSpent | null;
+}
+
+/** Our processes and Redis, read before and after a round. */
+interface Meter {
+  pids: number[];
+  redisPort: number;
 }
 
 async function rpc(url: string, body: unknown): Promise<unknown> {
@@ -73,10 +86,12 @@ async function completedCount(url: string): Promise<number> {
 /** Enqueues `count` jobs with `enqueue`, and measures until all completed. */
 async function ours(
   url: string,
+  meter: Meter,
   enqueue: (count: number) => Promise<void>,
   count = JOBS,
 ): Promise<Rates> {
   const base = await completedCount(url);
+  const before = await readCpu(meter.pids, meter.redisPort);
   const t0 = performance.now();
   await enqueue(count);
   const enqueued = performance.now();
@@ -85,7 +100,26 @@ async function ours(
   return {
     enqueue_per_s: count / ((enqueued - t0) / 1000),
     completed_per_s: count / ((finished - t0) / 1000),
+    cpu: cpuSpent(before, await readCpu(meter.pids, meter.redisPort)),
   };
+}
+
+/** The bulk round's CPU per job, side by side; nothing when either side has no reading. */
+function printCpu(count: number, ours: Rates, bull: Rates): void {
+  if (!ours.cpu || !bull.cpu) return;
+  const perJob = (ms: number) => (ms * 1000) / count;
+  const own = (cpu: CpuSpent) => perJob(cpu.processes.reduce((a, b) => a + b, 0));
+  const rows: [string, (r: Rates) => string][] = [
+    ["Redis CPU per job (µs)", (r) => perJob(r.cpu!.redis).toFixed(1)],
+    ["the queue's own processes, CPU per job (µs)", (r) => own(r.cpu!).toFixed(1)],
+    ["machine busy", (r) => `${Math.round(r.cpu!.busyShare * 100)} %`],
+    // Redis runs commands on one thread: one core over its CPU per job bounds the rate.
+    ["one Redis core ÷ Redis CPU per job (jobs/s)", (r) => fmt(1e6 / perJob(r.cpu!.redis))],
+  ];
+  console.log("\nwhere the bulk round's time went (ours: supervisor + this client; BullMQ: Node)");
+  console.log("| measure | ours | BullMQ 5 |");
+  console.log("| --- | --- | --- |");
+  for (const [name, cell] of rows) console.log(`| ${name} | ${cell(ours)} | ${cell(bull)} |`);
 }
 
 /** Our bulk enqueue: JSON-RPC batches of BATCH calls. */
@@ -131,11 +165,12 @@ if (import.meta.main) {
   const sup = await SupervisorProcess.start(
     `redis_url = "${redis.url}"\n[[runners]]\nname = "noop"\nkind = "noop"\ninstances = 50\n`,
   );
+  const meter = { pids: [sup.pid, Deno.pid], redisPort: redis.port };
   try {
     // A warm-up round first, unmeasured, as on BullMQ's side.
-    await ours(sup.url, enqueueBulk(sup.url), WARMUP_JOBS);
-    const bulk = await ours(sup.url, enqueueBulk(sup.url));
-    const single = await ours(sup.url, async (count) => {
+    await ours(sup.url, meter, enqueueBulk(sup.url), WARMUP_JOBS);
+    const bulk = await ours(sup.url, meter, enqueueBulk(sup.url));
+    const single = await ours(sup.url, meter, async (count) => {
       let next = 0;
       await Promise.all(Array.from({ length: 50 }, async () => {
         while (next < count) await rpc(sup.url, call(next++));
@@ -186,6 +221,11 @@ if (import.meta.main) {
         } |`,
       );
     }
+    printCpu(JOBS, bulk, {
+      enqueue_per_s: bull.enqueue_per_s,
+      completed_per_s: bull.completed_per_s,
+      cpu: bull.bulk_cpu,
+    });
   } finally {
     await sup.kill().catch(() => {});
     await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
