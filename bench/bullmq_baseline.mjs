@@ -11,23 +11,24 @@ const connection = { host: "127.0.0.1", port };
 
 /** CPU ms of this process and of Redis, and the machine's busy and total ms; null off Linux. */
 async function readCpu(queue) {
+  let ticks;
   try {
-    const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
+    ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
       .map(Number);
-    const total = ticks.reduce((a, b) => a + b, 0) * 10;
-    const idle = (ticks[3] + (ticks[4] ?? 0)) * 10;
-    const info = await (await queue.client).info("cpu");
-    const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
-    const self = process.cpuUsage();
-    return {
-      self: (self.user + self.system) / 1000,
-      redis: (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000,
-      busy: total - idle,
-      total,
-    };
   } catch {
     return null;
   }
+  const total = ticks.reduce((a, b) => a + b, 0) * 10;
+  const idle = (ticks[3] + (ticks[4] ?? 0)) * 10;
+  const info = await (await queue.client).info("cpu");
+  const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
+  const self = process.cpuUsage();
+  return {
+    self: (self.user + self.system) / 1000,
+    redis: (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000,
+    busy: total - idle,
+    total,
+  };
 }
 
 async function throughput(name, enqueue, total) {

@@ -49,12 +49,13 @@ async function redisCpuMs(port: number): Promise<number> {
     await conn.write(new TextEncoder().encode("INFO cpu\r\n"));
     let text = "";
     const buf = new Uint8Array(4096);
-    // A bulk string: "$<length>\r\n<body>\r\n".
-    while (!/^\$(\d+)\r\n/.test(text) || text.length < headerAndBody(text)) {
+    // The reply is a bulk string, "$<length>\r\n<body>\r\n" (ASCII), or an error line.
+    while (!isComplete(text)) {
       const n = await conn.read(buf);
-      if (n === null) break;
+      if (n === null) throw new Error("Redis closed the connection during INFO");
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
+    if (!text.startsWith("$")) throw new Error(`INFO cpu failed: ${text.trim()}`);
     const seconds = (name: string) => Number(text.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
     return (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000;
   } finally {
@@ -62,23 +63,25 @@ async function redisCpuMs(port: number): Promise<number> {
   }
 }
 
-function headerAndBody(text: string): number {
-  const match = text.match(/^\$(\d+)\r\n/)!;
-  return match[0].length + Number(match[1]) + 2;
+/** A whole reply: a bulk string with all of its body, or any other one-line reply. */
+function isComplete(text: string): boolean {
+  if (!text.includes("\r\n")) return false;
+  const bulk = text.match(/^\$(\d+)\r\n/);
+  return !bulk || text.length >= bulk[0].length + Number(bulk[1]) + 2;
 }
 
-/** Reads CPU times now; null where `/proc` is missing. */
+/**
+ * Reads CPU times now; null where `/proc` is missing. A redis-server that
+ * does not answer `INFO cpu` is an error, not a missing reading.
+ */
 export async function readCpu(pids: number[], redisPort: number): Promise<CpuReading | null> {
+  let machine: { busy: number; total: number };
   try {
-    const machine = machineCpuMs();
-    return {
-      processes: pids.map(processCpuMs),
-      redis: await redisCpuMs(redisPort),
-      ...machine,
-    };
+    machine = machineCpuMs();
   } catch {
     return null;
   }
+  return { processes: pids.map(processCpuMs), redis: await redisCpuMs(redisPort), ...machine };
 }
 
 /** What was spent between two readings. */

@@ -105,8 +105,8 @@ async function ours(
 }
 
 /** The bulk round's CPU per job, side by side; nothing when either side has no reading. */
-function printCpu(count: number, ours: Rates, bull: Rates): void {
-  if (!ours.cpu || !bull.cpu) return;
+function printCpu(count: number, our: Rates, bull: Rates): void {
+  if (!our.cpu || !bull.cpu) return;
   const perJob = (ms: number) => (ms * 1000) / count;
   const own = (cpu: CpuSpent) => perJob(cpu.processes.reduce((a, b) => a + b, 0));
   const rows: [string, (r: Rates) => string][] = [
@@ -119,7 +119,7 @@ function printCpu(count: number, ours: Rates, bull: Rates): void {
   console.log("\nwhere the bulk round's time went (ours: supervisor + this client; BullMQ: Node)");
   console.log("| measure | ours | BullMQ 5 |");
   console.log("| --- | --- | --- |");
-  for (const [name, cell] of rows) console.log(`| ${name} | ${cell(ours)} | ${cell(bull)} |`);
+  for (const [name, cell] of rows) console.log(`| ${name} | ${cell(our)} | ${cell(bull)} |`);
 }
 
 /** Our bulk enqueue: JSON-RPC batches of BATCH calls. */

@@ -28,3 +28,19 @@ Deno.test("cpu usage: a busy process and a busy Redis show in what was spent", a
 Deno.test("cpu usage: no reading, no breakdown", () => {
   assertEquals(cpuSpent(null, null), null);
 });
+
+Deno.test("cpu usage: a Redis port that hangs up is a clear error, not a wait", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepting = (async () => {
+    for await (const conn of listener) conn.close();
+  })();
+  try {
+    await assert.rejects(
+      readCpu([Deno.pid], listener.addr.port),
+      /Redis closed the connection during INFO/,
+    );
+  } finally {
+    listener.close();
+    await accepting;
+  }
+});
