@@ -13,7 +13,8 @@ const connection = { host: "127.0.0.1", port };
 async function readCpu(queue) {
   let ticks;
   try {
-    ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1)
+    // user nice system idle iowait irq softirq steal; guest time is already counted in user.
+    ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9)
       .map(Number);
   } catch {
     return null;

@@ -35,7 +35,8 @@ function processCpuMs(pid: number): number {
 
 /** The machine's busy and total CPU, ms, from the first line of `/proc/stat`. */
 function machineCpuMs(): { busy: number; total: number } {
-  const ticks = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1)
+  // user nice system idle iowait irq softirq steal; guest time is already counted in user.
+  const ticks = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1, 9)
     .map(Number);
   const total = ticks.reduce((a, b) => a + b, 0);
   const idle = ticks[3] + (ticks[4] ?? 0);
