@@ -1,35 +1,27 @@
 // The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
 // Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS
 // Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms, bulk_cpu }.
-// bulk_cpu (null off Linux) says where the bulk round's time went, as bench/cpu_usage.ts does
-// for ours: CPU ms of this process and of Redis, and the busy share of the machine.
+// bulk_cpu (null off Linux) says where the bulk round's time went, counted as bench/cpu_usage.ts
+// counts ours (both parse with cpu_parse.js): CPU ms of this process and of Redis, and the busy
+// share of the machine.
 import { readFileSync } from "node:fs";
 import { Queue, QueueEvents, Worker } from "bullmq";
+import { cpuSpent, machineCpuMs, redisCpuMsOf } from "./cpu_parse.js";
 
 const [port, total, batch, latencyRuns, warmup] = process.argv.slice(2).map(Number);
 const connection = { host: "127.0.0.1", port };
 
-/** CPU ms of this process and of Redis, and the machine's busy and total ms; null off Linux. */
+/** A reading (cpu_parse.js) of this process, Redis and the machine; null off Linux. */
 async function readCpu(queue) {
-  let ticks;
+  let machine;
   try {
-    // user nice system idle iowait irq softirq steal; guest time is already counted in user.
-    ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9)
-      .map(Number);
+    machine = machineCpuMs(readFileSync("/proc/stat", "utf8"));
   } catch {
     return null;
   }
-  const total = ticks.reduce((a, b) => a + b, 0) * 10;
-  const idle = (ticks[3] + (ticks[4] ?? 0)) * 10;
-  const info = await (await queue.client).info("cpu");
-  const seconds = (name) => Number(info.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
+  const redis = redisCpuMsOf(await (await queue.client).info("cpu"));
   const self = process.cpuUsage();
-  return {
-    self: (self.user + self.system) / 1000,
-    redis: (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000,
-    busy: total - idle,
-    total,
-  };
+  return { processes: [(self.user + self.system) / 1000], redis, ...machine };
 }
 
 async function throughput(name, enqueue, total) {
@@ -60,13 +52,7 @@ async function throughput(name, enqueue, total) {
   return {
     enqueue_per_s: total / ((enqueued - t0) / 1000),
     completed_per_s: total / ((finished - t0) / 1000),
-    cpu: before && after
-      ? {
-        processes: [after.self - before.self],
-        redis: after.redis - before.redis,
-        busyShare: (after.busy - before.busy) / Math.max(1, after.total - before.total),
-      }
-      : null,
+    cpu: cpuSpent(before, after),
   };
 }
 

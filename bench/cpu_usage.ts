@@ -8,39 +8,16 @@
  * @module
  */
 
-/** One reading: CPU ms per process, Redis CPU ms, and machine CPU ms (busy, total). */
-export interface CpuReading {
-  processes: number[];
-  redis: number;
-  busy: number;
-  total: number;
-}
+import { type CpuReading, machineCpuMs, redisCpuMsOf, TICK_MS } from "./cpu_parse.js";
 
-/** CPU used between two readings, in ms, and the share of the machine that was busy. */
-export interface CpuSpent {
-  processes: number[];
-  redis: number;
-  busyShare: number;
-}
-
-/** Clock ticks per second of `/proc` times: 100 on every Linux this runs on. */
-const TICK_MS = 10;
+export type { CpuReading, CpuSpent } from "./cpu_parse.js";
+export { cpuSpent } from "./cpu_parse.js";
 
 /** User + system CPU of a process, ms. */
 function processCpuMs(pid: number): number {
   // Fields after the command name (which may hold spaces); utime and stime are the 12th and 13th.
   const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-}
-
-/** The machine's busy and total CPU, ms, from the first line of `/proc/stat`. */
-function machineCpuMs(): { busy: number; total: number } {
-  // user nice system idle iowait irq softirq steal; guest time is already counted in user.
-  const ticks = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1, 9)
-    .map(Number);
-  const total = ticks.reduce((a, b) => a + b, 0);
-  const idle = ticks[3] + (ticks[4] ?? 0);
-  return { busy: (total - idle) * TICK_MS, total: total * TICK_MS };
 }
 
 /** User + system CPU of the redis-server on `port`, ms, from `INFO cpu`. */
@@ -57,8 +34,7 @@ async function redisCpuMs(port: number): Promise<number> {
       text += new TextDecoder().decode(buf.subarray(0, n));
     }
     if (!text.startsWith("$")) throw new Error(`INFO cpu failed: ${text.trim()}`);
-    const seconds = (name: string) => Number(text.match(new RegExp(`${name}:([\\d.]+)`))?.[1] ?? 0);
-    return (seconds("used_cpu_user") + seconds("used_cpu_sys")) * 1000;
+    return redisCpuMsOf(text);
   } finally {
     conn.close();
   }
@@ -78,19 +54,9 @@ function isComplete(text: string): boolean {
 export async function readCpu(pids: number[], redisPort: number): Promise<CpuReading | null> {
   let machine: { busy: number; total: number };
   try {
-    machine = machineCpuMs();
+    machine = machineCpuMs(Deno.readTextFileSync("/proc/stat"));
   } catch {
     return null;
   }
   return { processes: pids.map(processCpuMs), redis: await redisCpuMs(redisPort), ...machine };
-}
-
-/** What was spent between two readings. */
-export function cpuSpent(before: CpuReading | null, after: CpuReading | null): CpuSpent | null {
-  if (!before || !after) return null;
-  return {
-    processes: after.processes.map((ms, i) => ms - before.processes[i]),
-    redis: after.redis - before.redis,
-    busyShare: (after.busy - before.busy) / Math.max(1, after.total - before.total),
-  };
 }

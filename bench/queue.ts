@@ -48,7 +48,9 @@ async function ensureBullmq(): Promise<string> {
     }).output();
     if (!npm.success) throw new Error(new TextDecoder().decode(npm.stderr));
   }
-  await Deno.copyFile(`${here}bullmq_baseline.mjs`, `${dir}/bullmq_baseline.mjs`);
+  for (const file of ["bullmq_baseline.mjs", "cpu_parse.js"]) {
+    await Deno.copyFile(`${here}${file}`, `${dir}/${file}`);
+  }
   return dir;
 }
 
