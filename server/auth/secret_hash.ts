@@ -33,12 +33,21 @@ export function findHash<T extends { hash: string }>(
   const wanted = Buffer.from(hash, "hex");
   let found: T | undefined;
   for (const candidate of candidates) {
-    const stored = Buffer.from(candidate.hash, "hex");
+    const stored = hashBytes(candidate);
     if (stored.length === wanted.length && timingSafeEqual(stored, wanted) && !found) {
       found = candidate;
     }
   }
   return found;
+}
+
+/** The stored hashes as bytes, decoded once per record (every request compares with them). */
+const decoded = new WeakMap<{ hash: string }, Buffer>();
+
+function hashBytes(record: { hash: string }): Buffer {
+  let bytes = decoded.get(record);
+  if (!bytes) decoded.set(record, bytes = Buffer.from(record.hash, "hex"));
+  return bytes;
 }
 
 /** A new random secret: 32 bytes, base64url. */

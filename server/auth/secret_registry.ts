@@ -34,6 +34,8 @@ export class SecretRegistry {
   readonly #limiter: AuthLimiter;
   #fromConfig: SecretRecord[] = [];
   #stored: SecretRecord[] = [];
+  /** Both, for the check of every request. */
+  #all: SecretRecord[] = [];
   #unsubscribe: (() => void) | null = null;
 
   constructor(store: Store, events: EventLog, limits: AuthLimiterOptions) {
@@ -82,6 +84,7 @@ export class SecretRegistry {
 
   async #reload(): Promise<void> {
     this.#stored = await this.#store.listSecrets();
+    this.#all = [...this.#fromConfig, ...this.#stored];
   }
 
   /** Stops following changes. */
@@ -101,9 +104,7 @@ export class SecretRegistry {
         { retry_after_ms: retryAfter },
       );
     }
-    const found = secret === undefined
-      ? undefined
-      : findHash(hashSecret(secret), [...this.#fromConfig, ...this.#stored]);
+    const found = secret === undefined ? undefined : findHash(hashSecret(secret), this.#all);
     if (!found) {
       this.#limiter.fail(client);
       throw new RpcError(

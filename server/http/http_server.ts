@@ -132,7 +132,7 @@ export function createHttpHandler(
     }
   }
 
-  async function rpc(request: Request, client: string): Promise<Response> {
+  async function rpc(request: Request, client: string, url: URL): Promise<Response> {
     let body: string;
     try {
       body = await readBody(request, deps.maxBodyBytes);
@@ -150,8 +150,10 @@ export function createHttpHandler(
     const answer = await deps.dispatcher.handle(body, {
       bearer: bearerOf(request),
       client,
-      signal: request.signal,
-      origin: new URL(request.url).origin,
+      get signal() {
+        return request.signal;
+      },
+      origin: url.origin,
     });
     return answer === null
       ? new Response(null, { status: 204, headers: CORS })
@@ -166,7 +168,7 @@ export function createHttpHandler(
       return ["options", new Response(null, { status: 204, headers: CORS })];
     }
     if (request.method === "POST" && (path === "/" || path === "/rpc")) {
-      return ["rpc", await rpc(request, client)];
+      return ["rpc", await rpc(request, client, url)];
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return [

@@ -33,6 +33,7 @@ import {
   type Store,
   type Transition,
 } from "../store/store.ts";
+import { Deadlines } from "../util/deadlines.ts";
 import { FinalWaiters } from "./final_waiters.ts";
 import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
 
@@ -87,6 +88,8 @@ export class JobService {
   readonly #runWaitGraceMs: number;
   readonly #stopWaitMs: number;
   readonly #unsubscribe: () => void;
+  /** The waits of `job.run` and `job.result`, on one timer. */
+  readonly #deadlines = new Deadlines();
 
   constructor(
     store: Store,
@@ -118,6 +121,7 @@ export class JobService {
   close(): void {
     this.#unsubscribe();
     this.#waiters.close();
+    this.#deadlines.clear();
   }
 
   async #mustGet(id: string): Promise<JobRecord> {
@@ -307,7 +311,7 @@ export class JobService {
     const abort = () => stop.abort(ENDED);
     signal?.addEventListener("abort", abort, { once: true });
     let woken: Promise<JobResult | undefined> | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let cancelDeadline: (() => void) | undefined;
     try {
       woken = this.#waiters.wait(id, Infinity, stop.signal);
       const begun = await start();
@@ -315,7 +319,7 @@ export class JobService {
       const waitMs = begun.waitMs;
       if (isFinal(job.status)) return jobResult(job);
       if (waitMs > 0) {
-        timer = setTimeout(abort, waitMs);
+        cancelDeadline = this.#deadlines.add(Date.now() + waitMs, abort);
         const result = await woken;
         if (result) return result;
         job = await this.#mustGet(id);
@@ -326,7 +330,7 @@ export class JobService {
         { job_id: id, status: job.status },
       );
     } finally {
-      clearTimeout(timer);
+      cancelDeadline?.();
       abort();
       signal?.removeEventListener("abort", abort);
       await woken;

@@ -11,7 +11,7 @@
  */
 
 import type { LogLine } from "../../shared/types.generated.ts";
-import { logKey, type NewLogLine, type Store } from "../store/store.ts";
+import { logKey, type NewLogLine, numbered, type Store } from "../store/store.ts";
 import type { Timer } from "../util/timer.ts";
 
 /** The longest line kept whole, in characters; the rest is cut with a note. */
@@ -84,12 +84,12 @@ export class JobLogWriter {
     while (this.#pending.length) {
       const lines = this.#pending.splice(0, this.#batch);
       try {
-        const numbered = await this.#store.appendSeq(logKey(this.#jobId), lines, this.#keep);
-        this.#lastSeq = numbered.at(-1)!.seq;
+        const first = await this.#store.appendSeq(logKey(this.#jobId), lines, this.#keep);
+        this.#lastSeq = first + lines.length - 1;
         await this.#store.notices.publish({
           type: "logs",
           id: this.#jobId,
-          lines: numbered as LogLine[],
+          lines: numbered(lines, first) as LogLine[],
         });
       } catch (error) {
         // The store is down: these lines are lost, the job goes on; say so once it is back.
@@ -121,16 +121,16 @@ export class JobLogWriter {
     const lines = notes.map((line) => ({ ts: Date.now(), stream: "system" as const, line }));
     try {
       // One more than `keep`, so the note does not push out a kept line.
-      const numbered = await this.#store.appendSeq(
+      const first = await this.#store.appendSeq(
         logKey(this.#jobId),
         lines,
         this.#keep + lines.length,
       );
-      this.#lastSeq = numbered.at(-1)!.seq;
+      this.#lastSeq = first + lines.length - 1;
       await this.#store.notices.publish({
         type: "logs",
         id: this.#jobId,
-        lines: numbered as LogLine[],
+        lines: numbered(lines, first) as LogLine[],
       });
     } catch {
       // Nothing more to do: the store is unreachable.

@@ -125,7 +125,12 @@ export class Dispatcher {
     // One authentication per distinct secret per body: a batch of 1000 calls checks once.
     const seen = new Map<string | undefined, Promise<Principal>>();
     const call: CallMeta = {
-      ...meta,
+      bearer: meta.bearer,
+      client: meta.client,
+      get signal() {
+        return meta.signal;
+      },
+      origin: meta.origin,
       authenticate: (secret) => {
         let principal = seen.get(secret);
         if (!principal) {
@@ -209,7 +214,10 @@ export class Dispatcher {
     return await entry.handler(params, {
       principal,
       client: meta.client,
-      signal: meta.signal,
+      // Read only by the methods that wait: a request's signal costs something to make.
+      get signal() {
+        return meta.signal;
+      },
       origin: meta.origin,
     });
   }

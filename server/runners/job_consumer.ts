@@ -20,6 +20,7 @@ import {
   StoreUnavailableError,
   type TransitionResult,
 } from "../store/store.ts";
+import { Deadlines } from "../util/deadlines.ts";
 import { Wakeup } from "../util/wakeup.ts";
 import type { Executor } from "./executor.ts";
 import type { Timer } from "../util/timer.ts";
@@ -90,8 +91,12 @@ export class JobConsumer {
   #drained = false;
   /** Work was announced since the queue ran dry. */
   #workSignaled = false;
+  /** A poll is due (in case a sign of work was missed). */
+  #pollDue = false;
   /** Wake-ups set for the moments retries become due. */
   readonly #retryTimers = new Set<Timer>();
+  /** The running jobs' timeouts, on one timer. */
+  readonly #timeouts = new Deadlines();
 
   constructor(options: JobConsumerOptions) {
     this.#o = options;
@@ -180,38 +185,51 @@ export class JobConsumer {
   }
 
   /**
-   * Takes jobs whenever slots are free. Up to two takes overlap, so that the
-   * store's round trip does not leave slots idle. After a take came back short
+   * Takes jobs whenever slots are free. Up to two takes overlap, each for up
+   * to half the instances, so that the store's round trip does not leave
+   * slots idle. After a take came back short
    * (the queue ran dry), the loop waits for a sign of new work (a wake-up from
-   * this process, another process's marker, a retry coming due) or a poll.
+   * this process, another process's marker, a retry coming due) or the next poll.
    */
   async #takeLoop(): Promise<void> {
     const signal = this.#stop.signal;
-    while (!signal.aborted) {
-      if (this.#drained) {
-        const until = Date.now() + POLL_MS;
-        while (!this.#workSignaled && !signal.aborted && Date.now() < until) {
-          await this.#wakeup.wait(until - Date.now(), signal);
+    // One timer for the loop's life, not one per wait: a poll in case a sign of work was missed.
+    const poll = setInterval(() => {
+      this.#pollDue = true;
+      this.#wakeup.fire();
+    }, POLL_MS);
+    try {
+      while (!signal.aborted) {
+        if (this.#drained) {
+          while (!this.#workSignaled && !this.#pollDue && !signal.aborted) {
+            await this.#wakeup.wait();
+          }
+          this.#drained = false;
+          this.#workSignaled = false;
+          this.#pollDue = false;
+          continue;
         }
-        this.#drained = false;
-        this.#workSignaled = false;
-        continue;
+        // A slot frees when its job's execution ends; recording the outcome goes on meanwhile,
+        // up to one more job per instance, so that a slow store holds the line.
+        const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
+        const free = this.#o.instances() - this.#running.size - backlog - this.#reserved;
+        if (this.#paused || free <= 0 || this.#takes >= MAX_TAKES) {
+          await this.#wakeup.wait();
+          continue;
+        }
+        // Half the instances at most per take, so that two takes overlap: the store prepares
+        // one batch while this process runs the other.
+        const want = Math.min(free, Math.ceil(this.#o.instances() / MAX_TAKES));
+        this.#takes++;
+        this.#reserved += want;
+        this.#take(want).finally(() => {
+          this.#takes--;
+          this.#reserved -= want;
+          this.#wakeup.fire();
+        });
       }
-      // A slot frees when its job's execution ends; recording the outcome goes on meanwhile,
-      // up to one more job per instance, so that a slow store holds the line.
-      const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
-      const free = this.#o.instances() - this.#running.size - backlog - this.#reserved;
-      if (this.#paused || free <= 0 || this.#takes >= MAX_TAKES) {
-        await this.#wakeup.wait(POLL_MS, signal);
-        continue;
-      }
-      this.#takes++;
-      this.#reserved += free;
-      this.#take(free).finally(() => {
-        this.#takes--;
-        this.#reserved -= free;
-        this.#wakeup.fire();
-      });
+    } finally {
+      clearInterval(poll);
     }
     while (this.#takes > 0) await new Promise((r) => setTimeout(r, 5));
   }
@@ -257,8 +275,14 @@ export class JobConsumer {
     });
     let executed!: () => void;
     const done = new Promise<void>((resolve) => (executed = resolve));
+    const timeoutS = job.timeout ?? 60;
+    const cancelTimeout = this.#timeouts.add(
+      Date.now() + timeoutS * 1000,
+      () => controller.abort({ kind: "timeout", message: `timed out after ${timeoutS} s` }),
+    );
     this.#running.set(job.id, { job, controller, done });
     const finishing: Promise<void> = this.#execute(job, controller, () => {
+      cancelTimeout();
       this.#running.delete(job.id);
       executed();
       this.#wakeup.fire();
@@ -272,18 +296,11 @@ export class JobConsumer {
   /** Runs a job, calls `executed` when its execution ended, then records its outcome. */
   async #execute(job: JobRecord, controller: AbortController, executed: () => void): Promise<void> {
     const log = new JobLogWriter(this.#o.store, job.id, { keep: this.#o.logLines });
-    const timeoutS = job.timeout ?? 60;
-    const timer = setTimeout(
-      () => controller.abort({ kind: "timeout", message: `timed out after ${timeoutS} s` }),
-      timeoutS * 1000,
-    );
     let outcome: Outcome;
     try {
       outcome = await this.#o.executor.execute({ job, log, signal: controller.signal });
     } catch (error) {
       outcome = { kind: "error", message: (error as Error)?.message ?? String(error) };
-    } finally {
-      clearTimeout(timer);
     }
     // An abort decides the outcome: the executor only saw its process end.
     if (controller.signal.aborted) outcome = controller.signal.reason as Outcome;
@@ -402,6 +419,7 @@ export class JobConsumer {
     this.#closed = true;
     await recorded();
     clearInterval(this.#renewTimer);
+    this.#timeouts.clear();
     for (const timer of this.#retryTimers) clearTimeout(timer);
     this.#unsubscribe?.();
   }

@@ -1,10 +1,13 @@
 /**
- * Adaptive batching: a call goes out at once when nothing is in flight;
- * calls made while one is in flight wait for it and then go out together.
+ * Adaptive batching: calls made in the same turn go out together at its end
+ * (a microtask later) when nothing is in flight; calls made while batches
+ * are in flight wait for one to return and then go out together.
  *
  * A lone caller pays no added latency; under load, batches grow by
  * themselves, and the store pays its per-call cost (a Lua script's set-up)
  * once per batch instead of once per job. Group commit, as databases do it.
+ * Waiting for the end of the turn matters when many jobs end at once: sent
+ * at once, the first outcome would go alone and the others after it.
  *
  * @module
  */
@@ -22,6 +25,7 @@ export class Batcher<In, Out> {
   readonly #maxInFlight: number;
   #queue: Pending<In, Out>[] = [];
   #inFlight = 0;
+  #scheduled = false;
 
   /**
    * `run` gets the inputs of a batch and returns their outputs in the same
@@ -37,9 +41,18 @@ export class Batcher<In, Out> {
   call(input: In): Promise<Out> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
-      if (this.#inFlight < this.#maxInFlight) this.#send();
+      if (!this.#scheduled && this.#inFlight < this.#maxInFlight) {
+        // Calls made in the same turn (one per job of a batch that just ran) go out together.
+        this.#scheduled = true;
+        queueMicrotask(this.#flush);
+      }
     });
   }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    if (this.#inFlight < this.#maxInFlight) this.#send();
+  };
 
   #send(): void {
     const batch = this.#queue.splice(0, this.#maxBatch);

@@ -1,11 +1,12 @@
 /**
- * How a job is kept in Redis: its spec, written once, as one JSON string
- * (`job:{id}:spec`), and its state, which changes, as a small hash
- * (`job:{id}`). Scripts touch only the state; one spec read serves a runner.
+ * How a job is kept in Redis: one hash, `job:{id}`. Its field `spec` holds
+ * what never changes (JSON, written once); the other fields are its state.
+ * Scripts read and write single fields; a runner gets the spec with the
+ * fields it needs in one read.
  *
  * State fields: numbers are decimal strings, structured values JSON, strings
- * as they are; an absent field is an absent key. The state hash also holds
- * copies of `runner` and `timeout` (and the `seq`), which the scripts need.
+ * as they are; an absent field is an absent key. The hash also holds copies
+ * of `runner` and `timeout` (and the `seq`), which the scripts need.
  * `docs/protocol.md` lists the fields for runners in other languages.
  *
  * @module
@@ -30,8 +31,9 @@ const STATE = new Set<string>(STATE_FIELDS);
 /** A job's spec: what does not change after it is stored. */
 export function encodeSpec(job: Omit<JobRecord, "seq">): string {
   const spec: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(job)) {
-    if (!STATE.has(key) && value !== undefined) spec[key] = value;
+  for (const key in job) {
+    const value = job[key as keyof typeof job];
+    if (value !== undefined && !STATE.has(key)) spec[key] = value;
   }
   return JSON.stringify(spec);
 }
@@ -39,24 +41,30 @@ export function encodeSpec(job: Omit<JobRecord, "seq">): string {
 /** State fields (of a new job, or of a patch) as alternating names and values, for HSET. */
 export function encodeState(state: JobPatch | Omit<JobRecord, "seq">): string[] {
   const out: string[] = [];
-  for (const [key, value] of Object.entries(state)) {
-    if (value === undefined || !STATE.has(key) || key === "status") continue;
+  for (const key in state) {
+    const value = state[key as keyof typeof state];
+    if (value === undefined || key === "status" || !STATE.has(key)) continue;
     out.push(key, JSON_FIELDS.has(key) ? JSON.stringify(value) : String(value));
   }
   return out;
 }
 
-/** A job from its spec and its state hash (as alternating names and values). */
-export function decodeJob(spec: string, state: readonly string[]): JobRecord {
-  const job: Record<string, unknown> = JSON.parse(spec);
-  for (let i = 0; i < state.length; i += 2) {
-    const key = state[i];
-    const text = state[i + 1];
-    job[key] = NUMBER_FIELDS.has(key)
+/** A job from its hash (as alternating names and values, `spec` among them). */
+export function decodeJob(hash: readonly string[]): JobRecord {
+  const state: Record<string, unknown> = {};
+  let job: Record<string, unknown> = {};
+  for (let i = 0; i < hash.length; i += 2) {
+    const key = hash[i];
+    const text = hash[i + 1];
+    if (key === "spec") {
+      job = JSON.parse(text);
+      continue;
+    }
+    state[key] = NUMBER_FIELDS.has(key)
       ? Number(text)
       : JSON_FIELDS.has(key)
       ? JSON.parse(text)
       : text;
   }
-  return job as unknown as JobRecord;
+  return Object.assign(job, state) as unknown as JobRecord;
 }

@@ -17,9 +17,8 @@
 export const KEY_TEMPLATES = {
   job: {
     template: "job:{}",
-    holds: "Hash: one job's state, the fields that change (see `docs/protocol.md`).",
+    holds: "Hash: one job: its spec (JSON, written once) and its state (see `docs/protocol.md`).",
   },
-  jobSpec: { template: "job:{}:spec", holds: "String (JSON): one job's spec, written once." },
   jobSeq: { template: "jobs:seq", holds: "String: the last job `seq` given out." },
   jobsAll: { template: "jobs:all", holds: "Sorted set, score `seq`: every job (for `jobs.list`)." },
   jobsByStatus: {

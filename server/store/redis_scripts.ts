@@ -36,15 +36,22 @@ end`,
   return s == 'completed' or s == 'failed' or s == 'stopped' or s == 'timeout'
 end`,
   // Set operations are grouped per key and sent once per batch: one call, many members.
-  groups: `local function group_add(groups, key, ...)
+  // Fixed arity (no varargs): a table per call would cost more than the call.
+  groups: `local function group_add(groups, key, a, b)
   local g = groups[key]
-  if not g then g = {}; groups[key] = g end
-  for _, v in ipairs({ ... }) do g[#g + 1] = v end
+  if not g then g = { n = 0 }; groups[key] = g end
+  g.n = g.n + 1; g[g.n] = a
+  if b ~= nil then g.n = g.n + 1; g[g.n] = b end
 end
 local function group_flush(groups, command)
   for key, g in pairs(groups) do
-    for j = 1, #g, 4000 do redis.call(command, key, unpack(g, j, math.min(j + 3999, #g))) end
+    for j = 1, g.n, 4000 do redis.call(command, key, unpack(g, j, math.min(j + 3999, g.n))) end
   end
+end`,
+  // JSON of a string that may need escaping (an error message); '' and nil are null.
+  json_text: `local function json_text(s)
+  if s == nil or s == false or s == '' then return 'null' end
+  return cjson.encode(s)
 end`,
 };
 
@@ -62,49 +69,41 @@ function script(
 /** The `insert_jobs` script. */
 export const INSERT_JOBS = script(
   "insert_jobs",
-  "insert_jobs(ns, n, then n times: id, runner, status, caller_id, context_id, waiting, timeout, n_deps, dep..., spec, n_fields, field, value, ...) → { seq or 0 }... Each job gets a new `seq` (0: the id exists, nothing is stored); its spec (JSON) goes to `job:{id}:spec`, its state fields to the hash `job:{id}`. `caller_id` and `context_id` are '' when absent; `waiting` is '1' when the job waits for prerequisites. A job inserted as `queued` is pushed to its runner's queue; one inserted as `running` (direct dispatch) carries its lease.",
+  "insert_jobs(ns, jobs) → { seq or 0 }... `jobs` is a JSON array of `[id, runner, status, caller_id, context_id, waiting, [dep...], [field, value, ...]]`, one per job. Each job gets a new `seq` (0: the id exists, nothing is stored) and becomes the hash `job:{id}`: `seq`, `status`, `runner` and the given fields (strings: `spec`, `timeout` and the state fields). `caller_id` and `context_id` are '' when absent; `waiting` is 1 when the job waits for prerequisites. A job inserted as `queued` is pushed to its runner's queue; one inserted as `running` (direct dispatch) carries its lease.",
   `
-local n = tonumber(ARGV[2])
+local jobs = cjson.decode(ARGV[2])
+local n = #jobs
 local first = redis.call('INCRBY', ${luaKey("jobSeq")}, n) - n + 1
 local zadd, queues = {}, {}
+local all = ${luaKey("jobsAll")}
 local out = {}
-local i = 3
 for k = 1, n do
-  local id, runner, status, caller, context, waiting = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local timeout = ARGV[i + 6]
-  local ndeps = tonumber(ARGV[i + 7])
-  local deps = i + 8
-  local spec = ARGV[deps + ndeps]
-  local nfields = tonumber(ARGV[deps + ndeps + 1])
-  local fields = deps + ndeps + 2
-  i = fields + nfields * 2
+  local j = jobs[k]
+  local id, runner, status, caller, context = j[1], j[2], j[3], j[4], j[5]
   local jk = ${luaKey("job", "id")}
   if redis.call('EXISTS', jk) == 1 then
     out[k] = 0
   else
     local seq = first + k - 1
-    redis.call('SET', ${luaKey("jobSpec", "id")}, spec)
-    redis.call('HSET', jk, 'seq', seq, 'status', status, 'runner', runner, 'timeout', timeout,
-      unpack(ARGV, fields, i - 1))
-    group_add(zadd, ${luaKey("jobsAll")}, seq, id)
+    redis.call('HSET', jk, 'seq', seq, 'status', status, 'runner', runner, unpack(j[8]))
+    group_add(zadd, all, seq, id)
     group_add(zadd, ${luaKey("jobsByStatus", "status")}, seq, id)
     group_add(zadd, ${luaKey("jobsByRunner", "runner")}, seq, id)
     if caller ~= '' then group_add(zadd, ${luaKey("jobsByCaller", "caller")}, seq, id) end
     if context ~= '' then group_add(zadd, ${luaKey("jobsByContext", "context")}, seq, id) end
-    for d = deps, deps + ndeps - 1 do
-      local dep = ARGV[d]
+    for _, dep in ipairs(j[7]) do
       redis.call('SADD', ${luaKey("dependants", "dep")}, id)
       redis.call('SADD', ${luaKey("hasDependants")}, dep)
     end
-    if waiting == '1' then redis.call('SADD', ${luaKey("waiting")}, id) end
+    if j[6] == 1 then redis.call('SADD', ${luaKey("waiting")}, id) end
     if status == 'queued' then group_add(queues, runner, id) end
     out[k] = seq
   end
 end
 group_flush(zadd, 'ZADD')
 for runner, ids in pairs(queues) do
-  for j = 1, #ids, 4000 do
-    redis.call('RPUSH', ${luaKey("queue", "runner")}, unpack(ids, j, math.min(j + 3999, #ids)))
+  for j = 1, ids.n, 4000 do
+    redis.call('RPUSH', ${luaKey("queue", "runner")}, unpack(ids, j, math.min(j + 3999, ids.n)))
   end
   redis.call('SADD', ${luaKey("queueRunners")}, runner)
   redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1')
@@ -117,22 +116,17 @@ return out
 /** The `transitions` script. */
 export const TRANSITIONS = script(
   "transitions",
-  'transitions(ns, origin, n, then n times: id, now, to, worker, lease_expired_by, n_from, from..., n_set, field, value, ..., n_unset, field...) → results... Each result: { code, status, runner, attempts, run_after, error, previous, dependants } with code 0 missing (nothing else), 1 wrong status, 2 not the worker, 3 lease not expired, 4 done. `worker` and `lease_expired_by` are \'\' when not checked; absent values are \'\'. Each transition is a compare-and-set of its own. The jobs that became final are announced in one notice: ORIGIN|{"type":"jobs.final","jobs":[{"id","status","dependants"}...]}.',
+  'transitions(ns, origin, changes, listening) → JSON text of the results. `changes` is a JSON array of `[id, now, to, worker, lease_expired_by, [from...], [field, value, ...], [unset_field...]]`; `worker` and `lease_expired_by` are \'\' when not checked, values are strings. Each result is `[code, status, runner, attempts, run_after, error, previous, dependants]` with code 0 missing (nothing else), 1 wrong status, 2 not the worker, 3 lease not expired, 4 done; absent values are null. Each transition is a compare-and-set of its own. The jobs that became final are announced in one notice: ORIGIN|{"type":"jobs.final","jobs":[{"id","status","dependants"}...]}, unless nobody else listens: `listening` is 1 when the caller itself is subscribed to the notices channel (it knows already).',
   `
 local origin = ARGV[2]
+local changes = cjson.decode(ARGV[3])
 local zrem, zadd = {}, {}
 local finals = {}
 local out = {}
-local i = 4
-for n = 1, tonumber(ARGV[3]) do
-  local id, now, to, worker, lease_by = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local nfrom = tonumber(ARGV[i + 5])
-  local from = i + 6
-  local nset = tonumber(ARGV[from + nfrom])
-  local set = from + nfrom + 1
-  local nunset = tonumber(ARGV[set + nset * 2])
-  local unset = set + nset * 2 + 1
-  i = unset + nunset
+for n = 1, #changes do
+  local c = changes[n]
+  local id, now, to, worker, lease_by = c[1], c[2], c[3], c[4], c[5]
+  local from, set, unset = c[6], c[7], c[8]
   local jk = ${luaKey("job", "id")}
   local cur = redis.call('HMGET', jk, 'status', 'runner', 'seq', 'worker', 'lease_until',
     'attempts', 'run_after', 'error')
@@ -142,57 +136,67 @@ for n = 1, tonumber(ARGV[3]) do
     code = 0
   else
     local allowed = false
-    for j = from, from + nfrom - 1 do if ARGV[j] == was then allowed = true end end
+    for j = 1, #from do if from[j] == was then allowed = true end end
     if not allowed then code = 1
     elseif worker ~= '' and cur[4] ~= worker then code = 2
     elseif lease_by ~= '' and (not cur[5] or tonumber(cur[5]) > tonumber(lease_by)) then code = 3
     end
   end
   if code == 0 then
-    out[n] = { 0 }
-  elseif code < 4 then
-    out[n] = { code, was, runner, cur[6], cur[7] or '', cur[8] or '', '', 0 }
+    out[n] = '[0]'
   else
-    -- The state after the change: what was, overwritten by what is set, minus what is unset.
-    local state = { attempts = cur[6], run_after = cur[7], error = cur[8] }
-    for j = set, set + nset * 2 - 1, 2 do
-      local field = ARGV[j]
-      if field == 'attempts' or field == 'run_after' or field == 'error' then
-        state[field] = ARGV[j + 1]
+    local attempts, run_after, err = cur[6], cur[7], cur[8]
+    if code == 4 then
+      -- The state after the change: what was, overwritten by what is set, minus what is unset.
+      for j = 1, #set, 2 do
+        local field = set[j]
+        if field == 'attempts' then attempts = set[j + 1]
+        elseif field == 'run_after' then run_after = set[j + 1]
+        elseif field == 'error' then err = set[j + 1]
+        end
       end
-    end
-    local dels = {}
-    for j = unset, unset + nunset - 1 do dels[#dels + 1] = ARGV[j]; state[ARGV[j]] = nil end
-    if was == 'running' and to ~= 'running' then
-      dels[#dels + 1] = 'worker'; dels[#dels + 1] = 'lease_until'; dels[#dels + 1] = 'deadline_at'
-    end
-    redis.call('HSET', jk, 'status', to, 'updated_at', now, unpack(ARGV, set, set + nset * 2 - 1))
-    if #dels > 0 then redis.call('HDEL', jk, unpack(dels)) end
-    if was ~= to then
-      group_add(zrem, ${luaKey("jobsByStatus", "was")}, id)
-      group_add(zadd, ${luaKey("jobsByStatus", "to")}, seq, id)
-    end
-    if was == 'queued' and to ~= 'queued' then
-      redis.call('LREM', ${luaKey("queue", "runner")}, 1, id)
-      redis.call('ZREM', ${luaKey("delayed")}, id)
-    end
-    if was == 'created' then
-      if redis.call('HEXISTS', jk, 'waiting_on') == 1 then
-        redis.call('SADD', ${luaKey("waiting")}, id)
-      else
-        redis.call('SREM', ${luaKey("waiting")}, id)
+      local dels = {}
+      for j = 1, #unset do
+        local field = unset[j]
+        dels[j] = field
+        if field == 'attempts' then attempts = nil
+        elseif field == 'run_after' then run_after = nil
+        elseif field == 'error' then err = nil
+        end
       end
-    end
-    if to == 'queued' and was ~= 'queued' then
-      if state.run_after and tonumber(state.run_after) > tonumber(now) then
-        redis.call('ZADD', ${luaKey("delayed")}, state.run_after, id)
-      else
-        push_queue(id, runner)
+      if was == 'running' and to ~= 'running' then
+        dels[#dels + 1] = 'worker'; dels[#dels + 1] = 'lease_until'; dels[#dels + 1] = 'deadline_at'
       end
+      redis.call('HSET', jk, 'status', to, 'updated_at', now, unpack(set))
+      if #dels > 0 then redis.call('HDEL', jk, unpack(dels)) end
+      if was ~= to then
+        group_add(zrem, ${luaKey("jobsByStatus", "was")}, id)
+        group_add(zadd, ${luaKey("jobsByStatus", "to")}, seq, id)
+      end
+      if was == 'queued' and to ~= 'queued' then
+        redis.call('LREM', ${luaKey("queue", "runner")}, 1, id)
+        redis.call('ZREM', ${luaKey("delayed")}, id)
+      end
+      if was == 'created' then
+        if redis.call('HEXISTS', jk, 'waiting_on') == 1 then
+          redis.call('SADD', ${luaKey("waiting")}, id)
+        else
+          redis.call('SREM', ${luaKey("waiting")}, id)
+        end
+      end
+      if to == 'queued' and was ~= 'queued' then
+        if run_after and tonumber(run_after) > tonumber(now) then
+          redis.call('ZADD', ${luaKey("delayed")}, run_after, id)
+        else
+          push_queue(id, runner)
+        end
+      end
+      if is_final(to) and not is_final(was) then finals[#finals + 1] = { id, to, n } end
     end
-    local final = is_final(to) and not is_final(was)
-    if final then finals[#finals + 1] = { id, to, n } end
-    out[n] = { 4, to, runner, state.attempts or '', state.run_after or '', state.error or '', was, 0 }
+    -- Job ids, runner names and statuses are JSON-safe characters: no encoder needed.
+    out[n] = { '[' .. code .. ',"' .. (code == 4 and to or was) .. '","' .. runner .. '",' ..
+      (attempts or 'null') .. ',' .. (run_after or 'null') .. ',' .. json_text(err) .. ',"' ..
+      (code == 4 and was or '') .. '",', '0]' }
   end
 end
 group_flush(zrem, 'ZREM')
@@ -203,23 +207,29 @@ if #finals > 0 then
   local has = redis.call('SMISMEMBER', ${luaKey("hasDependants")}, unpack(ids))
   local parts = {}
   for k, f in ipairs(finals) do
-    out[f[3]][8] = has[k]
-    -- Job ids are restricted to JSON-safe characters: no encoder needed.
+    out[f[3]][2] = has[k] .. ']'
     parts[k] = '{"id":"' .. f[1] .. '","status":"' .. f[2] .. '","dependants":' ..
       (has[k] == 1 and 'true' or 'false') .. '}'
   end
-  redis.call('PUBLISH', ${luaKey("notices")},
-    origin .. '|{"type":"jobs.final","jobs":[' .. table.concat(parts, ',') .. ']}')
+  local channel = ${luaKey("notices")}
+  local others = redis.call('PUBSUB', 'NUMSUB', channel)[2] - (ARGV[4] == '1' and 1 or 0)
+  if others > 0 then
+    redis.call('PUBLISH', channel,
+      origin .. '|{"type":"jobs.final","jobs":[' .. table.concat(parts, ',') .. ']}')
+  end
 end
-return out
+for n = 1, #out do
+  if type(out[n]) == 'table' then out[n] = out[n][1] .. out[n][2] end
+end
+return '[' .. table.concat(out, ',') .. ']'
 `,
-  ["push_queue", "is_final", "groups"],
+  ["push_queue", "is_final", "groups", "json_text"],
 );
 
 /** The `take_jobs` script. */
 export const TAKE_JOBS = script(
   "take_jobs",
-  "take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → { spec, seq, attempts, error }... Moves retries whose delay is over back into their queues, then pops up to `max` queued jobs; each becomes `running` under the worker's lease (started_at and updated_at = now, deadline_at = now + timeout + grace, attempts + 1).",
+  "take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → JSON text: `[[seq, attempts, error, spec], ...]` (`spec` the job's spec object, `error` null when none). Moves retries whose delay is over back into their queues, then pops up to `max` queued jobs; each becomes `running` under the worker's lease (started_at and updated_at = now, deadline_at = now + timeout + grace, attempts + 1).",
   `
 local runner, max, worker = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now, lease_until, grace = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
@@ -240,22 +250,24 @@ if ids then
   }
   for _, id in ipairs(ids) do
     local jk = ${luaKey("job", "id")}
-    local h = redis.call('HMGET', jk, 'status', 'run_after', 'timeout', 'seq', 'attempts', 'error')
+    local h = redis.call('HMGET', jk, 'status', 'run_after', 'timeout', 'seq', 'attempts', 'error',
+      'spec')
     if h[1] == 'queued' then
       if h[2] and tonumber(h[2]) > now then
         redis.call('ZADD', delayed, h[2], id)
       else
         local deadline = math.floor(now + tonumber(h[3] or '0') * 1000 + grace)
         local attempts = tonumber(h[5] or '0') + 1
+        if h[2] then
+          redis.call('HDEL', jk, 'run_after')
+        end
         redis.call('HSET', jk, 'status', 'running', 'started_at', ARGV[5], 'updated_at', ARGV[5],
           'worker', worker, 'lease_until', lease_until, 'deadline_at', deadline,
           'attempts', attempts)
-        if h[2] then redis.call('HDEL', jk, 'run_after') end
         group_add(zrem, queued, id)
         group_add(zadd, running, h[4], id)
-        out[#out + 1] = { redis.call('GET', ${
-    luaKey("jobSpec", "id")
-  }), h[4], attempts, h[6] or '' }
+        out[#out + 1] = '[' .. h[4] .. ',' .. attempts .. ',' .. json_text(h[6]) .. ',' .. h[7] ..
+          ']'
       end
     end
   end
@@ -263,9 +275,9 @@ if ids then
   group_flush(zadd, 'ZADD')
 end
 if redis.call('LLEN', queue) > 0 then redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1') end
-return out
+return '[' .. table.concat(out, ',') .. ']'
 `,
-  ["push_queue", "groups"],
+  ["push_queue", "groups", "json_text"],
 );
 
 /** The `renew_leases` script. */
@@ -292,7 +304,7 @@ return lost
 /** The `due_jobs` script. */
 export const DUE_JOBS = script(
   "due_jobs",
-  "due_jobs(ns, field, now, limit) → { spec, state fields... } of the running jobs whose `field` (lease_until or deadline_at) is before `now`. Running jobs are few (at most what runners run at once), so scanning them costs less than keeping a sorted set per field up to date on every take and finish.",
+  "due_jobs(ns, field, now, limit) → { field, value, ... }... (each a job's whole hash) of the running jobs whose `field` (lease_until or deadline_at) is before `now`. Running jobs are few (at most what runners run at once), so scanning them costs less than keeping a sorted set per field up to date on every take and finish.",
   `
 local field, now, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local out = {}
@@ -300,7 +312,7 @@ for _, id in ipairs(redis.call('ZRANGE', ${luaKey("jobsByStatus", "'running'")},
   local jk = ${luaKey("job", "id")}
   local due = tonumber(redis.call('HGET', jk, field) or '0')
   if due < now then
-    out[#out + 1] = { redis.call('GET', ${luaKey("jobSpec", "id")}), redis.call('HGETALL', jk) }
+    out[#out + 1] = redis.call('HGETALL', jk)
     if #out >= limit then break end
   end
 end
@@ -333,28 +345,29 @@ export const DELETE_JOB = script(
   `
 local id = ARGV[2]
 local jk = ${luaKey("job", "id")}
-local flat = redis.call('HGETALL', jk)
-if #flat == 0 then return { 0 } end
-local h = {}
-for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+local h = redis.call('HMGET', jk, 'status', 'runner', 'attempts', 'run_after', 'error', 'spec')
+if not h[1] then return { 0 } end
+local status, runner = h[1], h[2]
 local allowed = false
-for i = 3, #ARGV do if ARGV[i] == h.status then allowed = true end end
-local state = { h.status, h.runner, h.attempts, h.run_after or '', h.error or '' }
+for i = 3, #ARGV do if ARGV[i] == status then allowed = true end end
+local state = { status, runner, h[3], h[4] or '', h[5] or '' }
 if not allowed then return { 1, unpack(state) } end
 local log = 'log:' .. id
-local spec = cjson.decode(redis.call('GET', ${luaKey("jobSpec", "id")}) or '{}')
-redis.call('DEL', jk, ${luaKey("jobSpec", "id")}, ${luaKey("seqItems", "log")}, ${
-    luaKey("seqLast", "log")
-  })
+local spec = cjson.decode(h[6] or '{}')
+redis.call('DEL', jk, ${luaKey("seqItems", "log")}, ${luaKey("seqLast", "log")})
 redis.call('ZREM', ${luaKey("jobsAll")}, id)
-redis.call('ZREM', ${luaKey("jobsByStatus", "h.status")}, id)
-redis.call('ZREM', ${luaKey("jobsByRunner", "h.runner")}, id)
-if spec.caller_id then redis.call('ZREM', ${luaKey("jobsByCaller", "spec.caller_id")}, id) end
-if spec.context_id then redis.call('ZREM', ${luaKey("jobsByContext", "spec.context_id")}, id) end
+redis.call('ZREM', ${luaKey("jobsByStatus", "status")}, id)
+redis.call('ZREM', ${luaKey("jobsByRunner", "runner")}, id)
+if type(spec.caller_id) == 'string' then
+  redis.call('ZREM', ${luaKey("jobsByCaller", "spec.caller_id")}, id)
+end
+if type(spec.context_id) == 'string' then
+  redis.call('ZREM', ${luaKey("jobsByContext", "spec.context_id")}, id)
+end
 redis.call('SREM', ${luaKey("waiting")}, id)
 redis.call('ZREM', ${luaKey("delayed")}, id)
-if h.status == 'queued' then redis.call('LREM', ${luaKey("queue", "h.runner")}, 1, id) end
-if spec.depends_on then
+if status == 'queued' then redis.call('LREM', ${luaKey("queue", "runner")}, 1, id) end
+if type(spec.depends_on) == 'table' then
   for _, dep in ipairs(spec.depends_on) do
     redis.call('SREM', ${luaKey("dependants", "dep")}, id)
   end
@@ -366,16 +379,23 @@ return { 4, unpack(state) }
 /** The `append_seq` script. */
 export const APPEND_SEQ = script(
   "append_seq",
-  "append_seq(ns, key, keep, item...) → the last seq, after appending and trimming.",
+  "append_seq(ns, key, keep, items) → the last seq, after appending and trimming. `items` is the new items' JSON texts, one per line (JSON text has no raw newline).",
   `
 local key, keep = ARGV[2], tonumber(ARGV[3])
-local items = ${luaKey("seqItems", "key")}
-local n = #ARGV - 3
-local last = redis.call('INCRBY', ${luaKey("seqLast", "key")}, n)
-for i = 4, #ARGV, 4000 do
-  redis.call('RPUSH', items, unpack(ARGV, i, math.min(i + 3999, #ARGV)))
+local text, items, n, at = ARGV[4], {}, 0, 1
+while true do
+  local nl = string.find(text, '\\n', at, true)
+  n = n + 1
+  if not nl then items[n] = string.sub(text, at); break end
+  items[n] = string.sub(text, at, nl - 1)
+  at = nl + 1
 end
-redis.call('LTRIM', items, -keep, -1)
+local list = ${luaKey("seqItems", "key")}
+local last = redis.call('INCRBY', ${luaKey("seqLast", "key")}, n)
+for i = 1, n, 4000 do
+  redis.call('RPUSH', list, unpack(items, i, math.min(i + 3999, n)))
+end
+redis.call('LTRIM', list, -keep, -1)
 return last
 `,
 );
@@ -383,21 +403,30 @@ return last
 /** The `read_seq` script. */
 export const READ_SEQ = script(
   "read_seq",
-  "read_seq(ns, key, after, limit) → { last, kept, item... } for items with seq > after.",
+  "read_seq(ns, key, after, limit) → { last, kept, items } for items with seq > after; `items` is their JSON texts joined by commas (a JSON array without its brackets).",
   `
 local key, after, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local items = ${luaKey("seqItems", "key")}
+local list = ${luaKey("seqItems", "key")}
 local last = tonumber(redis.call('GET', ${luaKey("seqLast", "key")}) or '0')
-local kept = redis.call('LLEN', items)
+local kept = redis.call('LLEN', list)
 local first = last - kept + 1
 local start = math.max(after + 1, first)
-local out = { last, kept }
+local items = ''
 if start <= last then
   local from = start - first
-  for _, item in ipairs(redis.call('LRANGE', items, from, from + limit - 1)) do
-    out[#out + 1] = item
-  end
+  items = table.concat(redis.call('LRANGE', list, from, from + limit - 1), ',')
 end
+return { last, kept, items }
+`,
+);
+
+/** The `count_jobs` script. */
+export const COUNT_JOBS = script(
+  "count_jobs",
+  "count_jobs(ns, status...) → how many jobs are in each status, in order.",
+  `
+local out = {}
+for i = 2, #ARGV do out[i - 1] = redis.call('ZCARD', ${luaKey("jobsByStatus", "ARGV[i]")}) end
 return out
 `,
 );
@@ -413,4 +442,5 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   DELETE_JOB,
   APPEND_SEQ,
   READ_SEQ,
+  COUNT_JOBS,
 ];

@@ -17,6 +17,7 @@ import { decodeJob, encodeSpec, encodeState } from "./redis_codec.ts";
 import { RedisKeys } from "./redis_keys.ts";
 import {
   APPEND_SEQ,
+  COUNT_JOBS,
   DELETE_JOB,
   DUE_JOBS,
   INSERT_JOBS,
@@ -51,8 +52,20 @@ type RedisClient = ReturnType<typeof createClient>;
 const ALL_STATUSES: JobStatus[] = ["created", "queued", "running", ...FINAL_STATUSES];
 const RESULT_REASONS = ["missing", "status", "worker", "lease"] as const;
 
-/** A transition reply: { code, status, runner, attempts, run_after, error, previous, dependants }. */
-type TransitionReply = [number, string?, string?, string?, string?, string?, string?, number?];
+/**
+ * A transition's result as the script answers it (JSON):
+ * [code, status, runner, attempts, run_after, error, previous, dependants].
+ */
+type TransitionReply = [
+  code: number,
+  status?: string,
+  runner?: string,
+  attempts?: number | null,
+  runAfter?: number | null,
+  error?: string | null,
+  previous?: string,
+  dependants?: number,
+];
 
 function replyResult(id: string, reply: TransitionReply): TransitionResult {
   const [code, status, runner, attempts, runAfter, error] = reply;
@@ -61,10 +74,10 @@ function replyResult(id: string, reply: TransitionReply): TransitionResult {
     id,
     runner: runner!,
     status: status as JobStatus,
-    attempts: Number(attempts ?? 0),
+    attempts: attempts ?? 0,
   };
-  if (runAfter) job.run_after = Number(runAfter);
-  if (error) job.error = error;
+  if (runAfter != null) job.run_after = runAfter;
+  if (error != null) job.error = error;
   return code === 4
     ? { ok: true, job }
     : { ok: false, reason: RESULT_REASONS[code] as "status" | "worker" | "lease", job };
@@ -90,10 +103,13 @@ export class RedisStore implements Store {
   readonly #origin: string;
   readonly #client: RedisClient;
   /**
-   * A second connection for the runner side (take, finish, renew, append):
-   * a big batch of inserts on the first never holds up jobs that are done.
+   * Connections for the runner side (take, finish, renew, append), apart from
+   * the first: a big batch of inserts there never holds up jobs that are done.
+   * Two, used in turn: while Redis runs a batch that came on one, this process
+   * handles what came back on the other, so neither waits for the other.
    */
-  readonly #worker: RedisClient;
+  readonly #workers: RedisClient[];
+  #turn = 0;
   readonly #subscriber: RedisClient;
   readonly #blocking = new Map<string, RedisClient>();
   /** Shared with the reconnect strategy, which runs before the store exists. */
@@ -111,14 +127,14 @@ export class RedisStore implements Store {
 
   private constructor(
     client: RedisClient,
-    worker: RedisClient,
+    workers: RedisClient[],
     subscriber: RedisClient,
     options: RedisStoreOptions,
     state: { connected: boolean; closed: boolean },
   ) {
     this.#state = state;
     this.#client = client;
-    this.#worker = worker;
+    this.#workers = workers;
     this.#subscriber = subscriber;
     this.#namespace = options.namespace;
     this.#origin = options.origin;
@@ -142,10 +158,10 @@ export class RedisStore implements Store {
       disableOfflineQueue: true,
       socket: { reconnectStrategy, connectTimeout: 2000 },
     });
-    const worker = client.duplicate();
+    const workers = [client.duplicate(), client.duplicate()];
     const subscriber = client.duplicate();
-    const store = new RedisStore(client, worker, subscriber, options, state);
-    const all = [client, worker, subscriber];
+    const store = new RedisStore(client, workers, subscriber, options, state);
+    const all = [client, ...workers, subscriber];
     for (const c of all) c.on("error", () => {/* reported per call */});
     try {
       await Promise.all(all.map((c) => c.connect()));
@@ -184,6 +200,12 @@ export class RedisStore implements Store {
     await this.#guard(
       this.#client.publish(this.keys.key("notices"), `${this.#origin}|${JSON.stringify(notice)}`),
     );
+  }
+
+  /** The runner-side connection whose turn it is. */
+  #worker(): RedisClient {
+    this.#turn = (this.#turn + 1) % this.#workers.length;
+    return this.#workers[this.#turn];
   }
 
   /** Maps connection failures to {@linkcode StoreUnavailableError}; Redis replies stay errors. */
@@ -225,7 +247,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    const clients = [this.#client, this.#worker, this.#subscriber, ...this.#blocking.values()];
+    const clients = [this.#client, ...this.#workers, this.#subscriber, ...this.#blocking.values()];
     await Promise.allSettled(clients.map((c) => c.destroy()));
   }
 
@@ -238,34 +260,26 @@ export class RedisStore implements Store {
   }
 
   async #insertMany(jobs: Omit<JobRecord, "seq">[]): Promise<number[]> {
-    const args: (string | number)[] = [jobs.length];
-    for (const job of jobs) {
-      const deps = job.depends_on ?? [];
-      const state = encodeState(job);
-      args.push(
-        job.id,
-        job.runner,
-        job.status,
-        job.caller_id ?? "",
-        job.context_id ?? "",
-        job.waiting_on?.length ? "1" : "0",
-        job.timeout ?? 0,
-        deps.length,
-        ...deps,
-        encodeSpec(job),
-        state.length / 2,
-        ...state,
-      );
-    }
-    return (await this.#eval(INSERT_JOBS, args) as number[]).map(Number);
+    // One JSON argument for the whole batch: per job, no encoding of a dozen arguments here
+    // and no parsing of them in Redis.
+    const rows = jobs.map((job) => [
+      job.id,
+      job.runner,
+      job.status,
+      job.caller_id ?? "",
+      job.context_id ?? "",
+      job.waiting_on?.length ? 1 : 0,
+      job.depends_on ?? [],
+      ["spec", encodeSpec(job), "timeout", String(job.timeout ?? 0), ...encodeState(job)],
+    ]);
+    return await this.#eval(INSERT_JOBS, [JSON.stringify(rows)]) as number[];
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
-    const [spec, state] = await Promise.all([
-      this.#guard(this.#client.get(this.keys.key("jobSpec", id))),
-      this.#guard(this.#client.hGetAll(this.keys.job(id))),
-    ]);
-    return spec && Object.keys(state).length ? decodeJob(spec, Object.entries(state).flat()) : null;
+    const hash = await this.#guard(
+      this.#client.sendCommand(["HGETALL", this.keys.job(id)]),
+    ) as string[];
+    return hash.length ? decodeJob(hash) : null;
   }
 
   async getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]> {
@@ -311,9 +325,7 @@ export class RedisStore implements Store {
   }
 
   async countJobs(): Promise<JobCounts> {
-    const counts = await Promise.all(
-      ALL_STATUSES.map((s) => this.#guard(this.#client.zCard(this.keys.byStatus(s)))),
-    );
+    const counts = await this.#eval(COUNT_JOBS, ALL_STATUSES) as number[];
     return jobCounts(ALL_STATUSES.map((s, i) => [s, counts[i]]));
   }
 
@@ -333,25 +345,24 @@ export class RedisStore implements Store {
   }
 
   async #transitionMany(changes: [string, Transition][]): Promise<TransitionReply[]> {
-    const args: (string | number)[] = [this.#origin, changes.length];
-    for (const [id, change] of changes) {
-      const set = encodeState(change.set ?? {});
-      const unset = change.unset ?? [];
-      args.push(
-        id,
-        change.now,
-        change.to,
-        change.worker ?? "",
-        change.leaseExpiredBy ?? "",
-        change.from.length,
-        ...change.from,
-        set.length / 2,
-        ...set,
-        unset.length,
-        ...unset,
-      );
-    }
-    return await this.#eval(TRANSITIONS, args, this.#worker) as TransitionReply[];
+    const rows = changes.map(([id, change]) => [
+      id,
+      String(change.now),
+      change.to,
+      change.worker ?? "",
+      change.leaseExpiredBy === undefined ? "" : String(change.leaseExpiredBy),
+      change.from,
+      encodeState(change.set ?? {}),
+      change.unset ?? [],
+    ]);
+    // This process hears its own ends directly (`transition`): no need to send them to itself.
+    const listening = this.#subscriber.isReady ? "1" : "0";
+    const reply = await this.#eval(
+      TRANSITIONS,
+      [this.#origin, JSON.stringify(rows), listening],
+      this.#worker(),
+    );
+    return JSON.parse(reply as string);
   }
 
   async takeJobs(
@@ -369,37 +380,38 @@ export class RedisStore implements Store {
       now,
       leaseUntil,
       timeoutGraceMs,
-    ], this.#worker);
-    return (reply as [string, string, number, string][]).map(([spec, seq, attempts, error]) => {
-      const job: JobRecord = {
-        ...JSON.parse(spec),
-        seq: Number(seq),
-        status: "running",
-        attempts: Number(attempts),
-        updated_at: now,
-        started_at: now,
-        worker,
-        lease_until: leaseUntil,
-      };
+    ], this.#worker());
+    const taken = JSON.parse(reply as string) as [number, number, string | null, JobRecord][];
+    const jobs: JobRecord[] = new Array(taken.length);
+    for (let i = 0; i < taken.length; i++) {
+      const [seq, attempts, error, job] = taken[i];
+      job.seq = seq;
+      job.status = "running";
+      job.attempts = attempts;
+      job.updated_at = now;
+      job.started_at = now;
+      job.worker = worker;
+      job.lease_until = leaseUntil;
       job.deadline_at = Math.floor(now + (job.timeout ?? 0) * 1000 + timeoutGraceMs);
-      if (error) job.error = error;
-      return job;
-    });
+      if (error !== null) job.error = error;
+      jobs[i] = job;
+    }
+    return jobs;
   }
 
   async renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
     if (ids.length === 0) return [];
-    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids], this.#worker) as string[];
+    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids], this.#worker()) as string[];
   }
 
   async expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    const due = await this.#eval(DUE_JOBS, ["lease_until", now, limit]) as [string, string[]][];
-    return due.map(([spec, state]) => decodeJob(spec, state));
+    const due = await this.#eval(DUE_JOBS, ["lease_until", now, limit]) as string[][];
+    return due.map(decodeJob);
   }
 
   async overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
-    const due = await this.#eval(DUE_JOBS, ["deadline_at", now, limit]) as [string, string[]][];
-    return due.map(([spec, state]) => decodeJob(spec, state));
+    const due = await this.#eval(DUE_JOBS, ["deadline_at", now, limit]) as string[][];
+    return due.map(decodeJob);
   }
 
   async promoteDelayed(now: number): Promise<number> {
@@ -437,36 +449,25 @@ export class RedisStore implements Store {
 
   // ---- bounded sequences -------------------------------------------------------
 
-  async appendSeq<T extends SeqItem>(
-    key: string,
-    items: readonly T[],
-    keep: number,
-  ): Promise<(T & { seq: number })[]> {
-    if (items.length === 0) return [];
-    const last = Number(
-      await this.#eval(
-        APPEND_SEQ,
-        [key, keep, ...items.map((i) => JSON.stringify(i))],
-        this.#worker,
-      ),
-    );
-    const first = last - items.length + 1;
-    return items.map((item, i) => ({ ...item, seq: first + i }));
+  async appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number> {
+    if (items.length === 0) return 0;
+    let text = JSON.stringify(items[0]);
+    for (let i = 1; i < items.length; i++) text += "\n" + JSON.stringify(items[i]);
+    const last = Number(await this.#eval(APPEND_SEQ, [key, keep, text], this.#worker()));
+    return last - items.length + 1;
   }
 
   async readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
-    const [last, kept, ...items] = await this.#eval(READ_SEQ, [key, after, limit]) as [
+    const [last, kept, text] = await this.#eval(READ_SEQ, [key, after, limit]) as [
       number,
       number,
-      ...string[],
+      string,
     ];
     const first = last - kept + 1;
     const start = Math.max(after + 1, first);
-    return {
-      items: items.map((text, i) => ({ ...JSON.parse(text), seq: start + i })),
-      last,
-      dropped: last - kept,
-    };
+    const items = (text ? JSON.parse(`[${text}]`) : []) as (T & { seq: number })[];
+    for (let i = 0; i < items.length; i++) items[i].seq = start + i;
+    return { items, last, dropped: last - kept };
   }
 
   async deleteSeq(key: string): Promise<void> {

@@ -404,12 +404,8 @@ export class SqliteStore implements Store {
   // a batch of log lines is one insert, not one per line. Trimming drops whole chunks
   // below the first kept `seq`; reads skip what is below it in a chunk that stays.
 
-  appendSeq<T extends SeqItem>(
-    key: string,
-    items: readonly T[],
-    keep: number,
-  ): Promise<(T & { seq: number })[]> {
-    if (items.length === 0) return Promise.resolve([]);
+  appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number> {
+    if (items.length === 0) return Promise.resolve(0);
     return Promise.resolve(this.#tx(() => {
       const head = this.#get("SELECT last, first FROM seq_heads WHERE key = ?", key);
       const start = (head ? Number(head.last) : 0) + 1;
@@ -433,7 +429,7 @@ export class SqliteStore implements Store {
         last,
         first,
       );
-      return items.map((item, i) => ({ ...item, seq: start + i }));
+      return start;
     }));
   }
 

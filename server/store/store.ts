@@ -207,12 +207,11 @@ export interface Store {
   waitForWork(runner: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
 
   // ---- bounded sequences: job logs and events ------------------------------
-  /** Appends items to a bounded sequence, numbering them; keeps the last `keep`. */
-  appendSeq<T extends SeqItem>(
-    key: string,
-    items: readonly T[],
-    keep: number,
-  ): Promise<(T & { seq: number })[]>;
+  /**
+   * Appends items to a bounded sequence, numbering them; keeps the last
+   * `keep`. Returns the `seq` of the first one (the others follow it).
+   */
+  appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number>;
   /** Reads items with `seq` greater than `after`, at most `limit`. */
   readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>>;
   /** Removes a sequence. */
@@ -272,6 +271,12 @@ export function finalNotice(id: string, change: Transition, dependants: boolean)
     notice.result = { error: change.set.error };
   }
   return notice;
+}
+
+/** Gives appended items their `seq`, from the first one's (in place: they are the caller's). */
+export function numbered<T extends SeqItem>(items: T[], first: number): (T & { seq: number })[] {
+  for (let i = 0; i < items.length; i++) (items[i] as SeqItem).seq = first + i;
+  return items as (T & { seq: number })[];
 }
 
 /** The sequence key of a job's log lines. */

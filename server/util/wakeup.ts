@@ -16,8 +16,11 @@ export class Wakeup {
     this.#resolve?.();
   }
 
-  /** Resolves on the next fire (or a past one), after `timeoutMs`, or when `signal` aborts. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves on the next fire (or a past one), after `timeoutMs` (never, by
+   * default: no timer is set), or when `signal` aborts.
+   */
+  wait(timeoutMs = Infinity, signal?: AbortSignal): Promise<void> {
     if (this.#fired || signal?.aborted) {
       this.#fired = false;
       return Promise.resolve();
@@ -30,7 +33,7 @@ export class Wakeup {
         this.#fired = false;
         resolve();
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(done, timeoutMs) : undefined;
       signal?.addEventListener("abort", done, { once: true });
       this.#resolve = done;
     });

@@ -7,7 +7,7 @@
 import { assertEquals } from "../_helpers/assert.ts";
 import { LogHub } from "../../server/logs/log_hub.ts";
 import { SqliteStore } from "../../server/store/sqlite_store.ts";
-import { logKey, type NewLogLine } from "../../server/store/store.ts";
+import { logKey, type NewLogLine, numbered } from "../../server/store/store.ts";
 import type { LogLine } from "../../shared/types.generated.ts";
 
 const lines = (from: number, to: number): NewLogLine[] =>
@@ -23,8 +23,15 @@ Deno.test("log hub: ring reads, a lost notice, and the final read from the store
   const hub = new LogHub(store);
   /** Stores lines; announces them only when `announce` (a lost notice otherwise). */
   const append = async (from: number, to: number, announce = true) => {
-    const numbered = await store.appendSeq(logKey("job"), lines(from, to), 10_000);
-    if (announce) store.notices.deliver({ type: "logs", id: "job", lines: numbered as LogLine[] });
+    const stored = lines(from, to);
+    const first = await store.appendSeq(logKey("job"), stored, 10_000);
+    if (announce) {
+      store.notices.deliver({
+        type: "logs",
+        id: "job",
+        lines: numbered(stored, first) as LogLine[],
+      });
+    }
   };
   const texts = (read: { lines: LogLine[] }) => read.lines.map((l) => l.line);
   try {

@@ -1,6 +1,8 @@
 /** The store conformance suite on Redis, each test with a redis-server of its own. */
 
+import { createClient } from "redis";
 import { RedisStore } from "../../server/store/redis_store.ts";
+import { assertEquals, eventually } from "../_helpers/assert.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
 import { storeConformance } from "./store_conformance.ts";
 
@@ -14,4 +16,48 @@ storeConformance("redis", async () => {
       await redis.stop();
     },
   };
+});
+
+Deno.test("redis store: a job's end is announced to other processes only, when any listen", async () => {
+  const redis = await TestRedis.start();
+  const a = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "a" });
+  const stats = createClient({ url: redis.url });
+  await stats.connect();
+  const publishes = async () =>
+    Number((await stats.info("commandstats")).match(/cmdstat_publish:calls=(\d+)/)?.[1] ?? 0);
+  const finish = (store: RedisStore, id: string) =>
+    store.transition(id, { from: ["created"], to: "failed", now: 1, set: { error: "x" } });
+  const insert = (store: RedisStore, id: string) =>
+    store.insertJob({
+      id,
+      runner: "r",
+      payload: "",
+      status: "created",
+      created_at: 1,
+      updated_at: 1,
+      attempts: 0,
+    });
+  let b: RedisStore | undefined;
+  try {
+    const heardByA: string[] = [];
+    a.notices.subscribe((n) => n.type === "job.final" && heardByA.push(n.id));
+    await insert(a, "alone");
+    const before = await publishes();
+    await finish(a, "alone");
+    assertEquals(heardByA, ["alone"], "the process that ended it hears it at once");
+    assertEquals(await publishes(), before, "nobody else listens: nothing is published");
+
+    b = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "b" });
+    const heardByB: string[] = [];
+    b.notices.subscribe((n) => n.type === "job.final" && heardByB.push(n.id));
+    await insert(a, "shared");
+    await finish(a, "shared");
+    await eventually(() => heardByB.includes("shared"), 5000, "b to hear the end");
+    assertEquals(heardByA, ["alone", "shared"], "a hears its own end once");
+  } finally {
+    await stats.quit();
+    await b?.close();
+    await a.close();
+    await redis.stop();
+  }
 });

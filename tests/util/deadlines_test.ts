@@ -1,0 +1,55 @@
+/** Many deadlines on one timer: the job timeouts and the waits of `job.run`. */
+
+import { assertEquals, sleep } from "../_helpers/assert.ts";
+import { Deadlines } from "../../server/util/deadlines.ts";
+
+Deno.test("deadlines fire in time order, once each; a cancelled one never fires", async () => {
+  const deadlines = new Deadlines();
+  const fired: string[] = [];
+  const now = Date.now();
+  deadlines.add(now + 60, () => fired.push("c"));
+  deadlines.add(now + 20, () => fired.push("a"));
+  const cancelB = deadlines.add(now + 40, () => fired.push("b"));
+  deadlines.add(now + 40, () => fired.push("b2"));
+  cancelB();
+  cancelB(); // a second cancel is a no-op
+  assertEquals(deadlines.size, 3);
+  await sleep(120);
+  assertEquals(fired, ["a", "b2", "c"]);
+  assertEquals(deadlines.size, 0);
+});
+
+Deno.test("an earlier deadline added later still fires on time; the timer outlives a cancel", async () => {
+  const deadlines = new Deadlines();
+  const fired: [string, number][] = [];
+  const t0 = Date.now();
+  const cancelLate = deadlines.add(t0 + 30, () => fired.push(["first", Date.now() - t0]));
+  // The timer is set for t0 + 30; this one must not wait for it.
+  deadlines.add(t0 + 5, () => fired.push(["earlier", Date.now() - t0]));
+  cancelLate();
+  // Added after a cancel left the timer set for a deadline that went away.
+  deadlines.add(t0 + 50, () => fired.push(["later", Date.now() - t0]));
+  await sleep(100);
+  assertEquals(fired.map(([name]) => name), ["earlier", "later"]);
+  const [, earlierAt] = fired[0];
+  const [, laterAt] = fired[1];
+  assertEquals(earlierAt < 30 && laterAt >= 50, true, `fired at ${earlierAt} and ${laterAt} ms`);
+});
+
+Deno.test("many deadlines: heap order holds through random cancels; clear stops the timer", async () => {
+  const deadlines = new Deadlines();
+  const fired: number[] = [];
+  const now = Date.now();
+  const cancels = new Map<number, () => void>();
+  for (let i = 0; i < 200; i++) {
+    const at = now + 10 + ((i * 37) % 50);
+    cancels.set(i, deadlines.add(at, () => fired.push(at)));
+  }
+  for (let i = 0; i < 200; i += 3) cancels.get(i)!();
+  await sleep(120);
+  assertEquals(fired.length, 200 - Math.ceil(200 / 3));
+  assertEquals(fired, [...fired].sort((a, b) => a - b), "fired in time order");
+  deadlines.add(Date.now() + 60_000, () => fired.push(-1));
+  deadlines.clear(); // the test's op sanitizer fails if a timer is left behind
+  assertEquals(deadlines.size, 0);
+});
