@@ -32,6 +32,7 @@ import { ProcessRuntime } from "./runners/process_runtime.ts";
 import { openStore } from "./store/mod.ts";
 import { type Store, StoreUnavailableError } from "./store/store.ts";
 import { serveDashboard } from "./dashboard/serve_dashboard.ts";
+import { signalTree } from "./util/process_group.ts";
 
 /** Options of {@linkcode Supervisor.start} beyond the configuration. */
 export interface StartOptions {
@@ -270,13 +271,7 @@ export class Supervisor {
   /** Kills every process of every runner at once (a second signal during shutdown). */
   killAll(): void {
     for (const name of this.runners.startOrder()) {
-      for (const pid of this.runners.get(name).status(0, 0).pids) {
-        try {
-          Deno.kill(-pid, "SIGKILL");
-        } catch {
-          // Already gone.
-        }
-      }
+      for (const pid of this.runners.get(name).status(0, 0).pids) signalTree(pid, "SIGKILL");
     }
   }
 }

@@ -46,7 +46,7 @@ export class ScriptExecutor implements Executor {
   constructor(options: ScriptExecutorOptions) {
     this.#options = options;
     const { config, runtime, log } = options;
-    const { flags, revoke } = permissionFlags(
+    const { flags, revoke, startsProcesses } = permissionFlags(
       config.permissions,
       runtime.channel.path,
       runtime.workDir,
@@ -63,6 +63,7 @@ export class ScriptExecutor implements Executor {
           hostPath: SESSION_HOST,
           permissionFlags: flags,
           revoke,
+          ownGroup: startsProcesses,
           memoryMb: config.memory_mb ?? 256,
           env: { ...runtime.baseEnv, ...(config.env ?? {}) },
           cwd: runtime.workDir,

@@ -41,12 +41,13 @@ function covers(grant: Grant, path: string, cwd: string): boolean {
  * runner's grants already cover is neither added nor revoked (the job could
  * reach it anyway; the session token still authenticates the host).
  * Remote imports are allowed only from the hosts `net` grants.
+ * `startsProcesses`: whether a job may start processes (`run` granted).
  */
 export function permissionFlags(
   permissions: Permissions = {},
   socket: string,
   cwd: string,
-): { flags: string[]; revoke: SocketGrants } {
+): { flags: string[]; revoke: SocketGrants; startsProcesses: boolean } {
   const { read, write, net } = permissions;
   const revoke: SocketGrants = {
     read: !covers(read, socket, cwd),
@@ -63,5 +64,6 @@ export function permissionFlags(
     ...flag("run", permissions.run),
     ...flag("sys", permissions.sys),
   ];
-  return { flags, revoke };
+  const { run } = permissions;
+  return { flags, revoke, startsProcesses: run === true || (Array.isArray(run) && run.length > 0) };
 }

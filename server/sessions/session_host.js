@@ -115,6 +115,9 @@ Deno.addSignalListener("SIGTERM", () => {
   if (!jobStarted) exit(143);
   controller.abort(new Error("the job was stopped"));
 });
+// A session without a process group of its own shares the supervisor's terminal: a Ctrl-C
+// there is the supervisor's to act on (it lets running jobs finish), not a kill of the job.
+Deno.addSignalListener("SIGINT", () => {});
 
 const line = await stdinLine();
 if (line === null) exit(0);

@@ -1,18 +1,25 @@
 /**
  * One session: a fresh Deno process that runs exactly one job.
  *
- * It is spawned ahead of time, as the leader of its own process group, with the
- * runner's permissions and a cleared environment. It is ready once its host
+ * It is spawned ahead of time with the runner's permissions and a cleared
+ * environment; when the job may start processes, as the leader of its own
+ * process group. It is ready once its host
  * says hello on the frame channel. Then it gets one job on stdin; its stdout
  * and stderr become the job's log lines; its frames say how the job ended.
- * When the job is over the whole process group is killed, so nothing the job
- * started outlives it.
+ * When the job is over the process is killed with its whole group, so
+ * nothing the job started outlives it.
  *
  * @module
  */
 
 import { forEachLine } from "../util/lines.ts";
-import { signalGroup, spawnGroupLeader, terminateGroup } from "../util/process_group.ts";
+import {
+  signalGroup,
+  signalProcess,
+  signalTree,
+  spawnGroupLeader,
+  terminateGroup,
+} from "../util/process_group.ts";
 import type { SocketGrants } from "./deno_flags.ts";
 import { encodeFrame, type HostFrame, type SessionFrame } from "./frames.ts";
 import type { SessionChannel } from "./session_channel.ts";
@@ -27,6 +34,13 @@ export interface SessionSpawnOptions {
   permissionFlags: string[];
   /** The socket grants the host revokes once connected. */
   revoke: SocketGrants;
+  /**
+   * Whether the job may start processes (`run` granted). Only then is the
+   * session the leader of a process group of its own, so that ending it ends
+   * what it started: that spawn costs an extra program start (`setsid`), which
+   * a job that can start nothing does not need.
+   */
+  ownGroup: boolean;
   /** Heap limit, MiB. */
   memoryMb: number;
   /** The whole environment of the process (it inherits nothing). */
@@ -59,6 +73,8 @@ export class SessionProcess {
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #memoryMb: number;
+  /** Signals the process with its group (when it has one of its own) or alone. */
+  readonly #send: (pid: number, signal: Deno.Signal) => boolean;
   #sink: LineSink;
   #final: Extract<SessionFrame, { type: "result" | "error" }> | null = null;
   #stdoutText = "";
@@ -80,7 +96,7 @@ export class SessionProcess {
     const token = crypto.randomUUID();
     const expected = options.channel.expect(token, (frame) => this.#onFrame(frame));
     this.#cancelHello = expected.cancel;
-    this.#child = spawnGroupLeader(options.deno, {
+    const command: Deno.CommandOptions = {
       args: [
         "run",
         "--no-config",
@@ -100,8 +116,12 @@ export class SessionProcess {
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-    });
+    };
+    this.#child = options.ownGroup
+      ? spawnGroupLeader(options.deno, command)
+      : new Deno.Command(options.deno, command).spawn();
     this.pid = this.#child.pid;
+    this.#send = options.ownGroup ? signalTree : signalProcess;
     this.#stdin = this.#child.stdin.getWriter();
     const init: HostFrame = {
       type: "init",
@@ -118,7 +138,7 @@ export class SessionProcess {
     this.#output = output;
     // The host gone (a job may exit it) is the end of the job: what it started goes too,
     // which also ends the output it may hold open.
-    this.#child.status.then(() => signalGroup(this.pid, "SIGKILL"));
+    if (options.ownGroup) this.#child.status.then(() => signalGroup(this.pid, "SIGKILL"));
     this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
       this.#cancelHello();
       return status;
@@ -174,8 +194,8 @@ export class SessionProcess {
       this.#final = frame;
       // The job is over: nothing it started may run on. Frozen now, killed on the next
       // turn, so that tearing the process down does not hold up the outcome's answer.
-      signalGroup(this.pid, "SIGSTOP");
-      setTimeout(() => signalGroup(this.pid, "SIGKILL"), 0);
+      this.#send(this.pid, "SIGSTOP");
+      setTimeout(() => this.#send(this.pid, "SIGKILL"), 0);
       this.#onFinal?.();
     }
   }
@@ -233,7 +253,7 @@ export class SessionProcess {
     } catch {
       // Already closed.
     }
-    await terminateGroup(this.pid, this.exited, graceMs);
+    await terminateGroup(this.pid, this.exited, graceMs, this.#send);
   }
 }
 

@@ -420,7 +420,13 @@ export class SqliteStore implements Store {
       );
       if (last - first + 1 > keep) {
         first = last - keep + 1;
-        this.#run("DELETE FROM seq_chunks WHERE key = ? AND last < ?", key, first);
+        // `first < ?` keeps the delete to the start of the key's chunks (the index's order):
+        // a condition on `last` alone would read every chunk of the key on every append.
+        this.#run(
+          "DELETE FROM seq_chunks WHERE key = ?1 AND first < ?2 AND last < ?2",
+          key,
+          first,
+        );
       }
       this.#run(
         `INSERT INTO seq_heads (key, last, first) VALUES (?, ?, ?)
@@ -438,14 +444,18 @@ export class SqliteStore implements Store {
     if (!head) return Promise.resolve({ items: [], last: 0, dropped: 0 });
     const from = Math.max(after + 1, Number(head.first));
     const items: (T & { seq: number })[] = [];
+    // From the chunk holding `from` on, both found through the index (key, first).
     const chunks = this.#stmt(
-      "SELECT first, items FROM seq_chunks WHERE key = ? AND last >= ? ORDER BY first",
+      `SELECT first, items FROM seq_chunks WHERE key = ?1 AND first >= (
+         SELECT COALESCE(MAX(first), 0) FROM seq_chunks WHERE key = ?1 AND first <= ?2
+       ) ORDER BY first`,
     ).iterate(key, from) as Iterable<Row>;
     for (const chunk of chunks) {
       const start = Number(chunk.first);
-      const all = JSON.parse(chunk.items as string) as T[];
+      const all = JSON.parse(chunk.items as string) as (T & { seq: number })[];
       for (let i = Math.max(0, from - start); i < all.length && items.length < limit; i++) {
-        items.push({ ...all[i], seq: start + i });
+        all[i].seq = start + i;
+        items.push(all[i]);
       }
       if (items.length >= limit) break;
     }

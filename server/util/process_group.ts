@@ -52,9 +52,8 @@ export function signalGroup(pid: number, signal: Deno.Signal): boolean {
   }
 }
 
-/** The group, or the process alone while it is not a group leader yet (just spawned). */
-function signalLeader(pid: number, signal: Deno.Signal): boolean {
-  if (signalGroup(pid, signal)) return true;
+/** Sends a signal to one process; false if it is already gone. */
+export function signalProcess(pid: number, signal: Deno.Signal): boolean {
   try {
     Deno.kill(pid, signal);
     return true;
@@ -64,15 +63,27 @@ function signalLeader(pid: number, signal: Deno.Signal): boolean {
 }
 
 /**
- * SIGTERM to the group, then SIGKILL after `graceMs` unless `exited`
- * settled first. Resolves when the leader has exited.
+ * Signals the process and its group when it leads one; the process alone
+ * otherwise (one spawned without a group of its own, or a group leader just
+ * spawned, before `setsid` ran). False if it is gone.
+ */
+export function signalTree(pid: number, signal: Deno.Signal): boolean {
+  return signalGroup(pid, signal) || signalProcess(pid, signal);
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs` unless `exited` settled first, to
+ * the process's group (or the process, while it leads none yet); with
+ * `send = signalProcess`, to a process spawned without a group of its own.
+ * Resolves when the process has exited.
  */
 export async function terminateGroup(
   pid: number,
   exited: Promise<unknown>,
   graceMs: number,
+  send: (pid: number, signal: Deno.Signal) => boolean = signalTree,
 ): Promise<void> {
-  if (!signalLeader(pid, "SIGTERM")) {
+  if (!send(pid, "SIGTERM")) {
     await exited;
     return;
   }
@@ -83,6 +94,6 @@ export async function terminateGroup(
   const graceRanOut = await Promise.race([exited.then(() => false, () => false), graceOver]);
   clearTimeout(timer);
   // Grandchildren may outlive the leader: SIGKILL the group either way.
-  signalLeader(pid, "SIGKILL");
+  send(pid, "SIGKILL");
   if (graceRanOut) await exited;
 }

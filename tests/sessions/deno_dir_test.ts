@@ -26,7 +26,11 @@ Deno.test("sessions write no emitted code and no code cache to DENO_DIR", async 
   const runtime = await ProcessRuntime.open("hero-deno-dir-");
   const denoDir = await Deno.makeTempDir({ prefix: "hero-deno-dir-cache-" });
   const { script } = runtime;
-  const { flags, revoke } = permissionFlags({}, script.channel.path, script.workDir);
+  const { flags, revoke, startsProcesses } = permissionFlags(
+    {},
+    script.channel.path,
+    script.workDir,
+  );
   try {
     const payloads = [
       "export default (): number => 41 + 1;",
@@ -40,6 +44,7 @@ Deno.test("sessions write no emitted code and no code cache to DENO_DIR", async 
         hostPath: SESSION_HOST,
         permissionFlags: flags,
         revoke,
+        ownGroup: startsProcesses,
         memoryMb: 128,
         env: { ...script.baseEnv, DENO_DIR: denoDir },
         cwd: script.workDir,

@@ -120,3 +120,52 @@ Deno.test("stop and timeout kill the job's whole process group; the heap limit k
     await eventually(() => !isAlive(grandchild), 5000, "the grandchild killed with the session");
   });
 });
+
+/** A process's group, from the OS. */
+function groupOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+Deno.test("without run granted a session is a plain child: a stop ends it, a Ctrl-C does not", async (t) => {
+  await using s = await startSupervisor({
+    runners: [{ name: "plain", kind: "script", instances: 1, stop_grace: 1 }],
+  });
+  await s.sup.runners.get("plain").whenReady();
+  const sessionOf = async (id: string) => (await pidsOf(s, id)).session;
+
+  await t.step("it leads no group of its own, and job.stop still ends it", async () => {
+    const id = await s.user.call<string>("jobs.create", {
+      job: {
+        runner: "plain",
+        payload: `console.log(JSON.stringify({ session: Deno.pid }));
+          await new Promise((r) => setTimeout(r, 300_000));`,
+      },
+    });
+    await s.user.call("job.start", { job_id: id });
+    const session = await sessionOf(id);
+    // A job that cannot start processes needs no group: no setsid start for it.
+    assert(groupOf(session) !== session, "the session does not lead a process group");
+    await s.user.call("job.stop", { job_id: id });
+    await eventually(() => !isAlive(session), 5000, "the session gone");
+    assertEquals((await s.user.call<Job>("job.get", { job_id: id })).status, "stopped");
+  });
+
+  await t.step(
+    "a SIGINT, as a terminal's Ctrl-C sends it to the group, leaves the job be",
+    async () => {
+      const id = await s.user.call<string>("jobs.create", {
+        job: {
+          runner: "plain",
+          payload: `console.log(JSON.stringify({ session: Deno.pid }));
+          await new Promise((r) => setTimeout(r, 1500));
+          export default "finished";`,
+        },
+      });
+      await s.user.call("job.start", { job_id: id });
+      Deno.kill(await sessionOf(id), "SIGINT");
+      const result = await s.user.call("job.result", { job_id: id, wait_ms: 10_000 });
+      assertEquals(result, { success: "finished" });
+    },
+  );
+});

@@ -283,6 +283,29 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals((await store.readSeq(key, 0, 10)).last, 0);
   });
 
+  test("bounded sequences: many appends, trimmed as they go, read from anywhere", async (store) => {
+    const key = logKey("many");
+    for (let n = 0; n < 30; n++) {
+      const items = Array.from({ length: 5 }, (_, i) => ({ n: n * 5 + i + 1 }));
+      assertEquals(await store.appendSeq(key, items, 12), n * 5 + 1);
+    }
+    const all = await store.readSeq<{ n: number }>(key, 0, 100);
+    assertEquals([all.last, all.dropped], [150, 138]);
+    assertEquals(
+      all.items.map((i) => [i.seq, i.n]),
+      [...Array(12)].map((_, i) => [139 + i, 139 + i]),
+    );
+    // From inside a batch, across batches, and with a limit.
+    assertEquals((await store.readSeq<{ n: number }>(key, 142, 4)).items.map((i) => i.seq), [
+      143,
+      144,
+      145,
+      146,
+    ]);
+    assertEquals((await store.readSeq(key, 149, 10)).items.map((i) => i.seq), [150]);
+    assertEquals((await store.readSeq(key, 150, 10)).items, []);
+  });
+
   test("secrets, runner configs and agents", async (store) => {
     const secret = {
       hash: "ab".repeat(32),
