@@ -1,6 +1,8 @@
 // The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
-// Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS
-// Prints one JSON line: { enqueue_per_s, completed_per_s, single_per_s, p50_ms, p99_ms, bulk_cpu }.
+// Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS MODE
+// MODE "bulk": one measured bulk round; prints { enqueue_per_s, completed_per_s, bulk_cpu }.
+// MODE "rest": the single-call round and the round trips; prints { single_enqueue_per_s,
+// single_completed_per_s, p50_ms, p99_ms }. Each run first does its own warm-up round.
 // bulk_cpu (null off Linux) says where the bulk round's time went, counted as bench/cpu_usage.ts
 // counts ours (both parse with cpu_parse.js): CPU ms of this process and of Redis, and the busy
 // share of the machine.
@@ -8,7 +10,8 @@ import { readFileSync } from "node:fs";
 import { Queue, QueueEvents, Worker } from "bullmq";
 import { cpuSpent, machineCpuMs, redisCpuMsOf } from "./cpu_parse.js";
 
-const [port, total, batch, latencyRuns, warmup] = process.argv.slice(2).map(Number);
+const [port, total, batch, latencyRuns, warmup] = process.argv.slice(2, 7).map(Number);
+const mode = process.argv[7] ?? "bulk";
 const connection = { host: "127.0.0.1", port };
 
 /** A reading (cpu_parse.js) of this process, Redis and the machine; null off Linux. */
@@ -68,7 +71,15 @@ const addBulk = (count) => async (queue) => {
 };
 // A warm-up round first, unmeasured, as on our side: both runtimes compile their hot paths.
 if (warmup > 0) await throughput("warmup", addBulk(warmup), warmup);
-const bulk = await throughput("bulk", addBulk(total), total);
+if (mode === "bulk") {
+  const bulk = await throughput("bulk", addBulk(total), total);
+  console.log(JSON.stringify({
+    enqueue_per_s: bulk.enqueue_per_s,
+    completed_per_s: bulk.completed_per_s,
+    bulk_cpu: bulk.cpu,
+  }));
+  process.exit(0);
+}
 const single = await throughput("single", async (queue) => {
   let next = 0;
   await Promise.all(Array.from({ length: 50 }, async () => {
@@ -98,12 +109,9 @@ await events.close();
 await queue.obliterate({ force: true });
 await queue.close();
 console.log(JSON.stringify({
-  enqueue_per_s: bulk.enqueue_per_s,
-  completed_per_s: bulk.completed_per_s,
   single_enqueue_per_s: single.enqueue_per_s,
   single_completed_per_s: single.completed_per_s,
   p50_ms: times[Math.floor(times.length * 0.5)],
   p99_ms: times[Math.floor(times.length * 0.99)],
-  bulk_cpu: bulk.cpu,
 }));
 process.exit(0);

@@ -8,8 +8,7 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 
 /** The hash a secret is stored as (hex). */
 export function hashSecret(value: string): string {
@@ -24,30 +23,21 @@ export function fingerprint(value: string): string {
 
 /**
  * Finds the stored hash equal to `hash`, comparing with every candidate in
- * constant time (no early exit), so timing tells nothing about near misses.
+ * constant time (no early exit, no branch on the characters), so timing
+ * tells nothing about near misses. Both sides are hex SHA-256 digests.
  */
 export function findHash<T extends { hash: string }>(
   hash: string,
   candidates: readonly T[],
 ): T | undefined {
-  const wanted = Buffer.from(hash, "hex");
   let found: T | undefined;
   for (const candidate of candidates) {
-    const stored = hashBytes(candidate);
-    if (stored.length === wanted.length && timingSafeEqual(stored, wanted) && !found) {
-      found = candidate;
-    }
+    const stored = candidate.hash;
+    let diff = stored.length ^ hash.length;
+    for (let i = 0; i < hash.length; i++) diff |= stored.charCodeAt(i) ^ hash.charCodeAt(i);
+    if (diff === 0 && !found) found = candidate;
   }
   return found;
-}
-
-/** The stored hashes as bytes, decoded once per record (every request compares with them). */
-const decoded = new WeakMap<{ hash: string }, Buffer>();
-
-function hashBytes(record: { hash: string }): Buffer {
-  let bytes = decoded.get(record);
-  if (!bytes) decoded.set(record, bytes = Buffer.from(record.hash, "hex"));
-  return bytes;
 }
 
 /** A new random secret: 32 bytes, base64url. */

@@ -70,6 +70,9 @@ const DEFAULT_TIMEOUT_S = 60;
 /** Why a wait for a job's result ended (the reason is not read, only the abort). */
 const ENDED = "ended";
 
+/** An error's message, for the text of another. */
+const errorText = (error: unknown): string => (error as Error)?.message ?? String(error);
+
 /** Internal fields of a job record that the API does not show. */
 export function publicJob(record: JobRecord): Job {
   const { seq: _seq, worker: _w, lease_until: _l, deadline_at: _d, ...job } = record;
@@ -130,10 +133,14 @@ export class JobService {
     return job;
   }
 
-  /** Stores a job; with `start`, queues it too (or waits for its prerequisites). */
-  async create(spec: JobSpec, start: boolean): Promise<JobRecord> {
+  /**
+   * Stores a job; with `start`, queues it too (or waits for its prerequisites).
+   * `generatedId`: its id is one this service made up (a random UUID).
+   */
+  async create(spec: JobSpec, start: boolean, generatedId = false): Promise<JobRecord> {
     const runner = await this.#runners.config(spec.runner);
     if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
+    const generated = generatedId || spec.id === undefined;
     const id = spec.id ?? crypto.randomUUID();
     const deps = spec.depends_on ?? [];
     if (deps.includes(id)) throw invalidParams("job.depends_on: a job cannot depend on itself");
@@ -166,6 +173,21 @@ export class JobService {
         lease_until: now + claim.leaseMs,
         deadline_at: now + timeout * 1000 + claim.timeoutGraceMs,
       };
+    }
+    if (claim && generated) {
+      // An id of our making cannot be a duplicate: the job starts while its record is on its
+      // way, so the store's round trip overlaps the run. The store keeps the record ahead of
+      // the job's end, and whoever waits for the end hears it only once both are stored; a
+      // record that fails ends the job.
+      this.#queued(record);
+      const inserted = this.#store.insertJob(record);
+      claim.accept({ ...record, seq: 0 });
+      try {
+        return await inserted;
+      } catch (error) {
+        claim.abort(id, { kind: "lost", message: `the job was not stored: ${errorText(error)}` });
+        throw error;
+      }
     }
     let job: JobRecord;
     try {
@@ -276,7 +298,7 @@ export class JobService {
     const id = spec.id ?? crypto.randomUUID();
     // Listen before the job exists: its end cannot come before the wait.
     return await this.#awaitResult(id, async () => {
-      const job = await this.create({ ...spec, id }, true);
+      const job = await this.create({ ...spec, id }, true, spec.id === undefined);
       return {
         job,
         waitMs: waitMs ?? (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs,

@@ -51,10 +51,12 @@ export interface DirectClaim {
   worker: string;
   leaseMs: number;
   timeoutGraceMs: number;
-  /** Runs the job, stored as running under `worker`'s lease. */
+  /** Runs the job, stored (or on its way to the store) as running under `worker`'s lease. */
   accept(job: JobRecord): void;
   /** Gives the slot back. */
   release(): void;
+  /** Ends the accepted job with `outcome` (its record failed to reach the store). */
+  abort(jobId: string, outcome: Outcome): void;
 }
 
 interface Running {
@@ -176,6 +178,7 @@ export class JobConsumer {
       timeoutGraceMs: this.#o.timeoutGraceMs,
       accept: (job) => settle() && this.#run(job),
       release: () => settle() && this.#wakeup.fire(),
+      abort: (jobId, outcome) => this.abort(jobId, outcome),
     };
   }
 

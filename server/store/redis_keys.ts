@@ -53,13 +53,22 @@ export const KEY_TEMPLATES = {
     template: "has_dependants",
     holds: "Set: jobs that some job depends on (so a job's end checks its dependants only then).",
   },
-  seqItems: {
+  seqChunks: {
     template: "seq:{}",
-    holds: "List of JSON items: a bounded sequence (a job's log lines, the events).",
+    holds:
+      "Hash, first `seq` → JSON array: a bounded sequence (a job's log lines, the events), one chunk per append.",
+  },
+  seqIndex: {
+    template: "seq:{}:index",
+    holds: "Sorted set, score and member the first `seq` of each chunk of a bounded sequence.",
   },
   seqLast: {
     template: "seq:{}:last",
     holds: "String: the last `seq` given out in a bounded sequence.",
+  },
+  seqFirst: {
+    template: "seq:{}:first",
+    holds: "String: the first `seq` a bounded sequence still keeps (absent: 1).",
   },
   secrets: {
     template: "secrets",
@@ -95,8 +104,9 @@ export class RedisKeys {
   job = (id: string): string => this.key("job", id);
   queue = (runner: string): string => this.key("queue", runner);
   marker = (runner: string): string => this.key("marker", runner);
-  seqItems = (key: string): string => this.key("seqItems", key);
-  seqLast = (key: string): string => this.key("seqLast", key);
+  /** Every key of one bounded sequence. */
+  seq = (key: string): string[] =>
+    (["seqChunks", "seqIndex", "seqLast", "seqFirst"] as const).map((name) => this.key(name, key));
   agents = (runner: string): string => this.key("agents", runner);
   byStatus = (status: string): string => this.key("jobsByStatus", status);
 }

@@ -48,6 +48,14 @@ local function group_flush(groups, command)
     for j = 1, g.n, 4000 do redis.call(command, key, unpack(g, j, math.min(j + 3999, g.n))) end
   end
 end`,
+  // Keys built once per call, not once per job: keyed(function(part) return key end).
+  keyed: `local function keyed(build)
+  return setmetatable({}, { __index = function(keys, part)
+    local k = build(part)
+    keys[part] = k
+    return k
+  end })
+end`,
   // JSON of a string that may need escaping (an error message); '' and nil are null.
   json_text: `local function json_text(s)
   if s == nil or s == false or s == '' then return 'null' end
@@ -76,6 +84,8 @@ local n = #jobs
 local first = redis.call('INCRBY', ${luaKey("jobSeq")}, n) - n + 1
 local zadd, queues = {}, {}
 local all = ${luaKey("jobsAll")}
+local status_key = keyed(function(s) return ${luaKey("jobsByStatus", "s")} end)
+local runner_key = keyed(function(r) return ${luaKey("jobsByRunner", "r")} end)
 local out = {}
 for k = 1, n do
   local j = jobs[k]
@@ -87,8 +97,8 @@ for k = 1, n do
     local seq = first + k - 1
     redis.call('HSET', jk, 'seq', seq, 'status', status, 'runner', runner, unpack(j[8]))
     group_add(zadd, all, seq, id)
-    group_add(zadd, ${luaKey("jobsByStatus", "status")}, seq, id)
-    group_add(zadd, ${luaKey("jobsByRunner", "runner")}, seq, id)
+    group_add(zadd, status_key[status], seq, id)
+    group_add(zadd, runner_key[runner], seq, id)
     if caller ~= '' then group_add(zadd, ${luaKey("jobsByCaller", "caller")}, seq, id) end
     if context ~= '' then group_add(zadd, ${luaKey("jobsByContext", "context")}, seq, id) end
     for _, dep in ipairs(j[7]) do
@@ -110,7 +120,7 @@ for runner, ids in pairs(queues) do
 end
 return out
 `,
-  ["groups"],
+  ["groups", "keyed"],
 );
 
 /** The `transitions` script. */
@@ -120,6 +130,7 @@ export const TRANSITIONS = script(
   `
 local origin = ARGV[2]
 local changes = cjson.decode(ARGV[3])
+local status_key = keyed(function(s) return ${luaKey("jobsByStatus", "s")} end)
 local zrem, zadd = {}, {}
 local finals = {}
 local out = {}
@@ -170,8 +181,8 @@ for n = 1, #changes do
       redis.call('HSET', jk, 'status', to, 'updated_at', now, unpack(set))
       if #dels > 0 then redis.call('HDEL', jk, unpack(dels)) end
       if was ~= to then
-        group_add(zrem, ${luaKey("jobsByStatus", "was")}, id)
-        group_add(zadd, ${luaKey("jobsByStatus", "to")}, seq, id)
+        group_add(zrem, status_key[was], id)
+        group_add(zadd, status_key[to], seq, id)
       end
       if was == 'queued' and to ~= 'queued' then
         redis.call('LREM', ${luaKey("queue", "runner")}, 1, id)
@@ -193,10 +204,12 @@ for n = 1, #changes do
       end
       if is_final(to) and not is_final(was) then finals[#finals + 1] = { id, to, n } end
     end
-    -- Job ids, runner names and statuses are JSON-safe characters: no encoder needed.
-    out[n] = { '[' .. code .. ',"' .. (code == 4 and to or was) .. '","' .. runner .. '",' ..
+    -- Job ids, runner names and statuses are JSON-safe characters: no encoder needed. The
+    -- last element, whether it has dependants, follows once they are known (finals only).
+    local result = '[' .. code .. ',"' .. (code == 4 and to or was) .. '","' .. runner .. '",' ..
       (attempts or 'null') .. ',' .. (run_after or 'null') .. ',' .. json_text(err) .. ',"' ..
-      (code == 4 and was or '') .. '",', '0]' }
+      (code == 4 and was or '') .. '",'
+    if finals[#finals] and finals[#finals][3] == n then out[n] = result else out[n] = result .. '0]' end
   end
 end
 group_flush(zrem, 'ZREM')
@@ -207,7 +220,7 @@ if #finals > 0 then
   local has = redis.call('SMISMEMBER', ${luaKey("hasDependants")}, unpack(ids))
   local parts = {}
   for k, f in ipairs(finals) do
-    out[f[3]][2] = has[k] .. ']'
+    out[f[3]] = out[f[3]] .. has[k] .. ']'
     parts[k] = '{"id":"' .. f[1] .. '","status":"' .. f[2] .. '","dependants":' ..
       (has[k] == 1 and 'true' or 'false') .. '}'
   end
@@ -218,12 +231,9 @@ if #finals > 0 then
       origin .. '|{"type":"jobs.final","jobs":[' .. table.concat(parts, ',') .. ']}')
   end
 end
-for n = 1, #out do
-  if type(out[n]) == 'table' then out[n] = out[n][1] .. out[n][2] end
-end
 return '[' .. table.concat(out, ',') .. ']'
 `,
-  ["push_queue", "is_final", "groups", "json_text"],
+  ["push_queue", "is_final", "groups", "json_text", "keyed"],
 );
 
 /** The `take_jobs` script. */
@@ -354,7 +364,8 @@ local state = { status, runner, h[3], h[4] or '', h[5] or '' }
 if not allowed then return { 1, unpack(state) } end
 local log = 'log:' .. id
 local spec = cjson.decode(h[6] or '{}')
-redis.call('DEL', jk, ${luaKey("seqItems", "log")}, ${luaKey("seqLast", "log")})
+redis.call('DEL', jk, ${luaKey("seqChunks", "log")}, ${luaKey("seqIndex", "log")},
+  ${luaKey("seqLast", "log")}, ${luaKey("seqFirst", "log")})
 redis.call('ZREM', ${luaKey("jobsAll")}, id)
 redis.call('ZREM', ${luaKey("jobsByStatus", "status")}, id)
 redis.call('ZREM', ${luaKey("jobsByRunner", "runner")}, id)
@@ -379,23 +390,27 @@ return { 4, unpack(state) }
 /** The `append_seq` script. */
 export const APPEND_SEQ = script(
   "append_seq",
-  "append_seq(ns, key, keep, items) → the last seq, after appending and trimming. `items` is the new items' JSON texts, one per line (JSON text has no raw newline).",
+  "append_seq(ns, key, keep, n, items) → the last seq. `items` is a JSON array of `n` new items, stored as one chunk whose first seq follows the last; then chunks wholly older than the last `keep` items go. A reader skips kept chunks' items below `seq:{key}:first`.",
   `
-local key, keep = ARGV[2], tonumber(ARGV[3])
-local text, items, n, at = ARGV[4], {}, 0, 1
-while true do
-  local nl = string.find(text, '\\n', at, true)
-  n = n + 1
-  if not nl then items[n] = string.sub(text, at); break end
-  items[n] = string.sub(text, at, nl - 1)
-  at = nl + 1
-end
-local list = ${luaKey("seqItems", "key")}
+local key, keep, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = redis.call('INCRBY', ${luaKey("seqLast", "key")}, n)
-for i = 1, n, 4000 do
-  redis.call('RPUSH', list, unpack(items, i, math.min(i + 3999, n)))
+local first = last - n + 1
+local index = ${luaKey("seqIndex", "key")}
+local chunks = ${luaKey("seqChunks", "key")}
+redis.call('HSET', chunks, first, ARGV[5])
+redis.call('ZADD', index, first, first)
+local floor = last - keep + 1
+local first_key = ${luaKey("seqFirst", "key")}
+-- What is gone stays gone: a larger \`keep\` later does not bring it back.
+if floor > tonumber(redis.call('GET', first_key) or '1') then
+  redis.call('SET', first_key, floor)
+  -- Chunks that start at or before the floor: all but the newest end below it.
+  local old = redis.call('ZRANGE', index, '-inf', floor, 'BYSCORE')
+  if #old > 1 then
+    redis.call('ZREMRANGEBYSCORE', index, '-inf', '(' .. old[#old])
+    redis.call('HDEL', chunks, unpack(old, 1, #old - 1))
+  end
 end
-redis.call('LTRIM', list, -keep, -1)
 return last
 `,
 );
@@ -403,20 +418,38 @@ return last
 /** The `read_seq` script. */
 export const READ_SEQ = script(
   "read_seq",
-  "read_seq(ns, key, after, limit) → { last, kept, items } for items with seq > after; `items` is their JSON texts joined by commas (a JSON array without its brackets).",
+  "read_seq(ns, key, after, limit) → { last, first, chunk_first, chunk, ... }: the last seq given out, the first still kept, and the chunks (JSON arrays, each after its first seq) that hold the items with seq > after, up to `limit` of them.",
   `
 local key, after, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local list = ${luaKey("seqItems", "key")}
 local last = tonumber(redis.call('GET', ${luaKey("seqLast", "key")}) or '0')
-local kept = redis.call('LLEN', list)
-local first = last - kept + 1
-local start = math.max(after + 1, first)
-local items = ''
-if start <= last then
-  local from = start - first
-  items = table.concat(redis.call('LRANGE', list, from, from + limit - 1), ',')
+local first = tonumber(redis.call('GET', ${luaKey("seqFirst", "key")}) or '1')
+local out = { last, first }
+local from = math.max(after + 1, first)
+if from > last then return out end
+local index = ${luaKey("seqIndex", "key")}
+-- The chunk holding \`from\`, then those after it, until \`limit\` items are covered.
+local holding = redis.call('ZRANGE', index, from, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1)[1]
+-- Each chunk holds at least one item: limit + 1 starts are enough (the last one ends the one
+-- before it).
+local starts = redis.call('ZRANGE', index, holding or from, '+inf', 'BYSCORE', 'LIMIT', 0,
+  limit + 1)
+local wanted = {}
+local covered = 0
+for i, s in ipairs(starts) do
+  local ends = starts[i + 1] and tonumber(starts[i + 1]) - 1 or last
+  if ends >= from then
+    wanted[#wanted + 1] = s
+    covered = covered + ends - math.max(from, tonumber(s)) + 1
+    if covered >= limit then break end
+  end
 end
-return { last, kept, items }
+if #wanted == 0 then return out end
+local texts = redis.call('HMGET', ${luaKey("seqChunks", "key")}, unpack(wanted))
+for i, s in ipairs(wanted) do
+  out[#out + 1] = tonumber(s)
+  out[#out + 1] = texts[i] or '[]'
+end
+return out
 `,
 );
 

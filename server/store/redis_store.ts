@@ -119,6 +119,16 @@ export class RedisStore implements Store {
     500,
     2,
   );
+  /**
+   * Inserts not acknowledged yet, by job id, each with a promise that settles
+   * once its command is on its connection: a job may start (and end) before
+   * its record is acknowledged, and its transitions then follow the insert on
+   * that same connection, which Redis runs in order.
+   */
+  readonly #unacked = new Map<
+    string,
+    { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> }
+  >();
   readonly #transitions = new Batcher<[string, Transition], TransitionReply>(
     (changes) => this.#transitionMany(changes),
     500,
@@ -254,7 +264,21 @@ export class RedisStore implements Store {
   // ---- jobs ------------------------------------------------------------------
 
   async insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
-    const seq = await this.#inserts.call(input);
+    let markSent!: () => void;
+    const pending: { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> } = {
+      sent: new Promise<void>((r) => (markSent = r)),
+      markSent,
+    };
+    this.#unacked.set(input.id, pending);
+    let seq: number;
+    try {
+      const call = this.#inserts.call(input);
+      pending.settled = call.catch(() => {});
+      seq = await call;
+    } finally {
+      pending.markSent();
+      if (this.#unacked.get(input.id) === pending) this.#unacked.delete(input.id);
+    }
     if (seq === 0) throw new DuplicateJobError(input.id);
     return { ...input, seq };
   }
@@ -272,7 +296,10 @@ export class RedisStore implements Store {
       job.depends_on ?? [],
       ["spec", encodeSpec(job), "timeout", String(job.timeout ?? 0), ...encodeState(job)],
     ]);
-    return await this.#eval(INSERT_JOBS, [JSON.stringify(rows)]) as number[];
+    const reply = this.#eval(INSERT_JOBS, [JSON.stringify(rows)]);
+    // The command is on the connection now (#eval sends before its first await).
+    for (const job of jobs) this.#unacked.get(job.id)?.markSent();
+    return await reply as number[];
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -334,7 +361,21 @@ export class RedisStore implements Store {
   }
 
   async transition(id: string, change: Transition): Promise<TransitionResult> {
-    const reply = await this.#transitions.call([id, change]);
+    const unacked = this.#unacked.get(id);
+    let reply: TransitionReply;
+    if (unacked) {
+      // Its insert may not have reached Redis yet: follow it on its connection. Should it
+      // still come second (its insert retried after a NOSCRIPT), "missing" changed nothing:
+      // once the insert is through, try again.
+      await unacked.sent;
+      [reply] = await this.#transitionsOn([[id, change]], this.#client);
+      if (reply[0] === 0) {
+        await unacked.settled;
+        reply = await this.#transitions.call([id, change]);
+      }
+    } else {
+      reply = await this.#transitions.call([id, change]);
+    }
     const result = replyResult(id, reply);
     const [, , , , , , was, dependants] = reply;
     if (result.ok && isFinal(change.to) && was && !isFinal(was as JobStatus)) {
@@ -344,7 +385,14 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async #transitionMany(changes: [string, Transition][]): Promise<TransitionReply[]> {
+  #transitionMany(changes: [string, Transition][]): Promise<TransitionReply[]> {
+    return this.#transitionsOn(changes, this.#worker());
+  }
+
+  async #transitionsOn(
+    changes: [string, Transition][],
+    client: RedisClient,
+  ): Promise<TransitionReply[]> {
     const rows = changes.map(([id, change]) => [
       id,
       String(change.now),
@@ -360,7 +408,7 @@ export class RedisStore implements Store {
     const reply = await this.#eval(
       TRANSITIONS,
       [this.#origin, JSON.stringify(rows), listening],
-      this.#worker(),
+      client,
     );
     return JSON.parse(reply as string);
   }
@@ -400,6 +448,8 @@ export class RedisStore implements Store {
   }
 
   async renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
+    // A job whose insert is not acknowledged yet holds a fresh lease, and may not be there yet.
+    if (this.#unacked.size) ids = ids.filter((id) => !this.#unacked.has(id));
     if (ids.length === 0) return [];
     return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids], this.#worker()) as string[];
   }
@@ -451,27 +501,38 @@ export class RedisStore implements Store {
 
   async appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number> {
     if (items.length === 0) return 0;
-    let text = JSON.stringify(items[0]);
-    for (let i = 1; i < items.length; i++) text += "\n" + JSON.stringify(items[i]);
-    const last = Number(await this.#eval(APPEND_SEQ, [key, keep, text], this.#worker()));
+    // One chunk per append: Redis keeps (and trims) chunks, not items.
+    const last = Number(
+      await this.#eval(
+        APPEND_SEQ,
+        [key, keep, items.length, JSON.stringify(items)],
+        this.#worker(),
+      ),
+    );
     return last - items.length + 1;
   }
 
   async readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
-    const [last, kept, text] = await this.#eval(READ_SEQ, [key, after, limit]) as [
+    const [last, first, ...chunks] = await this.#eval(READ_SEQ, [key, after, limit]) as [
       number,
       number,
-      string,
+      ...(number | string)[],
     ];
-    const first = last - kept + 1;
-    const start = Math.max(after + 1, first);
-    const items = (text ? JSON.parse(`[${text}]`) : []) as (T & { seq: number })[];
-    for (let i = 0; i < items.length; i++) items[i].seq = start + i;
-    return { items, last, dropped: last - kept };
+    const from = Math.max(after + 1, first);
+    const items: (T & { seq: number })[] = [];
+    for (let c = 0; c < chunks.length && items.length < limit; c += 2) {
+      const start = chunks[c] as number;
+      const all = JSON.parse(chunks[c + 1] as string) as (T & { seq: number })[];
+      for (let i = Math.max(0, from - start); i < all.length && items.length < limit; i++) {
+        all[i].seq = start + i;
+        items.push(all[i]);
+      }
+    }
+    return { items, last, dropped: first - 1 };
   }
 
   async deleteSeq(key: string): Promise<void> {
-    await this.#guard(this.#client.del([this.keys.seqItems(key), this.keys.seqLast(key)]));
+    await this.#guard(this.#client.del(this.keys.seq(key)));
   }
 
   // ---- secrets, runners, agents ------------------------------------------------

@@ -1,7 +1,9 @@
 /**
  * Redis killed under load and restarted (appendonly yes): the supervisor
  * reconnects by itself, callers get a clear -32003 meanwhile, and no job
- * that was acknowledged is lost: each is found, and completes.
+ * that was acknowledged is lost: each is found, and completes. A `job.run`
+ * starts its job while the job's record is on its way: one that answered is
+ * stored and completed too, and none is left running.
  */
 
 import type { Job } from "../../shared/types.generated.ts";
@@ -39,7 +41,23 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
         }
       }
     };
-    const producers = Array.from({ length: 4 }, (_, n) => producer(n));
+    let runs = 0;
+    const runner = async () => {
+      while (running) {
+        try {
+          const result = await s.admin.call("job.run", {
+            job: { runner: "work", payload: "x", caller_id: "run-producer" },
+          });
+          assertEquals(result, { success: null });
+          runs++;
+        } catch (error) {
+          if (!(error instanceof WireRpcError)) throw error;
+          errors.push(error.error);
+          await sleep(20);
+        }
+      }
+    };
+    const producers = [...Array.from({ length: 4 }, (_, n) => producer(n)), runner()];
     await sleep(500);
     const before = acknowledged.length;
     await redis.kill();
@@ -72,6 +90,20 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
     ).catch((e) => {
       throw new Error(`${e.message}; not completed: ${pending.slice(0, 5).join("; ")}`);
     });
+    // Every job.run that answered left its job stored and completed; none runs on.
+    await eventually(
+      async () => {
+        const runJobs = await s.admin.call<Job[]>("jobs.list", {
+          caller_id: "run-producer",
+          limit: 1000,
+        });
+        const done = runJobs.filter((j) => j.status === "completed").length;
+        return done >= runs && runJobs.every((j) => j.status !== "running");
+      },
+      30_000,
+      "every answered job.run stored as completed, none left running",
+    );
+    assert(runs > 20, `job.run answered before and after the outage (${runs})`);
     const sample = await s.admin.call<Job>("job.get", { job_id: acknowledged.at(-1) });
     assertEquals(sample.status, "completed");
     const health = await (await fetch(`${s.url}/health`)).json();

@@ -61,3 +61,50 @@ Deno.test("redis store: a job's end is announced to other processes only, when a
     await redis.stop();
   }
 });
+
+Deno.test("redis store: a job's end sent before its insert is acknowledged lands after it", async () => {
+  const redis = await TestRedis.start();
+  const store = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "a" });
+  const raw = createClient({ url: redis.url });
+  await raw.connect();
+  const running = (id: string) => ({
+    id,
+    runner: "r",
+    payload: "",
+    status: "running" as const,
+    created_at: 1,
+    updated_at: 1,
+    attempts: 1,
+    worker: "w",
+    lease_until: 10_000,
+    deadline_at: 10_000,
+  });
+  const end = { from: ["running" as const], to: "completed" as const, worker: "w", now: 2 };
+  try {
+    // As job.run does: the job runs (here: ends at once) while its record is on its way.
+    const [inserted, ended] = await Promise.all([
+      store.insertJob(running("fast")),
+      store.transition("fast", { ...end, set: { result: 1, finished_at: 2 } }),
+    ]);
+    assertEquals([inserted.id, ended.ok], ["fast", true]);
+    assertEquals((await store.getJob("fast"))?.status, "completed");
+
+    // After a Redis restart no script is loaded: the insert is sent again as EVAL after its
+    // NOSCRIPT, while the end's script, loaded meanwhile by another process, runs at once,
+    // ahead of it. It finds nothing, changes nothing, and is tried again.
+    await raw.sendCommand(["SCRIPT", "FLUSH"]);
+    const other = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "b" });
+    await other.transition("nobody", { ...end, set: {} });
+    await other.close();
+    const [, late] = await Promise.all([
+      store.insertJob(running("after-flush")),
+      store.transition("after-flush", { ...end, set: { result: 2, finished_at: 2 } }),
+    ]);
+    assertEquals(late.ok, true);
+    assertEquals((await store.getJob("after-flush"))?.status, "completed");
+  } finally {
+    await raw.quit();
+    await store.close();
+    await redis.stop();
+  }
+});

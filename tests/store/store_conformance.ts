@@ -304,6 +304,10 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     ]);
     assertEquals((await store.readSeq(key, 149, 10)).items.map((i) => i.seq), [150]);
     assertEquals((await store.readSeq(key, 150, 10)).items, []);
+    // A note appended with a larger keep (as the log writer's last one is) brings nothing back.
+    await store.appendSeq(key, [{ n: 151 }], 100);
+    const after = await store.readSeq<{ n: number }>(key, 0, 100);
+    assertEquals([after.last, after.dropped, after.items[0].seq], [151, 138, 139]);
   });
 
   test("secrets, runner configs and agents", async (store) => {
