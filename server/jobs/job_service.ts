@@ -179,8 +179,14 @@ export class JobService {
       // way, so the store's round trip overlaps the run. The store keeps the record ahead of
       // the job's end, and whoever waits for the end hears it only once both are stored; a
       // record that fails ends the job.
+      let inserted: Promise<JobRecord>;
+      try {
+        inserted = this.#store.insertJob(record);
+      } catch (error) {
+        claim.release(); // the embedded store throws at once (its store closed, say)
+        throw error;
+      }
       this.#queued(record);
-      const inserted = this.#store.insertJob(record);
       claim.accept({ ...record, seq: 0 });
       try {
         return await inserted;

@@ -130,7 +130,13 @@ export class RedisStore implements Store {
     { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> }
   >();
   readonly #transitions = new Batcher<[string, Transition], TransitionReply>(
-    (changes) => this.#transitionMany(changes),
+    (changes) => this.#transitionsOn(changes, this.#worker()),
+    500,
+    2,
+  );
+  /** Transitions that must follow an insert: on the inserts' connection. */
+  readonly #followingInserts = new Batcher<[string, Transition], TransitionReply>(
+    (changes) => this.#transitionsOn(changes, this.#client),
     500,
     2,
   );
@@ -368,7 +374,7 @@ export class RedisStore implements Store {
       // still come second (its insert retried after a NOSCRIPT), "missing" changed nothing:
       // once the insert is through, try again.
       await unacked.sent;
-      [reply] = await this.#transitionsOn([[id, change]], this.#client);
+      reply = await this.#followingInserts.call([id, change]);
       if (reply[0] === 0) {
         await unacked.settled;
         reply = await this.#transitions.call([id, change]);
@@ -383,10 +389,6 @@ export class RedisStore implements Store {
       this.notices.deliver(finalNotice(id, change, dependants === 1));
     }
     return result;
-  }
-
-  #transitionMany(changes: [string, Transition][]): Promise<TransitionReply[]> {
-    return this.#transitionsOn(changes, this.#worker());
   }
 
   async #transitionsOn(

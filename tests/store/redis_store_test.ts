@@ -4,7 +4,7 @@ import { createClient } from "redis";
 import { RedisStore } from "../../server/store/redis_store.ts";
 import { assertEquals, eventually } from "../_helpers/assert.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
-import { storeConformance } from "./store_conformance.ts";
+import { job, storeConformance } from "./store_conformance.ts";
 
 storeConformance("redis", async () => {
   const redis = await TestRedis.start();
@@ -18,69 +18,57 @@ storeConformance("redis", async () => {
   };
 });
 
-Deno.test("redis store: a job's end is announced to other processes only, when any listen", async () => {
+/** A redis-server of the test's own, a store "a" on it, and a plain client to look with. */
+async function withRedis(
+  fn: (redis: TestRedis, a: RedisStore, raw: ReturnType<typeof createClient>) => Promise<void>,
+): Promise<void> {
   const redis = await TestRedis.start();
   const a = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "a" });
-  const stats = createClient({ url: redis.url });
-  await stats.connect();
-  const publishes = async () =>
-    Number((await stats.info("commandstats")).match(/cmdstat_publish:calls=(\d+)/)?.[1] ?? 0);
-  const finish = (store: RedisStore, id: string) =>
-    store.transition(id, { from: ["created"], to: "failed", now: 1, set: { error: "x" } });
-  const insert = (store: RedisStore, id: string) =>
-    store.insertJob({
-      id,
-      runner: "r",
-      payload: "",
-      status: "created",
-      created_at: 1,
-      updated_at: 1,
-      attempts: 0,
-    });
-  let b: RedisStore | undefined;
+  const raw = createClient({ url: redis.url });
+  await raw.connect();
   try {
-    const heardByA: string[] = [];
-    a.notices.subscribe((n) => n.type === "job.final" && heardByA.push(n.id));
-    await insert(a, "alone");
-    const before = await publishes();
-    await finish(a, "alone");
-    assertEquals(heardByA, ["alone"], "the process that ended it hears it at once");
-    assertEquals(await publishes(), before, "nobody else listens: nothing is published");
-
-    b = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "b" });
-    const heardByB: string[] = [];
-    b.notices.subscribe((n) => n.type === "job.final" && heardByB.push(n.id));
-    await insert(a, "shared");
-    await finish(a, "shared");
-    await eventually(() => heardByB.includes("shared"), 5000, "b to hear the end");
-    assertEquals(heardByA, ["alone", "shared"], "a hears its own end once");
+    await fn(redis, a, raw);
   } finally {
-    await stats.quit();
-    await b?.close();
+    await raw.quit();
     await a.close();
     await redis.stop();
   }
-});
+}
 
-Deno.test("redis store: a job's end sent before its insert is acknowledged lands after it", async () => {
-  const redis = await TestRedis.start();
-  const store = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "a" });
-  const raw = createClient({ url: redis.url });
-  await raw.connect();
-  const running = (id: string) => ({
-    id,
-    runner: "r",
-    payload: "",
-    status: "running" as const,
-    created_at: 1,
-    updated_at: 1,
-    attempts: 1,
-    worker: "w",
-    lease_until: 10_000,
-    deadline_at: 10_000,
-  });
-  const end = { from: ["running" as const], to: "completed" as const, worker: "w", now: 2 };
-  try {
+Deno.test("redis store: a job's end is announced to other processes only, when any listen", () =>
+  withRedis(async (redis, a, stats) => {
+    const publishes = async () =>
+      Number((await stats.info("commandstats")).match(/cmdstat_publish:calls=(\d+)/)?.[1] ?? 0);
+    const finish = (store: RedisStore, id: string) =>
+      store.transition(id, { from: ["created"], to: "failed", now: 1, set: { error: "x" } });
+    const insert = (store: RedisStore, id: string) => store.insertJob(job(id));
+    let b: RedisStore | undefined;
+    try {
+      const heardByA: string[] = [];
+      a.notices.subscribe((n) => n.type === "job.final" && heardByA.push(n.id));
+      await insert(a, "alone");
+      const before = await publishes();
+      await finish(a, "alone");
+      assertEquals(heardByA, ["alone"], "the process that ended it hears it at once");
+      assertEquals(await publishes(), before, "nobody else listens: nothing is published");
+
+      b = await RedisStore.connect({ url: redis.url, namespace: "hero", origin: "b" });
+      const heardByB: string[] = [];
+      b.notices.subscribe((n) => n.type === "job.final" && heardByB.push(n.id));
+      await insert(a, "shared");
+      await finish(a, "shared");
+      await eventually(() => heardByB.includes("shared"), 5000, "b to hear the end");
+      assertEquals(heardByA, ["alone", "shared"], "a hears its own end once");
+    } finally {
+      await b?.close();
+    }
+  }));
+
+Deno.test("redis store: a job's end sent before its insert is acknowledged lands after it", () =>
+  withRedis(async (redis, store, raw) => {
+    const running = (id: string) =>
+      job(id, { status: "running", attempts: 1, worker: "w", lease_until: 1, deadline_at: 1 });
+    const end = { from: ["running" as const], to: "completed" as const, worker: "w", now: 2 };
     // As job.run does: the job runs (here: ends at once) while its record is on its way.
     const [inserted, ended] = await Promise.all([
       store.insertJob(running("fast")),
@@ -102,9 +90,4 @@ Deno.test("redis store: a job's end sent before its insert is acknowledged lands
     ]);
     assertEquals(late.ok, true);
     assertEquals((await store.getJob("after-flush"))?.status, "completed");
-  } finally {
-    await raw.quit();
-    await store.close();
-    await redis.stop();
-  }
-});
+  }));

@@ -16,7 +16,8 @@ export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<
 
 const T0 = 1_800_000_000_000;
 
-function job(id: string, extra: Partial<JobRecord> = {}): Omit<JobRecord, "seq"> {
+/** A new job for a store, with `extra` over the defaults. */
+export function job(id: string, extra: Partial<JobRecord> = {}): Omit<JobRecord, "seq"> {
   return {
     id,
     runner: "r1",
