@@ -91,6 +91,8 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   #queueSeq: number;
+  /** The last job seq given out (this process is the store's only writer). */
+  #jobSeq: number;
   #closed = false;
 
   /** Opens (creating if needed) the database file at `path`. */
@@ -103,6 +105,9 @@ export class SqliteStore implements Store {
     this.#db.exec(SCHEMA);
     const row = this.#get("SELECT MAX(queue_seq) AS q FROM jobs") as { q: number | null };
     this.#queueSeq = row.q ?? 0;
+    // AUTOINCREMENT's high-water mark: a seq is never given twice, even after deletes.
+    const last = this.#get("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'");
+    this.#jobSeq = Number(last?.seq ?? 0);
   }
 
   #stmt(sql: string): StatementSync {
@@ -157,11 +162,9 @@ export class SqliteStore implements Store {
     return row ? JSON.parse(row.data as string) : null;
   }
 
-  /** Writes a job's row: its JSON and the columns the indexes need, derived from it. */
-  #writeJob(job: JobRecord, queueSeq: number | null): void {
-    this.#run(
-      `UPDATE jobs SET status = ?, queue_seq = ?, run_after = ?, lease_until = ?,
-        deadline_at = ?, waiting = ?, data = ? WHERE id = ?`,
+  /** The columns the indexes need, derived from a job, and its JSON. */
+  #columns(job: JobRecord, queueSeq: number | null): SQLInputValue[] {
+    return [
       job.status,
       queueSeq,
       job.run_after ?? null,
@@ -169,6 +172,15 @@ export class SqliteStore implements Store {
       job.deadline_at ?? null,
       job.waiting_on?.length ? 1 : 0,
       JSON.stringify(job),
+    ];
+  }
+
+  /** Writes a job's row: its JSON and the columns the indexes need, derived from it. */
+  #writeJob(job: JobRecord, queueSeq: number | null): void {
+    this.#run(
+      `UPDATE jobs SET status = ?, queue_seq = ?, run_after = ?, lease_until = ?,
+        deadline_at = ?, waiting = ?, data = ? WHERE id = ?`,
+      ...this.#columns(job, queueSeq),
       job.id,
     );
   }
@@ -178,21 +190,21 @@ export class SqliteStore implements Store {
       if (this.#get("SELECT 1 AS x FROM jobs WHERE id = ?", input.id)) {
         throw new DuplicateJobError(input.id);
       }
-      const seq = Number(
-        this.#stmt(
-          `INSERT INTO jobs (id, runner, status, caller_id, context_id, data)
-           VALUES (?, ?, ?, ?, ?, '{}')`,
-        ).run(
-          input.id,
-          input.runner,
-          input.status,
-          input.caller_id ?? null,
-          input.context_id ?? null,
-        )
-          .lastInsertRowid,
+      // One write: the seq is known before the row is (a row written, then its JSON, would
+      // touch every index twice).
+      const job: JobRecord = { ...input, seq: this.#jobSeq + 1 };
+      this.#run(
+        `INSERT INTO jobs (seq, id, runner, caller_id, context_id, status, queue_seq, run_after,
+          lease_until, deadline_at, waiting, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        job.seq,
+        job.id,
+        job.runner,
+        job.caller_id ?? null,
+        job.context_id ?? null,
+        ...this.#columns(job, job.status === "queued" ? this.#queueSeq + 1 : null),
       );
-      const job: JobRecord = { ...input, seq };
-      this.#writeJob(job, job.status === "queued" ? ++this.#queueSeq : null);
+      this.#jobSeq = job.seq;
+      if (job.status === "queued") this.#queueSeq++;
       for (const dep of job.depends_on ?? []) {
         this.#run(
           "INSERT OR IGNORE INTO deps (prerequisite, dependant) VALUES (?, ?)",
