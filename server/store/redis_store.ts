@@ -270,21 +270,26 @@ export class RedisStore implements Store {
   // ---- jobs ------------------------------------------------------------------
 
   async insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
+    // Only a job stored as running (direct dispatch) can change before its insert is back.
+    if (input.status !== "running") return this.#insert(input);
     let markSent!: () => void;
     const pending: { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> } = {
       sent: new Promise<void>((r) => (markSent = r)),
       markSent,
     };
     this.#unacked.set(input.id, pending);
-    let seq: number;
     try {
-      const call = this.#inserts.call(input);
+      const call = this.#insert(input);
       pending.settled = call.catch(() => {});
-      seq = await call;
+      return await call;
     } finally {
       pending.markSent();
       if (this.#unacked.get(input.id) === pending) this.#unacked.delete(input.id);
     }
+  }
+
+  async #insert(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
+    const seq = await this.#inserts.call(input);
     if (seq === 0) throw new DuplicateJobError(input.id);
     return { ...input, seq };
   }
@@ -304,7 +309,7 @@ export class RedisStore implements Store {
     ]);
     const reply = this.#eval(INSERT_JOBS, [JSON.stringify(rows)]);
     // The command is on the connection now (#eval sends before its first await).
-    for (const job of jobs) this.#unacked.get(job.id)?.markSent();
+    if (this.#unacked.size) { for (const job of jobs) this.#unacked.get(job.id)?.markSent(); }
     return await reply as number[];
   }
 
