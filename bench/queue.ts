@@ -15,7 +15,7 @@
  *
  * Each side first runs a warm-up round of bulk jobs, unmeasured, so that
  * both runtimes have compiled their hot paths (the round trips likewise drop
- * their first 50). The bulk round runs `BENCH_ROUNDS` times (3), the two
+ * their first 50). The bulk round runs `BENCH_ROUNDS` times (5), the two
  * sides taking turns, so that a slow spell of the machine falls on both; the
  * median round of each side is compared, and every round's figures printed.
  *
@@ -35,7 +35,7 @@ const LATENCY_RUNS = Number(Deno.env.get("BENCH_LATENCY_RUNS") ?? 1000);
 /** Jobs run, unmeasured, before the measured runs, on both sides alike. */
 const WARMUP_JOBS = Number(Deno.env.get("BENCH_WARMUP_JOBS") ?? 4000);
 /** Bulk rounds per side, taking turns; the median one counts. */
-const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const here = new URL(".", import.meta.url).pathname;
 
 async function ensureBullmq(): Promise<string> {
