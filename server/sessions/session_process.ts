@@ -192,8 +192,9 @@ export class SessionProcess {
   #onFrame(frame: SessionFrame): void {
     if ((frame.type === "result" || frame.type === "error") && !this.#final) {
       this.#final = frame;
-      // The job is over: nothing it started may run on. Frozen now, killed on the next
-      // turn, so that tearing the process down does not hold up the outcome's answer.
+      // The job is over: nothing it started may run on (nor its own code: an unload
+      // handler, say). Frozen now, killed on the next turn, so that tearing the process
+      // down does not hold up the outcome's answer.
       this.#send(this.pid, "SIGSTOP");
       setTimeout(() => this.#send(this.pid, "SIGKILL"), 0);
       this.#onFinal?.();

@@ -168,4 +168,22 @@ Deno.test("without run granted a session is a plain child: a stop ends it, a Ctr
       assertEquals(result, { success: "finished" });
     },
   );
+
+  await t.step("one that spins after its result is killed, not left running", async () => {
+    const id = await s.user.call<string>("jobs.create", {
+      job: {
+        runner: "plain",
+        // The host exits right after the result; an unload handler that never returns
+        // keeps the process alive past it.
+        payload: `console.log(JSON.stringify({ session: Deno.pid }));
+          addEventListener("unload", () => { while (true) { /* never returns */ } });
+          export default "done";`,
+      },
+    });
+    await s.user.call("job.start", { job_id: id });
+    const result = await s.user.call("job.result", { job_id: id, wait_ms: 10_000 });
+    assertEquals(result, { success: "done" });
+    const session = await sessionOf(id);
+    await eventually(() => !isAlive(session), 5000, "the spinning session killed");
+  });
 });
