@@ -83,6 +83,15 @@ function replyResult(id: string, reply: TransitionReply): TransitionResult {
     : { ok: false, reason: RESULT_REASONS[code] as "status" | "worker" | "lease", job };
 }
 
+/** An insert not acknowledged yet (see `RedisStore.#unacked`). */
+interface Unacked {
+  /** Settles once the insert's command is on its connection. */
+  sent: Promise<void>;
+  markSent: () => void;
+  /** Settles once the insert is answered, either way. */
+  settled?: Promise<unknown>;
+}
+
 /** Options of {@linkcode RedisStore.connect}. */
 export interface RedisStoreOptions {
   url: string;
@@ -125,10 +134,7 @@ export class RedisStore implements Store {
    * its record is acknowledged, and its transitions then follow the insert on
    * that same connection, which Redis runs in order.
    */
-  readonly #unacked = new Map<
-    string,
-    { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> }
-  >();
+  readonly #unacked = new Map<string, Unacked>();
   readonly #transitions = new Batcher<[string, Transition], TransitionReply>(
     (changes) => this.#transitionsOn(changes, this.#worker()),
     500,
@@ -273,10 +279,7 @@ export class RedisStore implements Store {
     // Only a job stored as running (direct dispatch) can change before its insert is back.
     if (input.status !== "running") return this.#insert(input);
     let markSent!: () => void;
-    const pending: { sent: Promise<void>; markSent: () => void; settled?: Promise<unknown> } = {
-      sent: new Promise<void>((r) => (markSent = r)),
-      markSent,
-    };
+    const pending: Unacked = { sent: new Promise<void>((r) => (markSent = r)), markSent };
     this.#unacked.set(input.id, pending);
     try {
       const call = this.#insert(input);
