@@ -24,11 +24,6 @@ export class Deadlines {
   #timer: Timer | undefined;
   #timerAt = Infinity;
 
-  /** How many deadlines are pending. */
-  get size(): number {
-    return this.#heap.length;
-  }
-
   /** Calls `fire` at `at`; returns the function that cancels it (a no-op once it fired). */
   add(at: number, fire: () => void): () => void {
     const entry: Entry = { at, fire, index: this.#heap.length };
