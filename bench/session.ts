@@ -5,7 +5,10 @@
  * - `job.run` of `export default () => 42` on a warm runner (p50, p99), next
  *   to a cold `deno run` of the same module;
  * - sustained throughput of isolated jobs (each in a fresh process), next to
- *   what the machine can spawn (cores ÷ cold-spawn time);
+ *   what the machine can spawn (cores ÷ cold-spawn time). This machine's
+ *   speed drifts by 20 % within seconds, so the two are measured in pairs,
+ *   one right after the other, over several rounds (their order alternating),
+ *   and the median of the rounds' ratios is the figure;
  * - log throughput: one session printing as fast as it can, read by an SSE
  *   subscriber, with every line accounted for.
  *
@@ -17,8 +20,10 @@ import { openSse } from "../tests/_helpers/sse.ts";
 
 const MODULE = "export default () => 42;\n";
 const WARM_RUNS = Number(Deno.env.get("BENCH_WARM_RUNS") ?? 300);
-const COLD_RUNS = Number(Deno.env.get("BENCH_COLD_RUNS") ?? 30);
-const THROUGHPUT_JOBS = Number(Deno.env.get("BENCH_ISOLATED_JOBS") ?? 400);
+const COLD_RUNS = Number(Deno.env.get("BENCH_COLD_RUNS") ?? 20);
+const THROUGHPUT_JOBS = Number(Deno.env.get("BENCH_ISOLATED_JOBS") ?? 300);
+const BATCH = Number(Deno.env.get("BENCH_ISOLATED_BATCH") ?? 50);
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const LOG_LINES = Number(Deno.env.get("BENCH_LOG_LINES") ?? 500_000);
 
 const pct = (sorted: number[], p: number) =>
@@ -35,6 +40,20 @@ async function rpc<T>(url: string, method: string, params: unknown): Promise<T> 
   return reply.result as T;
 }
 
+/** One JSON-RPC batch of calls of one method: the replies. */
+async function rpcBatch(
+  url: string,
+  method: string,
+  params: unknown[],
+): Promise<{ result?: unknown; error?: unknown }[]> {
+  const res = await fetch(`${url}/rpc`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
+    body: JSON.stringify(params.map((p, id) => ({ jsonrpc: "2.0", id, method, params: p }))),
+  });
+  return await res.json();
+}
+
 /** One cold `deno run` of the module, as a session would be without the pool. */
 async function coldRun(main: string): Promise<void> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -48,10 +67,10 @@ async function coldRun(main: string): Promise<void> {
 /** Cold runs one at a time: their times, sorted. */
 async function coldSpawns(main: string): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < COLD_RUNS + 3; i++) {
+  for (let i = 0; i < COLD_RUNS + 2; i++) {
     const t0 = performance.now();
     await coldRun(main);
-    if (i >= 3) times.push(performance.now() - t0);
+    if (i >= 2) times.push(performance.now() - t0);
   }
   return times.sort((a, b) => a - b);
 }
@@ -65,6 +84,47 @@ async function coldSpawnRate(main: string, runs: number, parallel: number): Prom
   }));
   return runs / ((performance.now() - t0) / 1000);
 }
+
+/**
+ * Many isolated jobs at once, each in its own process: jobs per second.
+ * With `batch`, they go as JSON-RPC batches of that many `job.run` calls (a
+ * bulk producer's way, and what leaves the most of the machine to the jobs);
+ * without, one HTTP request per job. Then a pause while the pool refills,
+ * so that its start-ups do not slow down what is measured next.
+ */
+async function isolatedRate(url: string, jobs: number, batch?: number): Promise<number> {
+  const call = { job: { runner: "pool", payload: MODULE } };
+  const t0 = performance.now();
+  if (batch) {
+    await Promise.all(
+      Array.from({ length: Math.ceil(jobs / batch) }, async (_, b) => {
+        const size = Math.min(batch, jobs - b * batch);
+        const replies = await rpcBatch(url, "job.run", Array(size).fill(call));
+        if (replies.some((r) => r.error)) throw new Error(JSON.stringify(replies));
+      }),
+    );
+  } else {
+    await Promise.all(Array.from({ length: jobs }, () => rpc(url, "job.run", call)));
+  }
+  const rate = jobs / ((performance.now() - t0) / 1000);
+  await new Promise((r) => setTimeout(r, 500));
+  return rate;
+}
+
+/** One round of the throughput pair. */
+interface Round {
+  coldP50: number;
+  /** Submitted in JSON-RPC batches. */
+  isolatedPerS: number;
+  /** Submitted one HTTP request per job. */
+  singlePerS: number;
+  /** cores ÷ cold-spawn time. */
+  machinePerS: number;
+  /** Cold runs, two per core at a time: what the machine really spawns. */
+  coldPerS: number;
+}
+
+const median = (values: number[]) => pct([...values].sort((a, b) => a - b), 0.5);
 
 if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "hero-bench-" });
@@ -82,8 +142,12 @@ if (import.meta.main) {
       if (st.every((r) => r.state === "running")) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    // Warm: one job at a time, each in a fresh (pre-spawned) process.
+    const main = file.replace(/job\.ts$/, "cold.ts");
+    await Deno.writeTextFile(main, 'import run from "./job.ts";\nrun();\n');
+    // Warm: one job at a time, each in a fresh (pre-spawned) process. Every tenth one is
+    // followed by a cold run, so that both are measured in the same spells of the machine.
     const warm: number[] = [];
+    const coldBeside: number[] = [];
     for (let i = 0; i < WARM_RUNS + 20; i++) {
       const t0 = performance.now();
       const result = await rpc<{ success: number }>(sup.url, "job.run", {
@@ -93,25 +157,42 @@ if (import.meta.main) {
       if (i >= 20) warm.push(performance.now() - t0);
       // Let the pool refill, as between requests of a real caller.
       await new Promise((r) => setTimeout(r, 40));
+      if (i >= 20 && i % 10 === 0) {
+        const c0 = performance.now();
+        await coldRun(main);
+        coldBeside.push(performance.now() - c0);
+      }
     }
     warm.sort((a, b) => a - b);
-    const main = file.replace(/job\.ts$/, "cold.ts");
-    await Deno.writeTextFile(main, 'import run from "./job.ts";\nrun();\n');
-    const cold = await coldSpawns(main);
-    // The target's yardstick is cores ÷ cold-spawn time; a cold run uses more than one
-    // core for part of its life, so what the machine really spawns is measured too.
-    const coldPerS = await coldSpawnRate(main, COLD_RUNS * 2, cores * 2);
-
-    // Throughput: many isolated jobs at once, each in its own process.
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from(
-        { length: THROUGHPUT_JOBS },
-        () => rpc(sup.url, "job.run", { job: { runner: "pool", payload: MODULE } }),
-      ),
-    );
-    const isolatedPerS = THROUGHPUT_JOBS / ((performance.now() - t0) / 1000);
-    const machinePerS = cores / (pct(cold, 0.5) / 1000);
+    coldBeside.sort((a, b) => a - b);
+    // Throughput against the machine's yardstick, in pairs measured back to back.
+    const rounds: Round[] = [];
+    const cold: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const isolated = async () => ({
+        isolatedPerS: await isolatedRate(sup.url, THROUGHPUT_JOBS, BATCH),
+        singlePerS: await isolatedRate(sup.url, THROUGHPUT_JOBS),
+      });
+      const first = r % 2 === 1 ? await isolated() : null;
+      const times = await coldSpawns(main);
+      // A cold run uses more than one core for part of its life: what the machine really
+      // spawns is measured too.
+      const coldPerS = await coldSpawnRate(main, COLD_RUNS * 2, cores * 2);
+      const { isolatedPerS, singlePerS } = first ?? await isolated();
+      cold.push(...times);
+      const coldP50 = pct(times, 0.5);
+      rounds.push({
+        coldP50,
+        isolatedPerS,
+        singlePerS,
+        machinePerS: cores / (coldP50 / 1000),
+        coldPerS,
+      });
+    }
+    cold.sort((a, b) => a - b);
+    const ratio = median(rounds.map((r) => r.isolatedPerS / r.machinePerS));
+    const ratioMeasured = median(rounds.map((r) => r.isolatedPerS / r.coldPerS));
+    const ratioSingle = median(rounds.map((r) => r.singlePerS / r.machinePerS));
 
     // Log throughput: one session printing as fast as it can, to an SSE reader.
     const id = await rpc<string>(sup.url, "jobs.create", {
@@ -139,30 +220,37 @@ if (import.meta.main) {
     const seconds = (lines.at(-1)!.at - lines[0].at) / 1000;
 
     const p50 = pct(warm, 0.5);
+    const coldP50 = pct(coldBeside, 0.5);
+    const percent = (x: number) => `${(x * 100).toFixed(0)}%`;
     console.log(`\nsession benchmark (${cores} cores), same run`);
     console.log("| measure | value | against | ratio |");
     console.log("| --- | --- | --- | --- |");
     console.log(
       `| warm job.run p50 | ${p50.toFixed(2)} ms | cold deno run p50 ${
-        pct(cold, 0.5).toFixed(1)
-      } ms | ${(pct(cold, 0.5) / p50).toFixed(1)}× faster |`,
+        coldP50.toFixed(1)
+      } ms (${coldBeside.length} runs between the warm ones) | ${
+        (coldP50 / p50).toFixed(1)
+      }× faster |`,
     );
     console.log(
       `| warm job.run p99 | ${pct(warm, 0.99).toFixed(2)} ms | cold deno run p99 ${
-        pct(cold, 0.99).toFixed(1)
+        pct(coldBeside, 0.99).toFixed(1)
       } ms | |`,
     );
     console.log(
-      `| isolated jobs/s (${THROUGHPUT_JOBS} at once) | ${
-        isolatedPerS.toFixed(1)
-      } | machine: ${cores} cores ÷ cold spawn = ${machinePerS.toFixed(1)} | ${
-        (isolatedPerS / machinePerS * 100).toFixed(0)
-      }% |`,
+      `| isolated jobs/s (${THROUGHPUT_JOBS} at once, batches of ${BATCH}), median of ${ROUNDS} rounds | ${
+        median(rounds.map((r) => r.isolatedPerS)).toFixed(1)
+      } | machine: ${cores} cores ÷ cold spawn, same round | ${percent(ratio)} |`,
     );
     console.log(
-      `| isolated jobs/s, as above | ${isolatedPerS.toFixed(1)} | measured: cold runs, ${
-        cores * 2
-      } at a time = ${coldPerS.toFixed(1)}/s | ${(isolatedPerS / coldPerS * 100).toFixed(0)}% |`,
+      `| isolated jobs/s, as above | | measured: cold runs, ${cores * 2} at a time, same round | ${
+        percent(ratioMeasured)
+      } |`,
+    );
+    console.log(
+      `| isolated jobs/s, one HTTP request per job | ${
+        median(rounds.map((r) => r.singlePerS)).toFixed(1)
+      } | machine: ${cores} cores ÷ cold spawn, same round | ${percent(ratioSingle)} |`,
     );
     console.log(
       `| log lines/s to one SSE reader | ${(outputLines / seconds).toFixed(0)} | target 200000 | ${
@@ -171,6 +259,20 @@ if (import.meta.main) {
     );
     console.log(
       `| log lines received / printed | ${outputLines} / ${LOG_LINES} | skipped (reader fell behind): ${skipped} | |`,
+    );
+    console.log("\nthroughput rounds (the isolated jobs ran first in rounds 2, 4, …)");
+    console.log(
+      "| round | cold p50 | machine/s | cold runs/s | isolated jobs/s | ÷ machine | ÷ cold runs | one request per job | ÷ machine |",
+    );
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    rounds.forEach((r, i) =>
+      console.log(
+        `| ${i + 1} | ${r.coldP50.toFixed(1)} ms | ${r.machinePerS.toFixed(1)} | ${
+          r.coldPerS.toFixed(1)
+        } | ${r.isolatedPerS.toFixed(1)} | ${percent(r.isolatedPerS / r.machinePerS)} | ${
+          percent(r.isolatedPerS / r.coldPerS)
+        } | ${r.singlePerS.toFixed(1)} | ${percent(r.singlePerS / r.machinePerS)} |`,
+      )
     );
   } finally {
     sup.signal("SIGTERM");

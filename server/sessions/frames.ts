@@ -14,7 +14,6 @@
 /** What a session host process sends the supervisor. */
 export type SessionFrame =
   | { type: "hello"; token: string; pid: number }
-  | { type: "started"; pid: number; ts: number }
   | { type: "result"; mode: "value" | "stdout"; value?: unknown }
   | { type: "error"; message: string; name?: string; stack?: string };
 
@@ -42,7 +41,10 @@ export type HostFrame =
       /** Which attempt this is (1 for the first). */
       attempt: number;
     };
+    /** The payload's module source (see `payload_module.ts`). */
     payload: string;
+    /** How the host imports it: stripped of types by the supervisor, or TypeScript. */
+    language: "javascript" | "typescript";
   };
 
 /** What the supervisor sends a process runner on its stdin. */
@@ -87,7 +89,6 @@ export type FrameFields = Readonly<Record<string, Readonly<Record<string, string
 /** The frames of {@linkcode SessionFrame}. */
 export const SESSION_FRAMES: FrameFields = {
   hello: { token: "string", pid: "number" },
-  started: { pid: "number", ts: "number" },
   result: { mode: "string" },
   error: { message: "string" },
 };

@@ -63,6 +63,8 @@ export class SessionChannel {
   async #serve(conn: Deno.UnixConn): Promise<void> {
     this.#conns.add(conn);
     let session: Pending | undefined;
+    // A stream read to its end closes the connection itself; closing it again would throw.
+    let ended = false;
     try {
       await forEachLine(conn.readable, (line) => {
         const frame = decodeFrame<SessionFrame>(line, SESSION_FRAMES);
@@ -75,14 +77,17 @@ export class SessionChannel {
         }
         if (frame) session.onFrame(frame);
       });
+      ended = true;
     } catch {
       // A bad peer or a broken connection: the session sees its process end instead.
     } finally {
       this.#conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
+      if (!ended) {
+        try {
+          conn.close();
+        } catch {
+          // Already closed.
+        }
       }
     }
   }

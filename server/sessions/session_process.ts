@@ -22,6 +22,7 @@ import {
 } from "../util/process_group.ts";
 import type { SocketGrants } from "./deno_flags.ts";
 import { encodeFrame, type HostFrame, type SessionFrame } from "./frames.ts";
+import { payloadModule } from "./payload_module.ts";
 import type { SessionChannel } from "./session_channel.ts";
 
 /** How a session process is started. */
@@ -213,7 +214,8 @@ export class SessionProcess {
     this.#sink = sink;
     this.#stdoutText = "";
     this.#stderrTail = [];
-    const frame: HostFrame = { type: "job", job, payload };
+    const { source, language } = payloadModule(payload);
+    const frame: HostFrame = { type: "job", job, payload: source, language };
     try {
       await this.#stdin.write(new TextEncoder().encode(encodeFrame(frame)));
       await this.#stdin.close();

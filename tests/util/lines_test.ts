@@ -1,0 +1,49 @@
+/**
+ * Lines out of byte streams: a real pipe (read into one reused buffer), a
+ * plain stream of chunks, and lines cut across chunks.
+ */
+
+import { assertEquals } from "../_helpers/assert.ts";
+import { forEachLine } from "../../server/util/lines.ts";
+
+async function lines(stream: ReadableStream<Uint8Array>): Promise<string[]> {
+  const out: string[] = [];
+  await forEachLine(stream, (line) => {
+    out.push(line);
+  });
+  return out;
+}
+
+Deno.test("forEachLine: every line of a real pipe, in order, across many reads", async () => {
+  // More than one read buffer's worth, so that the reused buffer is refilled many times.
+  const count = 50_000;
+  const child = new Deno.Command("seq", { args: ["1", String(count)], stdout: "piped" }).spawn();
+  const got = await lines(child.stdout);
+  await child.status;
+  assertEquals(got.length, count);
+  assertEquals(got, Array.from({ length: count }, (_, i) => String(i + 1)));
+});
+
+Deno.test("forEachLine: lines cut across chunks, CRLF, UTF-8 split mid-character, no final newline", async () => {
+  const bytes = new TextEncoder().encode("ab\r\nc😀d\n\nlast");
+  // Cut after each byte: every line and the emoji are split between chunks.
+  const chunks = Array.from(bytes, (b) => new Uint8Array([b]));
+  const byteStream = new ReadableStream({
+    type: "bytes",
+    pull(controller: ReadableByteStreamController) {
+      const next = chunks.shift();
+      if (next) return controller.enqueue(next);
+      controller.close();
+      // A byte source ends a pending BYOB read with an empty answer, as Deno's pipes do.
+      controller.byobRequest?.respond(0);
+    },
+  });
+  assertEquals(await lines(byteStream), ["ab", "c😀d", "", "last"]);
+  // A stream that is not a byte stream is read chunk by chunk.
+  assertEquals(await lines(ReadableStream.from(Array.from(bytes, (b) => new Uint8Array([b])))), [
+    "ab",
+    "c😀d",
+    "",
+    "last",
+  ]);
+});
