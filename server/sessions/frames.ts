@@ -2,9 +2,9 @@
  * Frames: the messages between the supervisor and the processes it runs
  * jobs in, one JSON object per line.
  *
- * A session process (one job in a fresh Deno process) sends its frames over
- * a private Unix socket, never over stdout or stderr, so nothing a script
- * prints can pass for a frame. A process runner (an external program, which
+ * A session process (one job in a fresh Deno process) and the supervisor
+ * talk over a private Unix socket, never over stdout or stderr, so nothing a
+ * script prints can pass for a frame. A process runner (an external program, which
  * is trusted) writes its frames on stdout after the prefix {@linkcode FRAME_PREFIX};
  * its other lines are its own log. `docs/protocol.md` documents both.
  *
@@ -17,35 +17,31 @@ export type SessionFrame =
   | { type: "result"; mode: "value" | "stdout"; value?: unknown }
   | { type: "error"; message: string; name?: string; stack?: string };
 
-/** What the supervisor sends a session host on its stdin. */
-export type HostFrame =
-  | {
-    type: "init";
-    token: string;
-    socket: string;
-    /**
-     * A line the host writes last on stdout and stderr once the job is done:
-     * reading it tells the supervisor it has all of the job's output.
-     */
-    end_mark: string;
-    /** The socket grants to revoke once connected (those the job must not keep). */
-    revoke: { read: boolean; write: boolean; net: boolean };
-  }
-  | {
-    type: "job";
-    job: {
-      id: string;
-      caller_id?: string;
-      context_id?: string;
-      env_vars: Record<string, string>;
-      /** Which attempt this is (1 for the first). */
-      attempt: number;
-    };
-    /** The payload's module source (see `payload_module.ts`). */
-    payload: string;
-    /** How the host imports it: stripped of types by the supervisor, or TypeScript. */
-    language: "javascript" | "typescript";
+/**
+ * What the supervisor sends a session host, over the frame socket once the
+ * host said hello: its one job. (The socket's path, the session's token and
+ * which socket grants to revoke come as the host's arguments.)
+ */
+export type HostFrame = {
+  type: "job";
+  job: {
+    id: string;
+    caller_id?: string;
+    context_id?: string;
+    env_vars: Record<string, string>;
+    /** Which attempt this is (1 for the first). */
+    attempt: number;
   };
+  /** The payload's module source (see `payload_module.ts`). */
+  payload: string;
+  /** How the host imports it: stripped of types by the supervisor, or TypeScript. */
+  language: "javascript" | "typescript";
+  /**
+   * A line the host writes last on stdout and stderr once the job is done:
+   * reading it tells the supervisor it has all of the job's output.
+   */
+  end_mark: string;
+};
 
 /** What the supervisor sends a process runner on its stdin. */
 export type ToRunnerFrame =

@@ -1,7 +1,8 @@
 /**
  * The supervisor's end of the session frame channel: one Unix socket in a
  * private directory, on which every session process connects once and
- * identifies itself with a token it was given on stdin.
+ * identifies itself with the token it was started with. The connection then
+ * carries the session's job to it, and its frames back.
  *
  * @module
  */
@@ -42,13 +43,17 @@ export class SessionChannel {
   }
 
   /**
-   * Registers a token. `onFrame` gets the session's frames (the hello
-   * included) once a connection presents the token.
+   * Registers a token. `connected` resolves with the connection that
+   * presents it; `onFrame` gets that session's frames (the hello included).
+   * A token is good for one connection.
    */
-  expect(token: string, onFrame: FrameHandler): { connected: Promise<void>; cancel(): void } {
-    let resolve!: () => void;
-    const connected = new Promise<void>((r) => (resolve = r));
-    this.#pending.set(token, { onFrame, onHello: () => resolve() });
+  expect(
+    token: string,
+    onFrame: FrameHandler,
+  ): { connected: Promise<Deno.UnixConn>; cancel(): void } {
+    let resolve!: (conn: Deno.UnixConn) => void;
+    const connected = new Promise<Deno.UnixConn>((r) => (resolve = r));
+    this.#pending.set(token, { onFrame, onHello: resolve });
     return { connected, cancel: () => this.#pending.delete(token) };
   }
 
@@ -63,10 +68,9 @@ export class SessionChannel {
   async #serve(conn: Deno.UnixConn): Promise<void> {
     this.#conns.add(conn);
     let session: Pending | undefined;
-    // A stream read to its end closes the connection itself; closing it again would throw.
-    let ended = false;
     try {
-      await forEachLine(conn.readable, (line) => {
+      // Read straight from the socket: a stream over it would cost more than its few frames.
+      await forEachLine(conn, (line) => {
         const frame = decodeFrame<SessionFrame>(line, SESSION_FRAMES);
         if (!session) {
           // The first frame must be a hello with a token we gave out; else hang up.
@@ -77,17 +81,14 @@ export class SessionChannel {
         }
         if (frame) session.onFrame(frame);
       });
-      ended = true;
     } catch {
       // A bad peer or a broken connection: the session sees its process end instead.
     } finally {
       this.#conns.delete(conn);
-      if (!ended) {
-        try {
-          conn.close();
-        } catch {
-          // Already closed.
-        }
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
       }
     }
   }

@@ -4,8 +4,8 @@
  *
  * It is started ahead of time (warm) with exactly the runner's permissions,
  * plus access to one Unix socket, which it connects to and then revokes
- * before any job code runs. It then waits on stdin for its job, imports the
- * payload as an ES module and sends the outcome as frames over the socket.
+ * before any job code runs. It then waits for its job on that socket,
+ * imports the payload as an ES module and sends the outcome back on it.
  * The job's own stdout and stderr stay plain output: the supervisor reads
  * them as log lines and never as frames.
  *
@@ -34,15 +34,18 @@ const writeStdout = Deno.stdout.writeSync.bind(Deno.stdout);
 const writeStderr = Deno.stderr.writeSync.bind(Deno.stderr);
 const pid = Deno.pid;
 
-/** Reads stdin up to the next newline, without locking it for the job. */
-const stdinLine = (() => {
+/**
+ * Reads lines from `read`, which fills a buffer and says how many bytes.
+ * @param {(buffer: Uint8Array) => Promise<number | null>} read
+ * @returns {() => Promise<string | null>}
+ */
+function lineReader(read) {
   let buffered = "";
   const decoder = new TextDecoder();
   const chunk = new Uint8Array(65536);
-  /** @returns {Promise<string | null>} */
   return async () => {
     while (!buffered.includes("\n")) {
-      const n = await Deno.stdin.read(chunk);
+      const n = await read(chunk);
       if (n === null) return null;
       buffered += decoder.decode(chunk.subarray(0, n), { stream: true });
     }
@@ -51,7 +54,7 @@ const stdinLine = (() => {
     buffered = buffered.slice(at + 1);
     return line;
   };
-})();
+}
 
 /**
  * A module's source as a data URL. Percent-encoded, not base64: `btoa` is
@@ -80,15 +83,15 @@ function describe(error) {
 await import(moduleUrl("export const warm = 1;", "javascript"));
 writeStdout(new Uint8Array(0));
 
-const init = await stdinLine();
-if (init === null) exit(0); // the pool closed before giving a job
-/** @type {Extract<HostFrame, { type: "init" }>} */
-const { token, socket, revoke, end_mark } = parse(/** @type {string} */ (init));
+// The frame socket, this session's token, and which of the socket's grants to revoke
+// (`r`, `w`, `n`): the token is spent on the hello below, before any job code runs.
+const [socket, token, revoke = ""] = Deno.args;
 const conn = await Deno.connect({ transport: "unix", path: socket });
 // The socket is this host's alone: job code gets no grant to reach it.
-if (revoke.net) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
-if (revoke.read) Deno.permissions.revokeSync({ name: "read", path: socket });
-if (revoke.write) Deno.permissions.revokeSync({ name: "write", path: socket });
+if (revoke.includes("n")) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
+if (revoke.includes("r")) Deno.permissions.revokeSync({ name: "read", path: socket });
+if (revoke.includes("w")) Deno.permissions.revokeSync({ name: "write", path: socket });
+const frameLine = lineReader((buffer) => conn.read(buffer).catch(() => null));
 let sending = Promise.resolve();
 /**
  * @param {SessionFrame} frame
@@ -102,13 +105,6 @@ function send(frame) {
   return sending;
 }
 await send({ type: "hello", token, pid });
-// The supervisor never writes to the socket; its end closing means it is gone: so is the job.
-let finishing = false;
-(async () => {
-  const probe = new Uint8Array(1);
-  while (await conn.read(probe).catch(() => null) !== null) { /* nothing is ever sent */ }
-  exit(finishing ? 0 : 137);
-})();
 
 // Set up while warm, not on the job's time. A stop before the job came ends the host.
 const controller = new AbortController();
@@ -121,11 +117,18 @@ Deno.addSignalListener("SIGTERM", () => {
 // there is the supervisor's to act on (it lets running jobs finish), not a kill of the job.
 Deno.addSignalListener("SIGINT", () => {});
 
-const line = await stdinLine();
+const line = await frameLine();
+// The supervisor let this session go, or is gone, before it had a job.
 if (line === null) exit(0);
 jobStarted = true;
-/** @type {Extract<HostFrame, { type: "job" }>} */
-const { job, payload, language } = parse(/** @type {string} */ (line));
+/** @type {HostFrame} */
+const { job, payload, language, end_mark } = parse(/** @type {string} */ (line));
+// The supervisor sends nothing more: its end closing means it is gone, and so is the job.
+let finishing = false;
+(async () => {
+  while (await frameLine() !== null) { /* nothing more is ever sent */ }
+  exit(finishing ? 0 : 137);
+})();
 
 // Job variables the runner lets jobs read are also set in the environment.
 for (const [name, value] of Object.entries(job.env_vars)) {

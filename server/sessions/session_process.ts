@@ -3,9 +3,9 @@
  *
  * It is spawned ahead of time with the runner's permissions and a cleared
  * environment; when the job may start processes, as the leader of its own
- * process group. It is ready once its host
- * says hello on the frame channel. Then it gets one job on stdin; its stdout
- * and stderr become the job's log lines; its frames say how the job ended.
+ * process group. It is ready once its host says hello on the frame channel.
+ * Then it gets one job over that channel; its stdout and stderr become the
+ * job's log lines; its frames say how the job ended.
  * When the job is over the process is killed with its whole group, so
  * nothing the job started outlives it.
  *
@@ -72,7 +72,8 @@ export class SessionProcess {
   /** Resolves with the exit status once the process is gone and its output read. */
   readonly exited: Promise<Deno.CommandStatus>;
   readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  /** The frame channel's connection, once the host said hello. */
+  #conn: Deno.UnixConn | null = null;
   readonly #memoryMb: number;
   /** Signals the process with its group (when it has one of its own) or alone. */
   readonly #send: (pid: number, signal: Deno.Signal) => boolean;
@@ -110,11 +111,17 @@ export class SessionProcess {
         `--v8-flags=--max-old-space-size=${options.memoryMb}`,
         ...options.permissionFlags,
         options.hostPath,
+        // The token is spent on the hello, before any job code runs; and only this user can
+        // reach the socket (its folder is 0700). So it may be seen in the arguments.
+        options.channel.path,
+        token,
+        revokeArgument(options.revoke),
       ],
       cwd: options.cwd,
       clearEnv: true,
       env: { ...options.env, DENO_EMIT_CACHE_MODE: "disable" },
-      stdin: "piped",
+      // The job comes over the frame channel: a job reading stdin reads nothing.
+      stdin: "null",
       stdout: "piped",
       stderr: "piped",
     };
@@ -123,15 +130,6 @@ export class SessionProcess {
       : new Deno.Command(options.deno, command).spawn();
     this.pid = this.#child.pid;
     this.#send = options.ownGroup ? signalTree : signalProcess;
-    this.#stdin = this.#child.stdin.getWriter();
-    const init: HostFrame = {
-      type: "init",
-      token,
-      socket: options.channel.path,
-      revoke: options.revoke,
-      end_mark: this.#endMark,
-    };
-    this.#stdin.write(new TextEncoder().encode(encodeFrame(init))).catch(() => {});
     const output = Promise.all([
       this.#read(this.#child.stdout, "stdout"),
       this.#read(this.#child.stderr, "stderr"),
@@ -146,7 +144,9 @@ export class SessionProcess {
     });
     // Ready on hello; a process that dies first fails readiness with what it said.
     this.ready = Promise.race([
-      expected.connected,
+      expected.connected.then((conn) => {
+        this.#conn = conn;
+      }),
       this.exited.then((status) => {
         throw new Error(
           `the session process exited before it was ready (${describeExit(status)})` +
@@ -207,7 +207,7 @@ export class SessionProcess {
    * `sink` gets every output line from now on.
    */
   async run(
-    job: Extract<HostFrame, { type: "job" }>["job"],
+    job: HostFrame["job"],
     payload: string,
     sink: LineSink,
   ): Promise<SessionOutcome> {
@@ -215,12 +215,18 @@ export class SessionProcess {
     this.#stdoutText = "";
     this.#stderrTail = [];
     const { source, language } = payloadModule(payload);
-    const frame: HostFrame = { type: "job", job, payload: source, language };
+    const frame: HostFrame = {
+      type: "job",
+      job,
+      payload: source,
+      language,
+      end_mark: this.#endMark,
+    };
     try {
-      await this.#stdin.write(new TextEncoder().encode(encodeFrame(frame)));
-      await this.#stdin.close();
+      const bytes = new TextEncoder().encode(encodeFrame(frame));
+      for (let off = 0; off < bytes.length;) off += await this.#conn!.write(bytes.subarray(off));
     } catch {
-      // The process is gone; its exit says why.
+      // The process is gone (or was never ready); its exit says why.
     }
     // Done when the final frame came and both streams showed their end mark (all of
     // the job's output is read, without waiting for the kernel to tear the process
@@ -249,15 +255,18 @@ export class SessionProcess {
     return `the job's process ${describeExit(status)} without a result` + (last ? `: ${last}` : "");
   }
 
-  /** Ends the process group: SIGTERM, then SIGKILL after `graceMs`. */
+  /**
+   * Ends the process group: SIGTERM, then SIGKILL after `graceMs`. A host
+   * still waiting for its job exits at the SIGTERM.
+   */
   async kill(graceMs: number): Promise<void> {
-    try {
-      await this.#stdin.close();
-    } catch {
-      // Already closed.
-    }
     await terminateGroup(this.pid, this.exited, graceMs, this.#send);
   }
+}
+
+/** The socket grants the host revokes, as its argument: `r`, `w` and `n` for read, write, net. */
+function revokeArgument(revoke: SocketGrants): string {
+  return `${revoke.read ? "r" : ""}${revoke.write ? "w" : ""}${revoke.net ? "n" : ""}`;
 }
 
 /** "exited with code 3" or "was killed by SIGKILL". */

@@ -8,19 +8,33 @@
 /** Bytes read at a time, into one buffer reused for the whole stream. */
 const CHUNK_BYTES = 64 * 1024;
 
+/** What can be read a chunk at a time straight into a buffer (a socket, say). */
+export interface ChunkReader {
+  /** Fills the start of `buffer`: how many bytes, or null at the end. */
+  read(buffer: Uint8Array): Promise<number | null>;
+}
+
 /**
- * The stream's chunks. A byte stream (a pipe, a socket) is read into one
- * reused buffer: the default reader allocates a fresh 64 KiB buffer per read,
- * which in a session's life cost more than its reads (measured). Each chunk
- * is only valid until the next one is asked for.
+ * The source's chunks, read into one reused buffer. A `ChunkReader` is read
+ * with no stream in between, and so is a byte stream (a pipe) through a
+ * BYOB reader: a stream's default reader allocates a fresh 64 KiB buffer per
+ * read, which in a session's life cost more than its reads (measured). Each
+ * chunk is only valid until the next one is asked for.
  */
-async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+async function* chunksOf(
+  source: ReadableStream<Uint8Array> | ChunkReader,
+): AsyncGenerator<Uint8Array> {
+  if (!(source instanceof ReadableStream)) {
+    const buffer = new Uint8Array(CHUNK_BYTES);
+    for (let n; (n = await source.read(buffer)) !== null;) yield buffer.subarray(0, n);
+    return;
+  }
   let reader: ReadableStreamBYOBReader;
   try {
-    reader = stream.getReader({ mode: "byob" });
+    reader = source.getReader({ mode: "byob" });
   } catch {
     // Not a byte stream.
-    yield* stream;
+    yield* source;
     return;
   }
   try {
@@ -36,14 +50,14 @@ async function* chunksOf(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uin
   }
 }
 
-/** Calls `onLine` for every line of the stream (without its `\n`); resolves at the end. */
+/** Calls `onLine` for every line of the source (without its `\n`); resolves at the end. */
 export async function forEachLine(
-  stream: ReadableStream<Uint8Array>,
+  source: ReadableStream<Uint8Array> | ChunkReader,
   onLine: (line: string) => void | Promise<void>,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let rest = "";
-  for await (const chunk of chunksOf(stream)) {
+  for await (const chunk of chunksOf(source)) {
     const text = rest + decoder.decode(chunk, { stream: true });
     const parts = text.split("\n");
     rest = parts.pop()!;
