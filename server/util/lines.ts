@@ -37,15 +37,22 @@ async function* chunksOf(
     yield* source;
     return;
   }
+  let ended = false;
   try {
     let buffer = new ArrayBuffer(CHUNK_BYTES);
     while (true) {
       const { value, done } = await reader.read(new Uint8Array(buffer));
-      if (done || !value) return;
+      if (done || !value) {
+        ended = true;
+        return;
+      }
       yield value;
       buffer = value.buffer as ArrayBuffer;
     }
   } finally {
+    // Left early (the line handler threw): cancel, as a stream's own iterator does, so that
+    // a pipe nobody reads any more does not leave its writer blocked.
+    if (!ended) await reader.cancel().catch(() => {});
     reader.releaseLock();
   }
 }

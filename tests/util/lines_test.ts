@@ -5,6 +5,7 @@
 
 import { assertEquals } from "../_helpers/assert.ts";
 import { forEachLine } from "../../server/util/lines.ts";
+import type { Timer } from "../../server/util/timer.ts";
 
 async function lines(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   const out: string[] = [];
@@ -46,4 +47,27 @@ Deno.test("forEachLine: lines cut across chunks, CRLF, UTF-8 split mid-character
     "",
     "last",
   ]);
+});
+
+Deno.test("forEachLine: a handler that throws cancels the pipe, so its writer is not left blocked", async () => {
+  // `yes` writes without end: it only ends when its pipe is closed under it.
+  const child = new Deno.Command("yes", { stdout: "piped" }).spawn();
+  let seen = 0;
+  const reading = forEachLine(child.stdout, () => {
+    if (++seen === 3) throw new Error("enough");
+  });
+  await reading.then(() => {
+    throw new Error("expected the handler's error");
+  }, (error: Error) => assertEquals(error.message, "enough"));
+  let timer: Timer | undefined;
+  const status = await Promise.race([
+    child.status,
+    new Promise<null>((r) => (timer = setTimeout(() => r(null), 5000))),
+  ]);
+  clearTimeout(timer);
+  if (!status) {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  assertEquals(status?.signal, "SIGPIPE", "the writer ends on its closed pipe");
 });
