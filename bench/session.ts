@@ -167,7 +167,6 @@ if (import.meta.main) {
     coldBeside.sort((a, b) => a - b);
     // Throughput against the machine's yardstick, in pairs measured back to back.
     const rounds: Round[] = [];
-    const cold: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const isolated = async () => ({
         isolatedPerS: await isolatedRate(sup.url, THROUGHPUT_JOBS, BATCH),
@@ -179,7 +178,6 @@ if (import.meta.main) {
       // spawns is measured too.
       const coldPerS = await coldSpawnRate(main, COLD_RUNS * 2, cores * 2);
       const { isolatedPerS, singlePerS } = first ?? await isolated();
-      cold.push(...times);
       const coldP50 = pct(times, 0.5);
       rounds.push({
         coldP50,
@@ -189,7 +187,6 @@ if (import.meta.main) {
         coldPerS,
       });
     }
-    cold.sort((a, b) => a - b);
     const ratio = median(rounds.map((r) => r.isolatedPerS / r.machinePerS));
     const ratioMeasured = median(rounds.map((r) => r.isolatedPerS / r.coldPerS));
     const ratioSingle = median(rounds.map((r) => r.singlePerS / r.machinePerS));
