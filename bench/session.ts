@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { RpcCaller } from "../tests/_helpers/rpc.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 import { openSse } from "../tests/_helpers/sse.ts";
 
@@ -28,31 +29,6 @@ const LOG_LINES = Number(Deno.env.get("BENCH_LOG_LINES") ?? 500_000);
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-
-async function rpc<T>(url: string, method: string, params: unknown): Promise<T> {
-  const res = await fetch(`${url}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const reply = await res.json();
-  if (reply.error) throw new Error(JSON.stringify(reply.error));
-  return reply.result as T;
-}
-
-/** One JSON-RPC batch of calls of one method: the replies. */
-async function rpcBatch(
-  url: string,
-  method: string,
-  params: unknown[],
-): Promise<{ result?: unknown; error?: unknown }[]> {
-  const res = await fetch(`${url}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
-    body: JSON.stringify(params.map((p, id) => ({ jsonrpc: "2.0", id, method, params: p }))),
-  });
-  return await res.json();
-}
 
 /** One cold `deno run` of the module, as a session would be without the pool. */
 async function coldRun(main: string): Promise<void> {
@@ -92,19 +68,26 @@ async function coldSpawnRate(main: string, runs: number, parallel: number): Prom
  * without, one HTTP request per job. Then a pause while the pool refills,
  * so that its start-ups do not slow down what is measured next.
  */
-async function isolatedRate(url: string, jobs: number, batch?: number): Promise<number> {
+async function isolatedRate(rpc: RpcCaller, jobs: number, batch?: number): Promise<number> {
   const call = { job: { runner: "pool", payload: MODULE } };
   const t0 = performance.now();
   if (batch) {
     await Promise.all(
       Array.from({ length: Math.ceil(jobs / batch) }, async (_, b) => {
         const size = Math.min(batch, jobs - b * batch);
-        const replies = await rpcBatch(url, "job.run", Array(size).fill(call));
+        const calls = Array.from({ length: size }, (_, id) => ({
+          jsonrpc: "2.0",
+          id,
+          method: "job.run",
+          params: call,
+        }));
+        const { body } = await rpc.raw(JSON.stringify(calls));
+        const replies = body as { error?: unknown }[];
         if (replies.some((r) => r.error)) throw new Error(JSON.stringify(replies));
       }),
     );
   } else {
-    await Promise.all(Array.from({ length: jobs }, () => rpc(url, "job.run", call)));
+    await Promise.all(Array.from({ length: jobs }, () => rpc.call("job.run", call)));
   }
   const rate = jobs / ((performance.now() - t0) / 1000);
   await new Promise((r) => setTimeout(r, 500));
@@ -138,7 +121,7 @@ if (import.meta.main) {
   );
   try {
     for (let i = 0; i < 200; i++) {
-      const st = await rpc<{ state: string }[]>(sup.url, "get_all_runner_status", {});
+      const st = await sup.admin.call<{ state: string }[]>("get_all_runner_status", {});
       if (st.every((r) => r.state === "running")) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -150,7 +133,7 @@ if (import.meta.main) {
     const coldBeside: number[] = [];
     for (let i = 0; i < WARM_RUNS + 20; i++) {
       const t0 = performance.now();
-      const result = await rpc<{ success: number }>(sup.url, "job.run", {
+      const result = await sup.admin.call<{ success: number }>("job.run", {
         job: { runner: "warm", payload: MODULE },
       });
       if (result.success !== 42) throw new Error(JSON.stringify(result));
@@ -169,8 +152,8 @@ if (import.meta.main) {
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const isolated = async () => ({
-        isolatedPerS: await isolatedRate(sup.url, THROUGHPUT_JOBS, BATCH),
-        singlePerS: await isolatedRate(sup.url, THROUGHPUT_JOBS),
+        isolatedPerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS, BATCH),
+        singlePerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS),
       });
       const first = r % 2 === 1 ? await isolated() : null;
       const times = await coldSpawns(main);
@@ -192,7 +175,7 @@ if (import.meta.main) {
     const ratioSingle = median(rounds.map((r) => r.singlePerS / r.machinePerS));
 
     // Log throughput: one session printing as fast as it can, to an SSE reader.
-    const id = await rpc<string>(sup.url, "jobs.create", {
+    const id = await sup.admin.call<string>("jobs.create", {
       // As fast as a job can print: 1000 lines per write (console.log per line is the
       // printer's own limit, about 140 000 lines/s here, not the supervisor's).
       job: {
@@ -206,7 +189,7 @@ if (import.meta.main) {
       },
     });
     const sse = await openSse(`${sup.url}/jobs/${id}/logs`, SECRETS.admin);
-    await rpc(sup.url, "job.start", { job_id: id });
+    await sup.admin.call("job.start", { job_id: id });
     await sse.done;
     const lines = sse.events.filter((e) => e.event === "message");
     const skipped = sse.events.filter((e) => e.event === "skipped").reduce(

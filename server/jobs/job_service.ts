@@ -70,9 +70,6 @@ const DEFAULT_TIMEOUT_S = 60;
 /** Why a wait for a job's result ended (the reason is not read, only the abort). */
 const ENDED = "ended";
 
-/** An error's message, for the text of another. */
-const errorText = (error: unknown): string => (error as Error)?.message ?? String(error);
-
 /** Internal fields of a job record that the API does not show. */
 export function publicJob(record: JobRecord): Job {
   const { seq: _seq, worker: _w, lease_until: _l, deadline_at: _d, ...job } = record;
@@ -191,7 +188,8 @@ export class JobService {
       try {
         return await inserted;
       } catch (error) {
-        claim.abort(id, { kind: "lost", message: `the job was not stored: ${errorText(error)}` });
+        const why = (error as Error)?.message ?? String(error);
+        claim.abort(id, { kind: "lost", message: `the job was not stored: ${why}` });
         throw error;
       }
     }
