@@ -91,18 +91,32 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
       throw new Error(`${e.message}; not completed: ${pending.slice(0, 5).join("; ")}`);
     });
     // Every job.run that answered left its job stored and completed; none runs on.
+    let runState = "";
     await eventually(
       async () => {
-        const runJobs = await s.admin.call<Job[]>("jobs.list", {
-          caller_id: "run-producer",
-          limit: 1000,
-        });
+        // All of them, page by page (a fast machine answers more than a page).
+        const runJobs: Job[] = [];
+        for (let page: Job[] = []; runJobs.length === 0 || page.length === 1000;) {
+          page = await s.admin.call<Job[]>("jobs.list", {
+            caller_id: "run-producer",
+            limit: 1000,
+            ...(runJobs.length ? { before: runJobs.at(-1)!.id } : {}),
+          });
+          runJobs.push(...page);
+          if (page.length === 0) break;
+        }
         const done = runJobs.filter((j) => j.status === "completed").length;
+        const others = runJobs.filter((j) => j.status !== "completed");
+        runState = `${done} completed of ${runs} answered; others: ${
+          others.slice(0, 5).map((j) => `${j.id} ${j.status} ${j.error ?? ""}`).join("; ")
+        }`;
         return done >= runs && runJobs.every((j) => j.status !== "running");
       },
       30_000,
       "every answered job.run stored as completed, none left running",
-    );
+    ).catch((e) => {
+      throw new Error(`${e.message}; ${runState}`);
+    });
     assert(runs > 20, `job.run answered before and after the outage (${runs})`);
     const sample = await s.admin.call<Job>("job.get", { job_id: acknowledged.at(-1) });
     assertEquals(sample.status, "completed");
