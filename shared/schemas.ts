@@ -226,7 +226,9 @@ export const Permissions: JsonSchema = {
   properties: {
     read: pathList("Paths readable (`--allow-read`)"),
     write: pathList("Paths writable (`--allow-write`)"),
-    net: pathList("Hosts reachable and importable from (`--allow-net`, `--allow-import`)"),
+    net: pathList(
+      "Hosts reachable and importable from (`--allow-net`, `--allow-import`; `npm:` imports need the npm registry's host)",
+    ),
     env: pathList("Environment variables readable (`--allow-env`)"),
     run: pathList("Programs runnable (`--allow-run`)"),
     sys: pathList("System information (`--allow-sys`)"),

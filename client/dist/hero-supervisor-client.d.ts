@@ -134,7 +134,7 @@ interface Permissions$1 {
 	read?: boolean | string[];
 	/** Paths writable (`--allow-write`): `true` for all, `false` or `[]` for none, or a list. */
 	write?: boolean | string[];
-	/** Hosts reachable and importable from (`--allow-net`, `--allow-import`): `true` for all, `false` or `[]` for none, or a list. */
+	/** Hosts reachable and importable from (`--allow-net`, `--allow-import`; `npm:` imports need the npm registry's host): `true` for all, `false` or `[]` for none, or a list. */
 	net?: boolean | string[];
 	/** Environment variables readable (`--allow-env`): `true` for all, `false` or `[]` for none, or a list. */
 	env?: boolean | string[];

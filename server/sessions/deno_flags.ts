@@ -34,19 +34,43 @@ function covers(grant: Grant, path: string, cwd: string): boolean {
   });
 }
 
+/** Where Deno fetches npm packages from, unless `NPM_CONFIG_REGISTRY` says otherwise. */
+export const DEFAULT_NPM_REGISTRY = "https://registry.npmjs.org/";
+
+/**
+ * Whether a net grant reaches the npm registry at `registry` (a URL): all of
+ * the net, or its host (with or without its port).
+ */
+function reachesRegistry(net: Grant, registry: string): boolean {
+  if (net === true) return true;
+  if (!Array.isArray(net)) return false;
+  let url: URL;
+  try {
+    url = new URL(registry);
+  } catch {
+    return false;
+  }
+  const port = url.port || (url.protocol === "http:" ? "80" : "443");
+  return net.some((entry) => entry === url.hostname || entry === `${url.hostname}:${port}`);
+}
+
 /**
  * The permission flags of a session process, and which socket grants its
  * host must revoke. Revoking a path Deno also reaches through a broader
  * grant would take that grant away from the job, so a socket path the
  * runner's grants already cover is neither added nor revoked (the job could
  * reach it anyway; the session token still authenticates the host).
- * Remote imports are allowed only from the hosts `net` grants.
+ * Remote imports are allowed only from the hosts `net` grants; `npm:`
+ * imports only when `net` reaches `npmRegistry`, since Deno fetches npm
+ * packages without asking any permission (a job with no grant could download
+ * any package otherwise).
  * `startsProcesses`: whether a job may start processes (`run` granted).
  */
 export function permissionFlags(
   permissions: Permissions = {},
   socket: string,
   cwd: string,
+  npmRegistry: string = DEFAULT_NPM_REGISTRY,
 ): { flags: string[]; revoke: SocketGrants; startsProcesses: boolean } {
   const { read, write, net } = permissions;
   const revoke: SocketGrants = {
@@ -60,6 +84,7 @@ export function permissionFlags(
     ...flag("net", net, revoke.net ? [`unix:${socket}`] : []),
     ...(net === true ? ["--allow-import"] : flag("import", net)),
     ...(net === true || (Array.isArray(net) && net.length) ? [] : ["--no-remote"]),
+    ...(reachesRegistry(net, npmRegistry) ? [] : ["--no-npm"]),
     ...flag("env", permissions.env),
     ...flag("run", permissions.run),
     ...flag("sys", permissions.sys),

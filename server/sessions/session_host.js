@@ -68,12 +68,21 @@ function moduleUrl(source, language) {
 }
 
 /**
+ * Deno's words for an `npm:` import in a session whose runner may not reach
+ * the npm registry (see `deno_flags.ts`): they name a flag the user never gave.
+ */
+const NO_NPM = "but --no-npm is specified";
+
+/**
  * @param {unknown} error
  * @returns {{ message: string; name?: string; stack?: string }}
  */
 function describe(error) {
   if (error instanceof Error) {
-    return { message: `${error.name}: ${error.message}`, name: error.name, stack: error.stack };
+    const said = error.message.includes(NO_NPM)
+      ? `${error.message} (npm: imports need a net grant that reaches the npm registry)`
+      : error.message;
+    return { message: `${error.name}: ${said}`, name: error.name, stack: error.stack };
   }
   return { message: `Uncaught ${typeof error === "string" ? error : String(error)}` };
 }
