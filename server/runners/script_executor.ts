@@ -10,6 +10,7 @@ import type { RunnerConfig } from "../../shared/types.generated.ts";
 import type { Outcome } from "../jobs/job_rules.ts";
 import { permissionFlags } from "../sessions/deno_flags.ts";
 import type { SessionChannel } from "../sessions/session_channel.ts";
+import type { SessionDenoDir } from "../sessions/session_deno_dir.ts";
 import { SessionPool } from "../sessions/session_pool.ts";
 import { SessionProcess } from "../sessions/session_process.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
@@ -23,8 +24,10 @@ export interface ScriptRuntime {
   channel: SessionChannel;
   /** The `deno` executable. */
   deno: string;
-  /** Environment every session gets (PATH, DENO_DIR); jobs cannot read it without a grant. */
+  /** Environment every session gets (PATH, HOME); jobs cannot read it without a grant. */
   baseEnv: Record<string, string>;
+  /** Where sessions get their DENO_DIR. */
+  denoDir: SessionDenoDir;
   /** Working directory of sessions. */
   workDir: string;
 }
@@ -50,6 +53,8 @@ export class ScriptExecutor implements Executor {
       config.permissions,
       runtime.channel.path,
       runtime.workDir,
+      // Deno reads the registry from the session's environment, which the runner's `env` may set.
+      config.env?.NPM_CONFIG_REGISTRY,
     );
     this.#pool = new SessionPool({
       size: config.instances ?? 1,
@@ -65,7 +70,11 @@ export class ScriptExecutor implements Executor {
           revoke,
           ownGroup: startsProcesses,
           memoryMb: config.memory_mb ?? 256,
-          env: { ...runtime.baseEnv, ...(config.env ?? {}) },
+          env: {
+            ...runtime.baseEnv,
+            DENO_DIR: runtime.denoDir.forNextSession(),
+            ...(config.env ?? {}),
+          },
           cwd: runtime.workDir,
           channel: runtime.channel,
         }, (stream, line) => log.add(stream, line)),
