@@ -11,10 +11,8 @@
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { ProcessRuntime } from "../../server/runners/process_runtime.ts";
-import { SESSION_HOST } from "../../server/runners/script_executor.ts";
-import { permissionFlags } from "../../server/sessions/deno_flags.ts";
 import { SHARED_CACHES } from "../../server/sessions/session_deno_dir.ts";
-import { SessionProcess } from "../../server/sessions/session_process.ts";
+import { runInSession } from "../_helpers/session.ts";
 
 /** Every file under `dir`, relative to it (not following links). */
 async function filesUnder(dir: string, prefix = ""): Promise<string[]> {
@@ -40,29 +38,9 @@ async function filesHolding(dir: string, text: string): Promise<string[]> {
 
 const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
 
-/** Runs `payload` in a fresh session with the runtime's next session DENO_DIR. */
+/** Runs `payload` in a fresh session, which must succeed: its value and DENO_DIR. */
 async function runSession(runtime: ProcessRuntime, payload: string) {
-  const { script } = runtime;
-  const { flags, revoke, startsProcesses } = permissionFlags(
-    {},
-    script.channel.path,
-    script.workDir,
-  );
-  const denoDir = script.denoDir.forNextSession();
-  const session = new SessionProcess({
-    deno: script.deno,
-    hostPath: SESSION_HOST,
-    permissionFlags: flags,
-    revoke,
-    ownGroup: startsProcesses,
-    memoryMb: 128,
-    env: { ...script.baseEnv, DENO_DIR: denoDir },
-    cwd: script.workDir,
-    channel: script.channel,
-  }, () => {});
-  await session.ready;
-  const outcome = await session.run({ id: "job", env_vars: {}, attempt: 1 }, payload, () => {});
-  await session.exited;
+  const { outcome, denoDir } = await runInSession(runtime, payload);
   assert(outcome.kind === "success", JSON.stringify(outcome));
   return { value: outcome.value, denoDir };
 }

@@ -7,10 +7,8 @@
 
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
 import { ProcessRuntime } from "../../server/runners/process_runtime.ts";
-import { SESSION_HOST } from "../../server/runners/script_executor.ts";
-import { permissionFlags } from "../../server/sessions/deno_flags.ts";
-import { SessionProcess } from "../../server/sessions/session_process.ts";
 import type { Permissions } from "../../shared/types.generated.ts";
+import { runInSession } from "../_helpers/session.ts";
 
 /** A ustar archive of `files` (name → text), gzipped: an npm package tarball. */
 async function tarball(files: Record<string, string>): Promise<Uint8Array<ArrayBuffer>> {
@@ -83,39 +81,12 @@ Deno.test("npm: imports need a net grant that reaches the registry", async (t) =
   registry = `http://${host}/`;
   const userDenoDir = await Deno.makeTempDir({ prefix: "hero-npm-user-" });
   const runtime = await ProcessRuntime.open("hero-npm-", { denoDir: userDenoDir });
-  const { script } = runtime;
-
-  const run = async (permissions: Permissions) => {
-    const { flags, revoke, startsProcesses } = permissionFlags(
-      permissions,
-      script.channel.path,
-      script.workDir,
-      registry,
-    );
-    const session = new SessionProcess({
-      deno: script.deno,
-      hostPath: SESSION_HOST,
-      permissionFlags: flags,
-      revoke,
-      ownGroup: startsProcesses,
-      memoryMb: 128,
-      env: {
-        ...script.baseEnv,
-        DENO_DIR: script.denoDir.forNextSession(),
-        NPM_CONFIG_REGISTRY: registry,
-      },
-      cwd: script.workDir,
-      channel: script.channel,
-    }, () => {});
-    await session.ready;
-    const outcome = await session.run(
-      { id: "job", env_vars: {}, attempt: 1 },
+  const run = async (permissions: Permissions) =>
+    (await runInSession(
+      runtime,
       'export default async () => (await import("npm:hero-fixture@1.0.0")).default;',
-      () => {},
-    );
-    await session.exited;
-    return outcome;
-  };
+      { permissions, npmRegistry: registry, env: { NPM_CONFIG_REGISTRY: registry } },
+    )).outcome;
 
   try {
     await t.step("without a net grant, the import fails and says why", async () => {
