@@ -268,11 +268,15 @@ export class Supervisor {
     await this.store.close();
   }
 
-  /** Kills every process of every runner at once (a second signal during shutdown). */
+  /**
+   * Kills every process of every runner at once (a second signal during
+   * shutdown), and removes the sessions' temp dir, which nothing uses then.
+   */
   killAll(): void {
     for (const name of this.runners.startOrder()) {
       for (const pid of this.runners.get(name).status(0, 0).pids) signalTree(pid, "SIGKILL");
     }
+    this.#parts.runtime.removeFilesNow();
   }
 }
 

@@ -4,14 +4,15 @@
  * gets nothing of the supervisor's own environment: a session has PATH, HOME
  * (its work dir), a DENO_DIR of its own (see `session_deno_dir.ts`) and
  * Deno's own settings (see `session_process.ts`), which it cannot read
- * without an env grant; a
- * process runner has PATH and HOME, plus its config's `env`.
+ * without an env grant; a process runner has PATH and HOME, plus its
+ * config's `env`.
  *
  * @module
  */
 
 import { SessionChannel } from "../sessions/session_channel.ts";
 import { SessionDenoDir, type SessionDenoDirOptions } from "../sessions/session_deno_dir.ts";
+import { makeOwnedTempDir, sweepOrphanedDirs } from "../util/owned_temp_dir.ts";
 import type { ScriptRuntime } from "./script_executor.ts";
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -23,23 +24,32 @@ export class ProcessRuntime {
   /** For process runners. */
   readonly processEnv: Record<string, string>;
 
-  private constructor(script: ScriptRuntime, processEnv: Record<string, string>) {
+  /** The temp dir that holds the work dir and the session DENO_DIRs. */
+  readonly #root: string;
+
+  private constructor(script: ScriptRuntime, processEnv: Record<string, string>, root: string) {
     this.script = script;
     this.processEnv = processEnv;
+    this.#root = root;
   }
 
   /**
-   * Opens the channel and makes a work dir and a session DENO_DIR named
-   * `prefix…` in the temp dir. `denoDir`: the user's DENO_DIR, whose module
-   * caches sessions share (default: `$DENO_DIR`, else `~/.cache/deno`); the
-   * other options bound the sessions' own.
+   * Makes a dir named `prefix…` in the temp dir, with the channel's socket,
+   * the work dir and the session DENO_DIRs in it; removes those that earlier
+   * processes left when they died. `denoDir`: the user's DENO_DIR, whose
+   * module caches sessions share (default: `$DENO_DIR`, else
+   * `~/.cache/deno`); the other options bound the sessions' own.
    */
   static async open(
     prefix: string,
     { denoDir, ...denoDirOptions }: { denoDir?: string } & SessionDenoDirOptions = {},
   ): Promise<ProcessRuntime> {
-    const channel = await SessionChannel.open();
-    const workDir = await Deno.makeTempDir({ prefix });
+    const root = await makeOwnedTempDir(prefix);
+    await sweepOrphanedDirs(prefix, root);
+    const channel = await SessionChannel.open(root);
+    // Sessions' cwd and HOME: a job granted "." reaches this, not the DENO_DIRs beside it.
+    const workDir = `${root}/work`;
+    await Deno.mkdir(workDir);
     const home = Deno.env.get("HOME") ?? workDir;
     return new ProcessRuntime(
       {
@@ -54,18 +64,28 @@ export class ProcessRuntime {
         },
         denoDir: SessionDenoDir.open(
           denoDir ?? Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
-          `${prefix}deno-`,
+          root,
           denoDirOptions,
         ),
       },
       { PATH: Deno.env.get("PATH") ?? SYSTEM_PATH, HOME: home },
+      root,
     );
+  }
+
+  /** Removes the work dir and the session DENO_DIRs at once, for a forced exit. */
+  removeFilesNow(): void {
+    try {
+      Deno.removeSync(this.#root, { recursive: true });
+    } catch {
+      // Gone already; or left for the next supervisor to sweep.
+    }
   }
 
   /** Closes the channel and removes the work dir and the session DENO_DIRs. */
   async close(): Promise<void> {
     await this.script.channel.close();
-    await Deno.remove(this.script.workDir, { recursive: true }).catch(() => {});
     await this.script.denoDir.close();
+    await Deno.remove(this.#root, { recursive: true }).catch(() => {});
   }
 }

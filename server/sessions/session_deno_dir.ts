@@ -5,8 +5,8 @@
  * file in DENO_DIR, keyed by the module's URL, for good. A payload's URL is
  * its source, so each distinct payload would stay in the user's DENO_DIR
  * (about 10 KB each, measured). Sessions get a DENO_DIR of their own instead,
- * in the temp dir, and when its analysis cache has grown past a bound, the
- * next sessions get a fresh one. The cache is kept, not turned off: it spares
+ * in the supervisor's temp dir, and when its analysis cache has grown past a
+ * bound, the next sessions get a fresh one. The cache is kept, not turned off: it spares
  * every session the analysis of its host program (without it, a session
  * cost 1 ms more CPU, measured).
  *
@@ -39,7 +39,7 @@ export interface SessionDenoDirOptions {
 /** The DENO_DIR for the next session, replaced when its analysis cache outgrows its bound. */
 export class SessionDenoDir {
   readonly #userDenoDir: string;
-  readonly #prefix: string;
+  readonly #parent: string;
   readonly #maxCacheBytes: number;
   readonly #checkEvery: number;
   readonly #keepReplacedMs: number;
@@ -50,9 +50,9 @@ export class SessionDenoDir {
   /** Removals under way. */
   readonly #removing = new Set<Promise<void>>();
 
-  private constructor(userDenoDir: string, prefix: string, options: SessionDenoDirOptions) {
+  private constructor(userDenoDir: string, parent: string, options: SessionDenoDirOptions) {
     this.#userDenoDir = userDenoDir;
-    this.#prefix = prefix;
+    this.#parent = parent;
     this.#maxCacheBytes = options.maxCacheBytes ?? 64 * 1024 * 1024;
     this.#checkEvery = options.checkEvery ?? 256;
     this.#keepReplacedMs = options.keepReplacedMs ?? 60_000;
@@ -60,15 +60,15 @@ export class SessionDenoDir {
   }
 
   /**
-   * Makes the first session DENO_DIR in the temp dir (named `prefix…`),
-   * sharing `userDenoDir`'s module caches.
+   * Makes the first session DENO_DIR in `parent` (as `deno-…`), sharing
+   * `userDenoDir`'s module caches.
    */
   static open(
     userDenoDir: string,
-    prefix: string,
+    parent: string,
     options: SessionDenoDirOptions = {},
   ): SessionDenoDir {
-    return new SessionDenoDir(userDenoDir, prefix, options);
+    return new SessionDenoDir(userDenoDir, parent, options);
   }
 
   /** The DENO_DIR a session starting now gets. */
@@ -90,7 +90,7 @@ export class SessionDenoDir {
 
   /** A new session DENO_DIR. A shared cache it cannot link (a read-only DENO_DIR) stays its own. */
   #make(): string {
-    const dir = Deno.makeTempDirSync({ prefix: this.#prefix });
+    const dir = Deno.makeTempDirSync({ dir: this.#parent, prefix: "deno-" });
     for (const name of SHARED_CACHES) {
       try {
         Deno.mkdirSync(`${this.#userDenoDir}/${name}`, { recursive: true });

@@ -1,7 +1,8 @@
 /**
  * `kill -9` of the supervisor with 200 jobs created, queued and running:
  * restarted on the same data, every job is there with its status, and all
- * complete once a runner is up. On both stores.
+ * complete once a runner is up. On both stores. What the killed one left in
+ * the temp dir, the next one removes.
  */
 
 import { SqliteStore } from "../../server/store/sqlite_store.ts";
@@ -23,6 +24,22 @@ name = "slow"
 kind = "script"
 instances = 5
 `;
+
+/** The temp dirs whose owner file names `pid` (see `server/util/owned_temp_dir.ts`). */
+async function tempDirsOwnedBy(pid: number): Promise<string[]> {
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  const owned: string[] = [];
+  for await (const entry of Deno.readDir(tmp)) {
+    if (!entry.isDirectory || !entry.name.startsWith("hero-work-")) continue;
+    try {
+      const owner = JSON.parse(await Deno.readTextFile(`${tmp}/${entry.name}/owner.json`));
+      if (owner.pid === pid) owned.push(`${tmp}/${entry.name}`);
+    } catch {
+      // Not an owned dir.
+    }
+  }
+  return owned;
+}
 
 async function scenario(
   extraToml: string,
@@ -65,6 +82,8 @@ async function scenario(
     }
     return true;
   });
+  const leftByFirst = await tempDirsOwnedBy(first.pid);
+  assertEquals(leftByFirst.length, 1, "the first supervisor's work dir");
   await first.kill();
 
   // What the store holds after the kill, read directly.
@@ -78,6 +97,10 @@ async function scenario(
 
   const second = await SupervisorProcess.start(toml, first.dataDir);
   try {
+    // The first one could not clean up: the second removed what it left in the temp dir.
+    for (const dir of leftByFirst) {
+      assertEquals(await Deno.lstat(dir).then(() => "left", () => "removed"), "removed", dir);
+    }
     for (const id of created) await second.admin.call("job.start", { job_id: id });
     const final = await eventually(
       async () => {

@@ -307,5 +307,12 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
   assert(Date.now() - t0 < 10_000, "it did not wait for the 60 s grace");
   assertMatch(output, /SIGTERM again: killing every runner process now/);
   await eventually(() => !isAlive(pid), 5000, "the job's process killed");
+  // Its sessions' temp dir went with them.
+  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
+  for await (const entry of Deno.readDir(tmp)) {
+    if (!entry.name.startsWith("hero-work-")) continue;
+    const owner = await Deno.readTextFile(`${tmp}/${entry.name}/owner.json`).catch(() => "{}");
+    assert(JSON.parse(owner).pid !== proc.pid, `${entry.name} left behind`);
+  }
   await Deno.remove(proc.dataDir, { recursive: true });
 });
