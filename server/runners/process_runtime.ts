@@ -24,7 +24,7 @@ export class ProcessRuntime {
   /** For process runners. */
   readonly processEnv: Record<string, string>;
 
-  /** The temp dir that holds the work dir and the session DENO_DIRs. */
+  /** The temp dir that holds the channel's socket, the work dir and the session DENO_DIRs. */
   readonly #root: string;
 
   private constructor(script: ScriptRuntime, processEnv: Record<string, string>, root: string) {

@@ -6,9 +6,9 @@
  * its source, so each distinct payload would stay in the user's DENO_DIR
  * (about 10 KB each, measured). Sessions get a DENO_DIR of their own instead,
  * in the supervisor's temp dir, and when its analysis cache has grown past a
- * bound, the next sessions get a fresh one. The cache is kept, not turned off: it spares
- * every session the analysis of its host program (without it, a session
- * cost 1 ms more CPU, measured).
+ * bound, the next sessions get a fresh one. The cache is kept, not turned
+ * off: it spares every session the analysis of its host program (without
+ * it, a session cost 1 ms more CPU, measured).
  *
  * What sessions should share with the user is linked in: the cache of remote
  * modules (`remote/`) and of npm packages (`npm/`), so that a runner granted
