@@ -12,7 +12,7 @@
 
 import { SessionChannel } from "../sessions/session_channel.ts";
 import { SessionDenoDir, type SessionDenoDirOptions } from "../sessions/session_deno_dir.ts";
-import { makeOwnedTempDir, sweepOrphanedDirs } from "../util/owned_temp_dir.ts";
+import { makeOwnedTempDir, type OwnedTempDir, sweepOrphanedDirs } from "../util/owned_temp_dir.ts";
 import type { ScriptRuntime } from "./script_executor.ts";
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
@@ -25,9 +25,13 @@ export class ProcessRuntime {
   readonly processEnv: Record<string, string>;
 
   /** The temp dir that holds the channel's socket, the work dir and the session DENO_DIRs. */
-  readonly #root: string;
+  readonly #root: OwnedTempDir;
 
-  private constructor(script: ScriptRuntime, processEnv: Record<string, string>, root: string) {
+  private constructor(
+    script: ScriptRuntime,
+    processEnv: Record<string, string>,
+    root: OwnedTempDir,
+  ) {
     this.script = script;
     this.processEnv = processEnv;
     this.#root = root;
@@ -45,10 +49,10 @@ export class ProcessRuntime {
     { denoDir, ...denoDirOptions }: { denoDir?: string } & SessionDenoDirOptions = {},
   ): Promise<ProcessRuntime> {
     const root = await makeOwnedTempDir(prefix);
-    await sweepOrphanedDirs(prefix, root);
-    const channel = await SessionChannel.open(root);
+    await sweepOrphanedDirs(prefix, root.path);
+    const channel = await SessionChannel.open(root.path);
     // Sessions' cwd and HOME: a job granted "." reaches this, not the DENO_DIRs beside it.
-    const workDir = `${root}/work`;
+    const workDir = `${root.path}/work`;
     await Deno.mkdir(workDir);
     const home = Deno.env.get("HOME") ?? workDir;
     return new ProcessRuntime(
@@ -64,7 +68,7 @@ export class ProcessRuntime {
         },
         denoDir: SessionDenoDir.open(
           denoDir ?? Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
-          root,
+          root.path,
           denoDirOptions,
         ),
       },
@@ -76,7 +80,7 @@ export class ProcessRuntime {
   /** Removes the work dir and the session DENO_DIRs at once, for a forced exit. */
   removeFilesNow(): void {
     try {
-      Deno.removeSync(this.#root, { recursive: true });
+      Deno.removeSync(this.#root.path, { recursive: true });
     } catch {
       // Gone already; or left for the next supervisor to sweep.
     }
@@ -86,6 +90,7 @@ export class ProcessRuntime {
   async close(): Promise<void> {
     await this.script.channel.close();
     await this.script.denoDir.close();
-    await Deno.remove(this.#root, { recursive: true }).catch(() => {});
+    await Deno.remove(this.#root.path, { recursive: true }).catch(() => {});
+    this.#root.release();
   }
 }

@@ -1,49 +1,45 @@
 /**
- * Temp dirs that say which process owns them, so that the next process of
+ * Temp dirs held by the process that made them, so that the next process of
  * the same kind can remove those whose owner died without cleaning up (a
  * `kill -9`, a crash): a supervisor's work dir and session DENO_DIRs would
  * pile up in the temp dir otherwise.
  *
- * The owner is its pid and its start time (from `/proc`), so a pid used
- * again by a later process is not taken for the owner. Where `/proc` is
- * missing, nothing is ever swept.
+ * The owner holds an exclusive lock (`flock`) on a file in its dir for as
+ * long as it lives; the system lets go of it when the process ends, however
+ * it ends. A dir whose lock can be taken has no owner any more. (A pid and
+ * `/proc` would need `--allow-all` from Deno.)
  *
  * @module
  */
 
-/** The file in an owned dir that names its owner. */
-const OWNER_FILE = "owner.json";
+/** The file in an owned dir that its owner keeps locked. */
+const LOCK_FILE = "owner.lock";
 
-interface Owner {
-  pid: number;
-  /** When the process started, in clock ticks since boot (`/proc/PID/stat`, field 22). */
-  start: string;
+/** A temp dir this process holds. */
+export interface OwnedTempDir {
+  readonly path: string;
+  /** Lets go of the dir (after removing it, or to leave it to a sweep). */
+  release(): void;
 }
 
-/** When `pid` started, or null where `/proc` does not say (gone, or no `/proc`). */
-function startOf(pid: number): string | null {
-  try {
-    // Fields after the command name (which may hold spaces); the start time is the 22nd.
-    return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ")[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Makes a temp dir named `prefix…`, owned by this process. */
-export async function makeOwnedTempDir(prefix: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix });
-  const start = startOf(Deno.pid);
-  if (start !== null) {
-    const owner: Owner = { pid: Deno.pid, start };
-    await Deno.writeTextFile(`${dir}/${OWNER_FILE}`, JSON.stringify(owner));
-  }
-  return dir;
+/** Makes a temp dir named `prefix…`, held by this process until `release()` or its end. */
+export async function makeOwnedTempDir(prefix: string): Promise<OwnedTempDir> {
+  const path = await Deno.makeTempDir({ prefix });
+  const lock = await Deno.open(`${path}/${LOCK_FILE}`, { create: true, read: true, write: true });
+  await lock.lock(true);
+  let held = true;
+  return {
+    path,
+    release() {
+      if (held) lock.close();
+      held = false;
+    },
+  };
 }
 
 /**
- * Removes the temp dirs named `prefix…` (next to `near`, one of them) whose
- * owner is gone. Dirs that name no owner are left alone: they may be
+ * Removes the temp dirs named `prefix…` (next to `near`, one of them) that
+ * no live process holds. Dirs with no lock file are left alone: they may be
  * another program's. Returns the paths removed.
  */
 export async function sweepOrphanedDirs(prefix: string, near: string): Promise<string[]> {
@@ -52,18 +48,20 @@ export async function sweepOrphanedDirs(prefix: string, near: string): Promise<s
   for await (const entry of Deno.readDir(parent)) {
     const dir = `${parent}/${entry.name}`;
     if (!entry.isDirectory || !entry.name.startsWith(prefix) || dir === near) continue;
-    let owner: Owner;
+    let lock: Deno.FsFile;
     try {
-      owner = JSON.parse(await Deno.readTextFile(`${dir}/${OWNER_FILE}`));
+      lock = await Deno.open(`${dir}/${LOCK_FILE}`, { read: true, write: true });
     } catch {
       continue;
     }
-    if (typeof owner.pid !== "number" || startOf(owner.pid) === owner.start) continue;
     try {
+      if (!(await lock.tryLock(true))) continue;
       await Deno.remove(dir, { recursive: true });
       removed.push(dir);
     } catch {
       // Another process swept it first, or it is not ours to remove.
+    } finally {
+      lock.close();
     }
   }
   return removed;

@@ -298,6 +298,9 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
     const page = await proc.admin.call<{ lines: { line: string }[] }>("job.logs", { job_id: id });
     return page.lines.length ? Number(page.lines[0].line) : null;
   });
+  // The session's cwd is the work dir, in the supervisor's temp dir.
+  const runtimeDir = Deno.readLinkSync(`/proc/${pid}/cwd`).replace(/\/work$/, "");
+  assert(runtimeDir.includes("hero-work-"), runtimeDir);
   const t0 = Date.now();
   proc.signal("SIGTERM");
   await sleep(300);
@@ -308,11 +311,6 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
   assertMatch(output, /SIGTERM again: killing every runner process now/);
   await eventually(() => !isAlive(pid), 5000, "the job's process killed");
   // Its sessions' temp dir went with them.
-  const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
-  for await (const entry of Deno.readDir(tmp)) {
-    if (!entry.name.startsWith("hero-work-")) continue;
-    const owner = await Deno.readTextFile(`${tmp}/${entry.name}/owner.json`).catch(() => "{}");
-    assert(JSON.parse(owner).pid !== proc.pid, `${entry.name} left behind`);
-  }
+  assertEquals(await Deno.lstat(runtimeDir).then(() => "left", () => "removed"), "removed");
   await Deno.remove(proc.dataDir, { recursive: true });
 });

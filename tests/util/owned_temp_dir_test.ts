@@ -1,11 +1,15 @@
 /**
  * Owned temp dirs: a dir whose owner died (SIGKILL, so it could not clean
- * up) is swept by the next process; one whose owner lives, or that names no
- * owner, stays. Real processes.
+ * up) is swept by the next process; one whose owner lives (another process,
+ * or this one), or that has no lock file, stays. Real processes.
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { makeOwnedTempDir, sweepOrphanedDirs } from "../../server/util/owned_temp_dir.ts";
+import {
+  makeOwnedTempDir,
+  type OwnedTempDir,
+  sweepOrphanedDirs,
+} from "../../server/util/owned_temp_dir.ts";
 
 const MODULE = new URL("../../server/util/owned_temp_dir.ts", import.meta.url).href;
 const PREFIX = `hero-sweep-test-${Deno.pid}-`;
@@ -18,7 +22,7 @@ async function owner(): Promise<{ dir: string; child: Deno.ChildProcess }> {
     args: [
       "eval",
       `import { makeOwnedTempDir } from ${JSON.stringify(MODULE)};
-       console.log(await makeOwnedTempDir(${JSON.stringify(PREFIX)}));
+       console.log((await makeOwnedTempDir(${JSON.stringify(PREFIX)})).path);
        setInterval(() => {}, 1000);`,
     ],
     stdout: "piped",
@@ -40,9 +44,10 @@ async function owner(): Promise<{ dir: string; child: Deno.ChildProcess }> {
 Deno.test("dirs whose owner died are swept; those of live owners, or of none, stay", async () => {
   const dirs: string[] = [];
   const owners: Deno.ChildProcess[] = [];
+  const held: OwnedTempDir[] = [];
   try {
-    const mine = await makeOwnedTempDir(PREFIX);
-    const alsoMine = await makeOwnedTempDir(PREFIX);
+    held.push(await makeOwnedTempDir(PREFIX), await makeOwnedTempDir(PREFIX));
+    const [mine, alsoMine] = held.map((h) => h.path);
     const unowned = await Deno.makeTempDir({ prefix: PREFIX });
     dirs.push(mine, alsoMine, unowned);
     const dead = await owner();
@@ -69,6 +74,7 @@ Deno.test("dirs whose owner died are swept; those of live owners, or of none, st
       }
       await child.status;
     }
+    for (const h of held) h.release();
     for (const dir of dirs) await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });
