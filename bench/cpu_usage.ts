@@ -13,11 +13,41 @@ import { type CpuReading, machineCpuMs, redisCpuMsOf, TICK_MS } from "./cpu_pars
 export type { CpuReading, CpuSpent } from "./cpu_parse.js";
 export { cpuSpent } from "./cpu_parse.js";
 
+/**
+ * User + system CPU of a process (`self`) and of its children it has waited
+ * for (`children`), ms.
+ */
+function processTimes(pid: number): { self: number; children: number } {
+  // Fields after the command name (which may hold spaces): utime, stime, cutime and cstime are
+  // the 12th to the 15th.
+  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ").map(Number);
+  return {
+    self: (fields[11] + fields[12]) * TICK_MS,
+    children: (fields[13] + fields[14]) * TICK_MS,
+  };
+}
+
 /** User + system CPU of a process, ms. */
 function processCpuMs(pid: number): number {
-  // Fields after the command name (which may hold spaces); utime and stime are the 12th and 13th.
-  const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return processTimes(pid).self;
+}
+
+/**
+ * CPU of a process and of the children it has waited for (each child's
+ * whole life, counted when it has ended), ms, with the machine's busy CPU;
+ * null where `/proc` is missing.
+ */
+export function readProcessTree(
+  pid: number,
+): { self: number; children: number; busy: number } | null {
+  try {
+    return {
+      ...processTimes(pid),
+      busy: machineCpuMs(Deno.readTextFileSync("/proc/stat")).busy,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** User + system CPU of the redis-server on `port`, ms, from `INFO cpu`. */

@@ -10,12 +10,16 @@
  *   one right after the other, over several rounds (their order alternating),
  *   and the median of the rounds' ratios is the figure;
  * - log throughput: one session printing as fast as it can, read by an SSE
- *   subscriber, with every line accounted for.
+ *   subscriber, with every line accounted for;
+ * - where the CPU goes (Linux): the supervisor's and the sessions' per
+ *   isolated job, next to a cold run's, so that the distance to the
+ *   yardstick can be told apart from the supervisor's own cost.
  *
  * @module
  */
 
 import type { RpcCaller } from "../tests/_helpers/rpc.ts";
+import { readProcessTree } from "./cpu_usage.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 import { openSse } from "../tests/_helpers/sse.ts";
 
@@ -105,6 +109,10 @@ interface Round {
   machinePerS: number;
   /** Cold runs, two per core at a time: what the machine really spawns. */
   coldPerS: number;
+  /** CPU per isolated job (batched), ms: the supervisor's own, its sessions', the machine's. */
+  cpu: { supervisor: number; sessions: number; machine: number } | null;
+  /** CPU of one cold run, ms. */
+  coldCpu: number | null;
 }
 
 const median = (values: number[]) => pct([...values].sort((a, b) => a - b), 0.5);
@@ -151,16 +159,30 @@ if (import.meta.main) {
     // Throughput against the machine's yardstick, in pairs measured back to back.
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      const isolated = async () => ({
-        isolatedPerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS, BATCH),
-        singlePerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS),
-      });
+      const isolated = async () => {
+        // Sessions are the supervisor's children: their CPU counts once they have ended.
+        const before = readProcessTree(sup.pid);
+        const isolatedPerS = await isolatedRate(sup.admin, THROUGHPUT_JOBS, BATCH);
+        const after = readProcessTree(sup.pid);
+        const per = (f: (t: NonNullable<typeof before>) => number) =>
+          (f(after!) - f(before!)) / THROUGHPUT_JOBS;
+        const cpu = before && after
+          ? {
+            supervisor: per((t) => t.self),
+            sessions: per((t) => t.children),
+            machine: per((t) => t.busy),
+          }
+          : null;
+        return { isolatedPerS, cpu, singlePerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS) };
+      };
       const first = r % 2 === 1 ? await isolated() : null;
+      const coldBefore = readProcessTree(Deno.pid);
       const times = await coldSpawns(main);
       // A cold run uses more than one core for part of its life: what the machine really
       // spawns is measured too.
       const coldPerS = await coldSpawnRate(main, COLD_RUNS * 2, cores * 2);
-      const { isolatedPerS, singlePerS } = first ?? await isolated();
+      const coldAfter = readProcessTree(Deno.pid);
+      const { isolatedPerS, singlePerS, cpu } = first ?? await isolated();
       const coldP50 = pct(times, 0.5);
       rounds.push({
         coldP50,
@@ -168,6 +190,10 @@ if (import.meta.main) {
         singlePerS,
         machinePerS: cores / (coldP50 / 1000),
         coldPerS,
+        cpu,
+        coldCpu: coldBefore && coldAfter
+          ? (coldAfter.children - coldBefore.children) / (times.length + 2 + COLD_RUNS * 2)
+          : null,
       });
     }
     const ratio = median(rounds.map((r) => r.isolatedPerS / r.machinePerS));
@@ -240,6 +266,24 @@ if (import.meta.main) {
     console.log(
       `| log lines received / printed | ${outputLines} / ${LOG_LINES} | skipped (reader fell behind): ${skipped} | |`,
     );
+    const cpuRounds = rounds.filter((r) => r.cpu && r.coldCpu !== null);
+    if (cpuRounds.length) {
+      const ms = (f: (r: Round) => number) => `${median(cpuRounds.map(f)).toFixed(2)} ms`;
+      console.log(`\nwhere the CPU goes (median of ${cpuRounds.length} rounds, from /proc)`);
+      console.log("| CPU | per isolated job (batches) | per cold run |");
+      console.log("| --- | --- | --- |");
+      console.log(`| the supervisor process | ${ms((r) => r.cpu!.supervisor)} | |`);
+      console.log(
+        `| the job's process (session / cold \`deno run\`) | ${ms((r) => r.cpu!.sessions)} | ${
+          ms((r) => r.coldCpu!)
+        } |`,
+      );
+      console.log(
+        `| the whole machine (with the pool's refill after the round) | ${
+          ms((r) => r.cpu!.machine)
+        } | |`,
+      );
+    }
     console.log("\nthroughput rounds (the isolated jobs ran first in rounds 2, 4, …)");
     console.log(
       "| round | cold p50 | machine/s | cold runs/s | isolated jobs/s | ÷ machine | ÷ cold runs | one request per job | ÷ machine |",
