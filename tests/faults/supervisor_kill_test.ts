@@ -10,6 +10,7 @@ import { RedisStore } from "../../server/store/redis_store.ts";
 import type { Store } from "../../server/store/store.ts";
 import type { Job } from "../../shared/types.generated.ts";
 import { assertEquals, eventually } from "../_helpers/assert.ts";
+import { pathExists, runtimeDirOf } from "../_helpers/files.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
 import { SupervisorProcess } from "../_helpers/supervisor.ts";
 
@@ -24,11 +25,6 @@ name = "slow"
 kind = "script"
 instances = 5
 `;
-
-/** The temp dir of the supervisor whose session process is `sessionPid` (its cwd is `DIR/work`). */
-function runtimeDirOf(sessionPid: number): string {
-  return Deno.readLinkSync(`/proc/${sessionPid}/cwd`).replace(/\/work$/, "");
-}
 
 async function scenario(
   extraToml: string,
@@ -87,11 +83,7 @@ async function scenario(
   const second = await SupervisorProcess.start(toml, first.dataDir);
   try {
     // The first one could not clean up: the second removed what it left in the temp dir.
-    assertEquals(
-      await Deno.lstat(leftByFirst).then(() => "left", () => "removed"),
-      "removed",
-      leftByFirst,
-    );
+    assertEquals(await pathExists(leftByFirst), false, leftByFirst);
     for (const id of created) await second.admin.call("job.start", { job_id: id });
     const final = await eventually(
       async () => {

@@ -10,6 +10,7 @@
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { pathExists } from "../_helpers/files.ts";
 import { ProcessRuntime } from "../../server/runners/process_runtime.ts";
 import { SHARED_CACHES } from "../../server/sessions/session_deno_dir.ts";
 import { runInSession } from "../_helpers/session.ts";
@@ -35,8 +36,6 @@ async function filesHolding(dir: string, text: string): Promise<string[]> {
   }
   return holding;
 }
-
-const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
 
 /** Runs `payload` in a fresh session, which must succeed: its value and DENO_DIR. */
 async function runSession(runtime: ProcessRuntime, payload: string) {
@@ -80,7 +79,7 @@ Deno.test("sessions leave no payload in the user's DENO_DIR, and share its modul
     await runtime.close();
   }
   // Closing removes the sessions' DENO_DIR, not what it shared.
-  assertEquals(await exists(sessionDenoDir), false);
+  assertEquals(await pathExists(sessionDenoDir), false);
   for (const name of SHARED_CACHES) assert((await Deno.stat(`${userDenoDir}/${name}`)).isDirectory);
   await Deno.remove(userDenoDir, { recursive: true });
 });
@@ -106,11 +105,11 @@ Deno.test("a session DENO_DIR whose analysis cache outgrew its bound is replaced
     assert(distinct.length >= 3 && distinct.length < dirs.length, dirs.join(" "));
     assertEquals(dirs, [...dirs].sort((a, b) => distinct.indexOf(a) - distinct.indexOf(b)));
     // A replaced one is removed by the next replacement; the newest stays.
-    assertEquals(await exists(distinct[0]), false);
-    assert(await exists(distinct.at(-1)!));
+    assertEquals(await pathExists(distinct[0]), false);
+    assert(await pathExists(distinct.at(-1)!));
   } finally {
     await runtime.close();
   }
-  for (const dir of distinct) assertEquals(await exists(dir), false, `${dir} left behind`);
+  for (const dir of distinct) assertEquals(await pathExists(dir), false, `${dir} left behind`);
   await Deno.remove(userDenoDir, { recursive: true });
 });

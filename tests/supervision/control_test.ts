@@ -7,6 +7,7 @@
 
 import type { CurrentState, Event, Job, RunnerStatus } from "./types.ts";
 import { assert, assertEquals, assertMatch, eventually, sleep } from "../_helpers/assert.ts";
+import { pathExists, runtimeDirOf } from "../_helpers/files.ts";
 import { findProcesses, isAlive } from "../_helpers/processes.ts";
 import { openSse } from "../_helpers/sse.ts";
 import { SECRETS, startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
@@ -299,7 +300,7 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
     return page.lines.length ? Number(page.lines[0].line) : null;
   });
   // The session's cwd is the work dir, in the supervisor's temp dir.
-  const runtimeDir = Deno.readLinkSync(`/proc/${pid}/cwd`).replace(/\/work$/, "");
+  const runtimeDir = runtimeDirOf(pid);
   assert(runtimeDir.includes("hero-work-"), runtimeDir);
   const t0 = Date.now();
   proc.signal("SIGTERM");
@@ -311,6 +312,6 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
   assertMatch(output, /SIGTERM again: killing every runner process now/);
   await eventually(() => !isAlive(pid), 5000, "the job's process killed");
   // Its sessions' temp dir went with them.
-  assertEquals(await Deno.lstat(runtimeDir).then(() => "left", () => "removed"), "removed");
+  assertEquals(await pathExists(runtimeDir), false, runtimeDir);
   await Deno.remove(proc.dataDir, { recursive: true });
 });

@@ -5,6 +5,7 @@
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { pathExists } from "../_helpers/files.ts";
 import {
   makeOwnedTempDir,
   type OwnedTempDir,
@@ -13,8 +14,6 @@ import {
 
 const MODULE = new URL("../../server/util/owned_temp_dir.ts", import.meta.url).href;
 const PREFIX = `hero-sweep-test-${Deno.pid}-`;
-
-const exists = (path: string) => Deno.lstat(path).then(() => true, () => false);
 
 /** A `deno` process that makes an owned dir, prints it, and waits to be killed. */
 async function owner(): Promise<{ dir: string; child: Deno.ChildProcess }> {
@@ -57,14 +56,14 @@ Deno.test("dirs whose owner died are swept; those of live owners, or of none, st
 
     dead.child.kill("SIGKILL");
     await dead.child.status;
-    assert(await exists(dead.dir));
+    assert(await pathExists(dead.dir));
     assertEquals(await sweepOrphanedDirs(PREFIX, mine), [dead.dir]);
-    for (const dir of [mine, alsoMine, unowned, live.dir]) assert(await exists(dir), dir);
+    for (const dir of [mine, alsoMine, unowned, live.dir]) assert(await pathExists(dir), dir);
 
     live.child.kill("SIGKILL");
     await live.child.status;
     assertEquals(await sweepOrphanedDirs(PREFIX, mine), [live.dir]);
-    for (const dir of [mine, alsoMine, unowned]) assert(await exists(dir), dir);
+    for (const dir of [mine, alsoMine, unowned]) assert(await pathExists(dir), dir);
   } finally {
     for (const child of owners) {
       try {
