@@ -198,6 +198,8 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
       await page.goto(`${sup.url}/#/jobs`);
       await page.keyboard.press("Alt+2");
       await page.waitForFunction(() => location.hash === "#/run");
+      // The tab bar follows the hash change a moment later.
+      await page.waitForSelector('#tabs a[aria-current=page][href="#/run"]');
       assertEquals(await page.getAttribute("#tabs a[aria-current=page]", "href"), "#/run");
       await page.focus("#tabs a[data-tab=runners]");
       await page.keyboard.press("Enter");
