@@ -34,18 +34,11 @@ export class SessionChannel {
     this.#accepting = this.#accept();
   }
 
-  /**
-   * Opens a channel in a new private (0700) directory: `channel` in
-   * `parent`, or a new one in the temp dir.
-   */
-  static async open(parent?: string): Promise<SessionChannel> {
-    let dir: string;
-    if (parent) {
-      dir = `${parent}/channel`;
-      await Deno.mkdir(dir, { mode: 0o700 });
-    } else {
-      dir = await Deno.makeTempDir({ prefix: "hero-" });
-    }
+  /** Opens a channel in a new private (0700) directory, `channel` in `parent`. */
+  static async open(parent: string): Promise<SessionChannel> {
+    const dir = `${parent}/channel`;
+    await Deno.mkdir(dir, { mode: 0o700 });
+    // The mode given to mkdir is cut by the umask; this is exact.
     await Deno.chmod(dir, 0o700);
     const listener = Deno.listen({ transport: "unix", path: `${dir}/s.sock` });
     return new SessionChannel(dir, listener);

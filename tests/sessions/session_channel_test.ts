@@ -25,7 +25,8 @@ async function hungUp(path: string, lines: string[]): Promise<boolean> {
 }
 
 Deno.test("session channel: one connection per token; strangers are hung up on", async () => {
-  const channel = await SessionChannel.open();
+  const parent = await Deno.makeTempDir({ prefix: "hero-channel-test-" });
+  const channel = await SessionChannel.open(parent);
   try {
     const frames: SessionFrame[] = [];
     const expected = channel.expect("token-1", (frame) => frames.push(frame));
@@ -53,5 +54,6 @@ Deno.test("session channel: one connection per token; strangers are hung up on",
     host.close();
   } finally {
     await channel.close();
+    await Deno.remove(parent, { recursive: true });
   }
 });
