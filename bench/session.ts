@@ -22,6 +22,7 @@ import type { RpcCaller } from "../tests/_helpers/rpc.ts";
 import { readProcessTree } from "./cpu_usage.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 import { openSse } from "../tests/_helpers/sse.ts";
+import { median, pct } from "./stats.ts";
 
 const MODULE = "export default () => 42;\n";
 const WARM_RUNS = Number(Deno.env.get("BENCH_WARM_RUNS") ?? 300);
@@ -30,9 +31,6 @@ const THROUGHPUT_JOBS = Number(Deno.env.get("BENCH_ISOLATED_JOBS") ?? 300);
 const BATCH = Number(Deno.env.get("BENCH_ISOLATED_BATCH") ?? 50);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
 const LOG_LINES = Number(Deno.env.get("BENCH_LOG_LINES") ?? 500_000);
-
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 /** One cold `deno run` of the module, as a session would be without the pool. */
 async function coldRun(main: string): Promise<void> {
@@ -114,8 +112,6 @@ interface Round {
   /** CPU of one cold run, ms. */
   coldCpu: number | null;
 }
-
-const median = (values: number[]) => pct([...values].sort((a, b) => a - b), 0.5);
 
 if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "hero-bench-" });

@@ -47,6 +47,7 @@ export function docSections(): { file: string; name: string; text: string }[] {
         instances: 1,
         timeout: 60,
         memory_mb: 256,
+        pids_max: 256,
         restart: "permanent",
         ping_interval: 600,
         ping_failures: 3,

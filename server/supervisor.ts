@@ -115,7 +115,8 @@ export class Supervisor {
       user: config.user_secrets,
       register: config.register_secrets,
     }, config.data_dir);
-    const runtime = await ProcessRuntime.open("hero-work-");
+    const runtime = await ProcessRuntime.open("hero-work-", { sandbox: config.sandbox });
+    if (runtime.sandbox.warning) log(`warning: ${runtime.sandbox.warning}`);
     const retry: RetryPolicy = {
       baseMs: config.retry_delay * 1000,
       maxMs: config.retry_delay_max * 1000,
@@ -133,6 +134,7 @@ export class Supervisor {
       retry,
       now: options.now,
       onJobEnd: (job, outcome, result) => metrics.jobEnded(job, outcome, result),
+      log,
     });
     const jobs = new JobService(store, runners, hub, events, { now: options.now });
     const reaper = new Reaper(store, events, {

@@ -186,6 +186,11 @@ export const LogLine: JsonSchema = {
     ts: ms("When the line was read"),
     stream: { type: "string", enum: ["stdout", "stderr", "system"] },
     line: { type: "string" },
+    partial: {
+      type: "boolean",
+      description: "A piece of a line longer than 16 384 characters: the next line of the " +
+        "same stream continues it (absent on a whole line and on a long line's last piece).",
+    },
   },
 };
 
@@ -259,7 +264,27 @@ export const RunnerConfig: JsonSchema = {
       description: "Default job timeout, seconds.",
       "x-expected": "a number of seconds > 0 and <= 604800",
     },
-    memory_mb: int("Heap limit of each job, MiB.", 16, 65536),
+    memory_mb: int(
+      "Memory limit of each job, MiB: its V8 heap, and where the OS sandbox has a memory " +
+        "control group, all of its memory (buffers, Wasm, child processes; at least 64 there). " +
+        "For a process runner, each instance's memory (control group only).",
+      16,
+      65536,
+    ),
+    pids_max: int(
+      "Processes and threads one session (or process-runner instance) may have at once, " +
+        "where the OS sandbox has a pids control group.",
+      8,
+      1_000_000,
+    ),
+    cpu: {
+      type: "number",
+      minimum: 0.01,
+      maximum: 1024,
+      description: "CPU time one session (or instance) may use, in cores (0.5: half a core), " +
+        "where the OS sandbox has a cpu control group. Default: no limit.",
+      "x-expected": "a number of cores 0.01-1024",
+    },
     restart: {
       type: "string",
       enum: ["permanent", "transient", "temporary"],
@@ -352,6 +377,62 @@ export const ExitInfo: JsonSchema = {
   },
 };
 
+const Enforcement: JsonSchema = {
+  type: "string",
+  enum: ["os", "deno-only", "none"],
+  description: "`os`: the kernel enforces it (namespaces, control groups); `deno-only`: Deno's " +
+    "permissions (or the V8 heap, or the process group) only; `none`: nothing (a process " +
+    "runner's own file system and network).",
+};
+
+/** Which layer enforces what for a runner's processes. */
+export const SandboxStatus: JsonSchema = {
+  title: "SandboxStatus",
+  type: "object",
+  required: ["fs", "pids", "net", "memory"],
+  additionalProperties: false,
+  description: "Which layer confines the runner's processes (see docs/operations.md, Sandbox).",
+  properties: {
+    fs: { ...Enforcement, description: "Files: a mount namespace of the granted paths only." },
+    pids: {
+      ...Enforcement,
+      description: "Processes: a PID namespace and control group, so that nothing outlives it.",
+    },
+    net: { ...Enforcement, description: "Network: no network at all without a `net` grant." },
+    memory: {
+      ...Enforcement,
+      description: "Memory: a control group bounds all of it, not only the V8 heap.",
+    },
+    paths: {
+      type: "array",
+      description: "The granted paths, as given and as resolved when the runner started.",
+      items: {
+        type: "object",
+        required: ["path", "resolved", "access"],
+        additionalProperties: false,
+        properties: {
+          path: { type: "string" },
+          resolved: {
+            anyOf: [{ type: "string" }, { type: "null" }],
+            description: "Where it really is; null when it does not exist (then not granted).",
+          },
+          access: { type: "string", enum: ["read", "write"] },
+        },
+      },
+    },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      description: "What the control group enforces.",
+      properties: {
+        memory_mb: { type: "integer", minimum: 0 },
+        pids_max: { type: "integer", minimum: 0 },
+        cpu: { type: "number", minimum: 0 },
+      },
+    },
+  },
+};
+
 /** A runner's state. */
 export const RunnerState: JsonSchema = {
   title: "RunnerState",
@@ -399,6 +480,7 @@ export const RunnerStatus: JsonSchema = {
       description: "Live remote runner agents serving it.",
     },
     permissions: Permissions,
+    sandbox: SandboxStatus,
   },
 };
 
@@ -592,6 +674,7 @@ export const components: Record<string, JsonSchema> = {
   Permissions,
   RunnerConfig,
   ExitInfo,
+  SandboxStatus,
   RunnerState,
   RunnerStatus,
   JobCounts,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Deno, from Debian, where missing:
-# redis-server (the tests start their own on free ports) and chromium (the
-# browser tests drive it with playwright-core). Never starts a service.
+# redis-server (the tests start their own on free ports), chromium (the
+# browser tests drive it with playwright-core) and bubblewrap (the OS
+# sandbox the sandbox tests require). Never starts a service.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -118,6 +118,8 @@ export interface LogLine {
 	ts: number;
 	stream: "stdout" | "stderr" | "system";
 	line: string;
+	/** A piece of a line longer than 16 384 characters: the next line of the same stream continues it (absent on a whole line and on a long line's last piece). */
+	partial?: boolean;
 }
 export interface LogPage {
 	lines: LogLine[];
@@ -153,8 +155,12 @@ export interface RunnerConfig {
 	instances?: number;
 	/** Default job timeout, seconds. */
 	timeout?: number;
-	/** Heap limit of each job, MiB. */
+	/** Memory limit of each job, MiB: its V8 heap, and where the OS sandbox has a memory control group, all of its memory (buffers, Wasm, child processes; at least 64 there). For a process runner, each instance's memory (control group only). */
 	memory_mb?: number;
+	/** Processes and threads one session (or process-runner instance) may have at once, where the OS sandbox has a pids control group. */
+	pids_max?: number;
+	/** CPU time one session (or instance) may use, in cores (0.5: half a core), where the OS sandbox has a cpu control group. Default: no limit. */
+	cpu?: number;
 	/** `permanent`: always restarted; `transient`: after an abnormal exit; `temporary`: never. */
 	restart?: "permanent" | "transient" | "temporary";
 	/** Deno permissions granted to every job of a script runner. Absent means none. */
@@ -194,6 +200,30 @@ export interface ExitInfo {
 	/** When it exited (milliseconds since the Unix epoch) */
 	at: number;
 }
+/** Which layer confines the runner's processes (see docs/operations.md, Sandbox). */
+export interface SandboxStatus {
+	/** Files: a mount namespace of the granted paths only. */
+	fs: "os" | "deno-only" | "none";
+	/** Processes: a PID namespace and control group, so that nothing outlives it. */
+	pids: "os" | "deno-only" | "none";
+	/** Network: no network at all without a `net` grant. */
+	net: "os" | "deno-only" | "none";
+	/** Memory: a control group bounds all of it, not only the V8 heap. */
+	memory: "os" | "deno-only" | "none";
+	/** The granted paths, as given and as resolved when the runner started. */
+	paths?: ({
+		path: string;
+		/** Where it really is; null when it does not exist (then not granted). */
+		resolved: string | null;
+		access: "read" | "write";
+	})[];
+	/** What the control group enforces. */
+	limits?: {
+		memory_mb?: number;
+		pids_max?: number;
+		cpu?: number;
+	};
+}
 /** `remote`: a runner served only by remote runner agents. */
 export type RunnerState = "stopped" | "starting" | "running" | "paused" | "stopping" | "backoff" | "quarantined" | "remote";
 export interface RunnerStatus {
@@ -226,6 +256,8 @@ export interface RunnerStatus {
 	remote_agents?: number;
 	/** Deno permissions granted to every job of a script runner. Absent means none. */
 	permissions?: Permissions$1;
+	/** Which layer confines the runner's processes (see docs/operations.md, Sandbox). */
+	sandbox?: SandboxStatus;
 }
 export interface JobCounts {
 	created: number;

@@ -27,6 +27,8 @@ export interface AgentOptions {
   /** Log lines kept per job. */
   logLines?: number;
   log?: (message: string) => void;
+  /** The OS sandbox (default `auto`). */
+  sandbox?: "auto" | "require" | "off";
 }
 
 const HEARTBEAT_MS = 5000;
@@ -66,7 +68,14 @@ export class RunnerAgent {
       origin: id,
     });
     const events = new EventLog(store);
-    const runtime = await ProcessRuntime.open("hero-agent-");
+    let runtime: ProcessRuntime;
+    try {
+      runtime = await ProcessRuntime.open("hero-agent-", { sandbox: options.sandbox });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    if (runtime.sandbox.warning) options.log?.(`warning: ${runtime.sandbox.warning}`);
     const runner = new Runner(options.runner, {
       store,
       events,

@@ -19,7 +19,8 @@ import { compileValidator } from "../validation/validator.ts";
 import { RunnerAgent } from "./agent.ts";
 
 const USAGE = `Usage: deno task runner --redis URL --name NAME [--namespace NS] [--instances N]
-       [--timeout S] [--memory-mb M] [--lease S] [--allow-read[=PATHS]] [--allow-write[=PATHS]]
+       [--timeout S] [--memory-mb M] [--lease S] [--sandbox auto|require|off]
+       [--allow-read[=PATHS]] [--allow-write[=PATHS]]
        [--allow-net[=HOSTS]] [--allow-env[=NAMES]] [--allow-run[=PROGRAMS]] [--allow-sys[=APIS]]`;
 
 const PERMISSIONS = ["read", "write", "net", "env", "run", "sys"] as const;
@@ -60,6 +61,7 @@ if (import.meta.main) {
         timeout: { type: "string" },
         "memory-mb": { type: "string" },
         lease: { type: "string" },
+        sandbox: { type: "string", default: "auto" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -72,6 +74,10 @@ if (import.meta.main) {
   }
   if (!values.redis) fail("--redis is required");
   if (!values.name) fail("--name is required");
+  const sandbox = values.sandbox as "auto" | "require" | "off";
+  if (!["auto", "require", "off"].includes(sandbox)) {
+    fail(`--sandbox: expected auto, require or off, got ${JSON.stringify(sandbox)}`);
+  }
   const num = (text: string | undefined) => text === undefined ? undefined : Number(text);
   const runner: RunnerConfig = {
     name: values.name,
@@ -89,6 +95,7 @@ if (import.meta.main) {
     namespace: values.namespace!,
     runner,
     leaseMs: values.lease ? Number(values.lease) * 1000 : undefined,
+    sandbox,
     log: (m) => console.error(`[runner agent] ${m}`),
   }).catch((error) => fail((error as Error).message));
   let stopping = false;

@@ -108,6 +108,13 @@ export const ConfigSchema: JsonSchema = {
     },
     auth_window: seconds("Window over which failed authentications are counted.", 1, 86400),
     metrics: { type: "boolean", description: "Serve `GET /metrics` (admin secret)." },
+    sandbox: {
+      type: "string",
+      enum: ["auto", "require", "off"],
+      description: "The OS sandbox under Deno's permissions (bubblewrap namespaces, control " +
+        "groups): `auto` uses what this host has and warns about the rest; `require` refuses to " +
+        "start without all of it; `off` uses none (Deno's permissions only).",
+    },
     runners: { type: "array", items: RunnerConfigSchema, description: "The runners." },
   },
 };
@@ -135,6 +142,7 @@ export interface SupervisorConfig {
   auth_max_failures: number;
   auth_window: number;
   metrics: boolean;
+  sandbox: "auto" | "require" | "off";
   runners: RunnerConfig[];
 }
 
@@ -171,4 +179,5 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   auth_max_failures: 20,
   auth_window: 60,
   metrics: true,
+  sandbox: "auto",
 };

@@ -37,6 +37,7 @@ export const ENV_OVERRIDES: Record<
   HERO_ADMIN_SECRETS: { key: "admin_secrets", kind: "list" },
   HERO_USER_SECRETS: { key: "user_secrets", kind: "list" },
   HERO_REGISTER_SECRETS: { key: "register_secrets", kind: "list" },
+  HERO_SANDBOX: { key: "sandbox", kind: "string" },
 };
 
 const FLAGS: Record<string, { key: keyof SupervisorConfig; kind: "string" | "int" }> = {

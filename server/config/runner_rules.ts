@@ -21,8 +21,10 @@ export function runnerProblem(config: RunnerConfig, path: string): string | null
   if (kind !== "script" && config.permissions !== undefined) {
     return `${path}.permissions: only a script runner takes permissions (kind is "${kind}")`;
   }
-  if (kind !== "script" && config.memory_mb !== undefined) {
-    return `${path}.memory_mb: only a script runner takes memory_mb (kind is "${kind}")`;
+  if (kind === "noop") {
+    for (const key of ["memory_mb", "pids_max", "cpu"] as const) {
+      if (config[key] !== undefined) return `${path}.${key}: a noop runner runs no process`;
+    }
   }
   if ((config.depends_on ?? []).includes(config.name)) {
     return `${path}.depends_on: a runner cannot depend on itself`;

@@ -12,10 +12,8 @@
 
 import type { LogLine } from "../../shared/types.generated.ts";
 import { logKey, type NewLogLine, numbered, type Store } from "../store/store.ts";
+import { MAX_LINE_CHARS } from "../util/lines.ts";
 import type { Timer } from "../util/timer.ts";
-
-/** The longest line kept whole, in characters; the rest is cut with a note. */
-export const MAX_LINE_CHARS = 16_384;
 
 /** Options of a {@linkcode JobLogWriter}. */
 export interface JobLogWriterOptions {
@@ -27,6 +25,10 @@ export interface JobLogWriterOptions {
   delayMs?: number;
   /** Lines waiting before writers must wait (default 20000). */
   highWater?: number;
+  /** Characters per store write (default 1 MiB): long lines make small batches. */
+  batchChars?: number;
+  /** Characters waiting before writers must wait (default 4 MiB). */
+  highWaterChars?: number;
 }
 
 /** Batches one job's log lines into the store and announces them. */
@@ -37,7 +39,11 @@ export class JobLogWriter {
   readonly #batch: number;
   readonly #delayMs: number;
   readonly #highWater: number;
+  readonly #batchChars: number;
+  readonly #highWaterChars: number;
   #pending: NewLogLine[] = [];
+  /** Characters of the lines waiting. */
+  #pendingChars = 0;
   #timer: Timer | undefined;
   #flushing: Promise<void> | null = null;
   #lastSeq = 0;
@@ -50,6 +56,8 @@ export class JobLogWriter {
     this.#batch = options.batch ?? 2000;
     this.#delayMs = options.delayMs ?? 15;
     this.#highWater = options.highWater ?? 20_000;
+    this.#batchChars = options.batchChars ?? 64 << 10;
+    this.#highWaterChars = options.highWaterChars ?? 256 << 10;
   }
 
   /** The `seq` of the last line written to the store. */
@@ -60,17 +68,30 @@ export class JobLogWriter {
   /**
    * Adds a line. Returns a promise (to await before writing more) when the
    * lines waiting reach the high-water mark; otherwise undefined.
+   * `partial`: a piece of a longer line, which the next piece continues; a
+   * line longer than `MAX_LINE_CHARS` is stored in such pieces.
    */
-  write(stream: NewLogLine["stream"], line: string, ts = Date.now()): Promise<void> | undefined {
-    if (line.length > MAX_LINE_CHARS) {
-      line = `${line.slice(0, MAX_LINE_CHARS)}… (${
-        line.length - MAX_LINE_CHARS
-      } more characters cut)`;
+  write(
+    stream: NewLogLine["stream"],
+    line: string,
+    ts = Date.now(),
+    partial = false,
+  ): Promise<void> | undefined {
+    while (line.length > MAX_LINE_CHARS) {
+      this.#pending.push({ ts, stream, line: line.slice(0, MAX_LINE_CHARS), partial: true });
+      this.#pendingChars += MAX_LINE_CHARS;
+      line = line.slice(MAX_LINE_CHARS);
     }
-    this.#pending.push({ ts, stream, line });
-    if (this.#pending.length >= this.#batch) return this.#kick();
+    this.#pending.push(partial ? { ts, stream, line, partial: true } : { ts, stream, line });
+    this.#pendingChars += line.length;
+    // A full batch (of lines, or of characters) is written now, and the writer waits for it.
+    if (this.#pending.length >= this.#batch || this.#pendingChars >= this.#batchChars) {
+      return this.#kick();
+    }
     this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
-    return this.#pending.length >= this.#highWater ? this.#kick() : undefined;
+    return this.#pending.length >= this.#highWater || this.#pendingChars >= this.#highWaterChars
+      ? this.#kick()
+      : undefined;
   }
 
   #kick(): Promise<void> {
@@ -80,9 +101,22 @@ export class JobLogWriter {
     return this.#flushing;
   }
 
+  /** The next batch: up to `batch` lines and about `batchChars` characters (one line at least). */
+  #takeBatch(): NewLogLine[] {
+    let count = 0;
+    let chars = 0;
+    while (count < this.#pending.length && count < this.#batch) {
+      chars += this.#pending[count].line.length;
+      count++;
+      if (chars >= this.#batchChars) break;
+    }
+    this.#pendingChars -= chars;
+    return this.#pending.splice(0, count);
+  }
+
   async #drain(): Promise<void> {
     while (this.#pending.length) {
-      const lines = this.#pending.splice(0, this.#batch);
+      const lines = this.#takeBatch();
       try {
         const first = await this.#store.appendSeq(logKey(this.#jobId), lines, this.#keep);
         this.#lastSeq = first + lines.length - 1;

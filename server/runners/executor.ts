@@ -8,6 +8,7 @@
 import type { Outcome } from "../jobs/job_rules.ts";
 import type { JobLogWriter } from "../logs/job_log_writer.ts";
 import type { JobRecord } from "../store/store.ts";
+import type { SandboxStatus } from "../sandbox/mod.ts";
 
 /** One job to run. */
 export interface Execution {
@@ -58,4 +59,6 @@ export interface Executor {
   readonly idle: number;
   /** Pids of its processes. */
   readonly pids: number[];
+  /** Which layer enforces what for its processes (none for a noop runner). */
+  readonly sandbox?: SandboxStatus;
 }

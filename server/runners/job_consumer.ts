@@ -43,6 +43,8 @@ export interface JobConsumerOptions {
   now?: () => number;
   /** Told when a job starts and when it ends (for health and metrics). */
   onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
+  /** Where it says what went wrong that no job record can carry. */
+  log?: (message: string) => void;
 }
 
 /** A slot reserved for direct dispatch (see {@linkcode JobConsumer.claim}). */
@@ -355,10 +357,50 @@ export class JobConsumer {
         }
         return result;
       } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) return null;
+        if (!(error instanceof StoreUnavailableError)) {
+          return await this.#recordFailure(job, outcome, error);
+        }
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 1000)));
         if (this.#recording.get(job.id) || this.#closed) return null;
       }
+    }
+  }
+
+  /**
+   * The store refused an outcome (not for being unreachable): says so, and
+   * fails the job with why, so that it does not stay running until its
+   * lease runs out.
+   */
+  async #recordFailure(
+    job: JobRecord,
+    outcome: Outcome,
+    error: unknown,
+  ): Promise<TransitionResult | null> {
+    const why = (error as Error)?.message ?? String(error);
+    this.#o.log?.(`job ${job.id}: its outcome (${outcome.kind}) could not be stored: ${why}`);
+    if (outcome.kind !== "success" && outcome.kind !== "error") return null;
+    const now = this.#now();
+    try {
+      const result = await this.#o.store.transition(job.id, {
+        from: ["running"],
+        to: "failed",
+        worker: this.#o.worker,
+        now,
+        set: { error: `the job's outcome could not be stored: ${why}`, finished_at: now },
+      });
+      if (result.ok) {
+        this.#o.events.emit({
+          type: "job.finished",
+          subject: job.id,
+          data: { status: result.job.status, runner: job.runner },
+        });
+      }
+      return result;
+    } catch (again) {
+      this.#o.log?.(
+        `job ${job.id}: not even its failure could be stored: ${(again as Error).message}`,
+      );
+      return null;
     }
   }
 

@@ -9,19 +9,22 @@
 
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 import type { Outcome } from "../jobs/job_rules.ts";
+import { resultProblem } from "../jobs/result_limits.ts";
 import type { JobLogWriter } from "../logs/job_log_writer.ts";
 import {
   decodeFrame,
   encodeFrame,
   FRAME_PREFIX,
   type FromRunnerFrame,
+  MAX_FRAME_CHARS,
   RUNNER_FRAMES,
   type ToRunnerFrame,
 } from "../sessions/frames.ts";
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { WaiterQueue } from "../util/waiter_queue.ts";
-import { signalGroup, spawnGroupLeader, terminateGroup } from "../util/process_group.ts";
+import type { Confinement, Jailed, SandboxStatus } from "../sandbox/mod.ts";
+import { terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
 import type { Timer } from "../util/timer.ts";
@@ -42,6 +45,7 @@ class ProcessInstance {
   retiring = false;
   /** Handed to a job (or a ping) that has not begun yet: not free for another. */
   reserved = false;
+  readonly #jail: Jailed;
   readonly #child: Deno.ChildProcess;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #encoder = new TextEncoder();
@@ -54,8 +58,9 @@ class ProcessInstance {
     env: Record<string, string>,
     readonly slot: number,
     log: RunnerLog,
+    confinement: Confinement,
   ) {
-    this.#child = spawnGroupLeader(config.binary_path!, {
+    this.#jail = confinement.spawn(config.binary_path!, {
       args: config.args ?? [],
       clearEnv: true,
       env,
@@ -63,20 +68,50 @@ class ProcessInstance {
       stdout: "piped",
       stderr: "piped",
     });
+    this.#child = this.#jail.child;
     this.pid = this.#child.pid;
     this.#stdin = this.#child.stdin.getWriter();
     const source = `${config.name}#${slot}`;
+    // Whether the piece before was part of a long line, and of a frame too long to take.
+    let continues = false;
+    let droppingFrame = false;
     const output = Promise.all([
-      forEachLine(this.#child.stdout, (line) => {
-        if (!line.startsWith(FRAME_PREFIX)) return log.add(`${source} stdout`, line);
+      forEachLine(this.#child.stdout, (line, partial) => {
+        const first = !continues;
+        continues = partial;
+        if (first && partial && line.startsWith(FRAME_PREFIX)) {
+          droppingFrame = true;
+          log.add(
+            "supervisor",
+            `${source}: a frame longer than ${MAX_FRAME_CHARS} characters was dropped`,
+          );
+        }
+        if (droppingFrame) {
+          droppingFrame = partial;
+          return;
+        }
+        if (!first || partial || !line.startsWith(FRAME_PREFIX)) {
+          return log.add(`${source} stdout`, line);
+        }
         const frame = decodeFrame<FromRunnerFrame>(line.slice(FRAME_PREFIX.length), RUNNER_FRAMES);
         if (frame) return this.#onFrame(frame);
         log.add(`${source} stdout`, `(malformed frame) ${line}`);
-      }).catch(() => {}),
+      }, MAX_FRAME_CHARS + FRAME_PREFIX.length).catch(() => {}),
       forEachLine(this.#child.stderr, (line) => log.add(`${source} stderr`, line)).catch(() => {}),
     ]);
+    // The program gone, nothing it started may run on (nor hold its output open).
+    this.#child.status.then(() => this.#jail.kill());
     this.exited = Promise.all([this.#child.status, output]).then(async ([status]) => {
       await this.#stdin.abort().catch(() => {});
+      const memory = this.#jail.memoryExceeded();
+      await this.#jail.release();
+      if (memory) {
+        this.#job?.settle({
+          kind: "lost",
+          message: `the runner process exceeded its memory limit of ${config.memory_mb} MB ` +
+            "(memory_mb) while running the job",
+        });
+      }
       this.#job?.settle({
         kind: "lost",
         message: `the runner process ${describeExit(status)} while running the job`,
@@ -104,7 +139,12 @@ class ProcessInstance {
         return;
       case "result":
         if (frame.job_id === this.#job?.id) {
-          this.#job.settle({ kind: "success", value: frame.value ?? null });
+          const problem = resultProblem(frame.value ?? null);
+          this.#job.settle(
+            problem
+              ? { kind: "error", message: problem }
+              : { kind: "success", value: frame.value ?? null },
+          );
         }
         return;
       case "error":
@@ -206,16 +246,27 @@ class ProcessInstance {
     }
   }
 
-  /** SIGTERM to its process group, then SIGKILL after `graceMs`. */
+  /** SIGTERM to it and what it started, then SIGKILL to all after `graceMs`. */
   async kill(graceMs: number): Promise<void> {
     await this.#stdin.close().catch(() => {});
-    await terminateGroup(this.pid, this.exited, graceMs);
+    await terminateGroup(this.pid, this.exited, graceMs, (_, signal) => {
+      if (signal !== "SIGKILL") return this.#jail.signal(signal);
+      this.#jail.kill();
+      return true;
+    });
+  }
+
+  /** Ends it and all it started at once. */
+  killNow(): void {
+    this.#jail.kill();
   }
 }
 
 /** Settings of a {@linkcode ProcessExecutor}. */
 export interface ProcessExecutorOptions {
   config: RunnerConfig;
+  /** The OS sandbox its instances run in. */
+  confinement: Confinement;
   /** Environment under the runner's own `env` (PATH, HOME). */
   baseEnv: Record<string, string>;
   log: RunnerLog;
@@ -246,6 +297,10 @@ export class ProcessExecutor implements Executor {
     return this.#slots.filter((i): i is ProcessInstance => i !== null).map((i) => i.pid);
   }
 
+  get sandbox(): SandboxStatus {
+    return this.#o.confinement.status;
+  }
+
   start(): void {
     this.#stopped = false;
     this.recover();
@@ -273,6 +328,7 @@ export class ProcessExecutor implements Executor {
         },
         slot,
         log,
+        this.#o.confinement,
       );
     } catch (error) {
       hooks.onFailure({
@@ -295,7 +351,7 @@ export class ProcessExecutor implements Executor {
       (error: Error) => {
         log.add("supervisor", `instance ${slot} (pid ${instance.pid}): ${error.message}`);
         // Not ready in time: end it; its exit is the failure the runner acts on.
-        if (!instance.retiring) signalGroup(instance.pid, "SIGKILL");
+        if (!instance.retiring) instance.killNow();
       },
     );
     instance.exited.then((status) => {

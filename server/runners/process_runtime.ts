@@ -10,12 +10,25 @@
  * @module
  */
 
+import { Sandbox, type SandboxMode } from "../sandbox/mod.ts";
 import { SessionChannel } from "../sessions/session_channel.ts";
-import { SessionDenoDir, type SessionDenoDirOptions } from "../sessions/session_deno_dir.ts";
+import {
+  SessionDenoDir,
+  type SessionDenoDirOptions,
+  SHARED_CACHES,
+} from "../sessions/session_deno_dir.ts";
 import { makeOwnedTempDir, type OwnedTempDir, sweepOrphanedDirs } from "../util/owned_temp_dir.ts";
 import type { ScriptRuntime } from "./script_executor.ts";
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+/** Options of {@linkcode ProcessRuntime.open}. */
+export interface ProcessRuntimeOptions extends SessionDenoDirOptions {
+  /** The user's DENO_DIR, whose module caches sessions share. */
+  denoDir?: string;
+  /** Whether to confine processes with the OS layer (default `auto`). */
+  sandbox?: SandboxMode;
+}
 
 /** The channel, work dir and environments of one supervisor or agent. */
 export class ProcessRuntime {
@@ -23,6 +36,8 @@ export class ProcessRuntime {
   readonly script: ScriptRuntime;
   /** For process runners. */
   readonly processEnv: Record<string, string>;
+  /** The OS layer every runner's processes are confined by. */
+  readonly sandbox: Sandbox;
 
   /** The temp dir that holds the channel's socket, the work dir and the session DENO_DIRs. */
   readonly #root: OwnedTempDir;
@@ -31,34 +46,51 @@ export class ProcessRuntime {
     script: ScriptRuntime,
     processEnv: Record<string, string>,
     root: OwnedTempDir,
+    sandbox: Sandbox,
   ) {
     this.script = script;
     this.processEnv = processEnv;
     this.#root = root;
+    this.sandbox = sandbox;
   }
 
   /**
    * Makes a dir named `prefix…` in the temp dir, with the channel's socket,
    * the work dir and the session DENO_DIRs in it; removes those that earlier
-   * processes left when they died. `denoDir`: the user's DENO_DIR, whose
-   * module caches sessions share (default: `$DENO_DIR`, else
-   * `~/.cache/deno`); the other options bound the sessions' own.
+   * processes left when they died (and their control groups). `denoDir`:
+   * the user's DENO_DIR, whose module caches sessions share (default:
+   * `$DENO_DIR`, else `~/.cache/deno`); the other options bound the
+   * sessions' own. Throws when `sandbox` is `require` and a layer is missing.
    */
   static async open(
     prefix: string,
-    { denoDir, ...denoDirOptions }: { denoDir?: string } & SessionDenoDirOptions = {},
+    { denoDir, sandbox: mode = "auto", ...denoDirOptions }: ProcessRuntimeOptions = {},
   ): Promise<ProcessRuntime> {
     const root = await makeOwnedTempDir(prefix);
     await sweepOrphanedDirs(prefix, root.path);
+    const tmp = root.path.slice(0, root.path.lastIndexOf("/"));
+    const name = root.path.slice(tmp.length + 1);
+    let sandbox: Sandbox;
+    try {
+      // Its control group is named after the temp dir: a group whose dir is gone is orphaned.
+      sandbox = await Sandbox.open(mode, name, prefix, (group) => !exists(`${tmp}/${group}`));
+    } catch (error) {
+      await Deno.remove(root.path, { recursive: true }).catch(() => {});
+      root.release();
+      throw error;
+    }
     const channel = await SessionChannel.open(root.path);
     // Sessions' cwd and HOME: a job granted "." reaches this, not the DENO_DIRs beside it.
     const workDir = `${root.path}/work`;
     await Deno.mkdir(workDir);
     const home = Deno.env.get("HOME") ?? workDir;
+    const userDenoDir = denoDir ?? Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`;
     return new ProcessRuntime(
       {
         channel,
         deno: Deno.execPath(),
+        sandbox,
+        sharedCaches: SHARED_CACHES.map((name) => `${userDenoDir}/${name}`),
         workDir,
         baseEnv: {
           PATH: SYSTEM_PATH,
@@ -66,14 +98,11 @@ export class ProcessRuntime {
           NO_COLOR: "1",
           DENO_NO_UPDATE_CHECK: "1",
         },
-        denoDir: SessionDenoDir.open(
-          denoDir ?? Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`,
-          root.path,
-          denoDirOptions,
-        ),
+        denoDir: SessionDenoDir.open(userDenoDir, root.path, denoDirOptions),
       },
       { PATH: Deno.env.get("PATH") ?? SYSTEM_PATH, HOME: home },
       root,
+      sandbox,
     );
   }
 
@@ -91,6 +120,16 @@ export class ProcessRuntime {
     await this.script.channel.close();
     await this.script.denoDir.close();
     await Deno.remove(this.#root.path, { recursive: true }).catch(() => {});
+    await this.sandbox.close();
     this.#root.release();
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }

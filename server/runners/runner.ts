@@ -52,6 +52,8 @@ export interface RunnerContext {
   now?: () => number;
   /** Told when a job ends on any runner (metrics). */
   onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
+  /** The supervisor's own log. */
+  log?: (message: string) => void;
 }
 
 const DEFAULT_PING_INTERVAL_S = 600;
@@ -148,6 +150,11 @@ export class Runner {
       case "process":
         return new ProcessExecutor({
           config: this.#config,
+          confinement: this.#ctx.script.sandbox.confinePrograms({
+            memoryMb: this.#config.memory_mb,
+            pidsMax: this.#config.pids_max,
+            cpus: this.#config.cpu,
+          }),
           baseEnv: this.#ctx.processEnv,
           log: this.log,
           hooks,
@@ -246,6 +253,10 @@ export class Runner {
       onJobEnd: (job, outcome, result) => {
         this.#lastActivity = this.#now();
         this.#ctx.onJobEnd?.(job, outcome, result);
+      },
+      log: (message) => {
+        this.log.add("supervisor", message);
+        this.#ctx.log?.(message);
       },
     });
     consumer.start();
@@ -508,6 +519,8 @@ export class Runner {
       remote_agents: remoteAgents,
       permissions: this.#config.permissions ?? {},
     };
+    const sandbox = this.#executor?.sandbox;
+    if (sandbox) status.sandbox = sandbox;
     if (this.#reason) status.reason = this.#reason;
     return status;
   }

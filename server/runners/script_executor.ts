@@ -8,6 +8,7 @@
 
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 import type { Outcome } from "../jobs/job_rules.ts";
+import type { Confinement, Sandbox, SandboxStatus } from "../sandbox/mod.ts";
 import { permissionFlags } from "../sessions/deno_flags.ts";
 import type { SessionChannel } from "../sessions/session_channel.ts";
 import type { SessionDenoDir } from "../sessions/session_deno_dir.ts";
@@ -24,6 +25,10 @@ export interface ScriptRuntime {
   channel: SessionChannel;
   /** The `deno` executable. */
   deno: string;
+  /** The OS layer sessions are confined by. */
+  sandbox: Sandbox;
+  /** The user's module caches that session DENO_DIRs link to. */
+  sharedCaches: string[];
   /** Environment every session gets (PATH, HOME); jobs cannot read it without a grant. */
   baseEnv: Record<string, string>;
   /** Where sessions get their DENO_DIR. */
@@ -41,10 +46,20 @@ export interface ScriptExecutorOptions {
   graceMs: number;
 }
 
+/**
+ * The longest a session whose job can start no process gets to end by
+ * itself when stopped: it has nothing to clean up, and a job that ignores
+ * SIGTERM (a busy loop) must not delay its timeout by the whole grace.
+ */
+const PLAIN_SESSION_GRACE_MS = 500;
+
 /** Runs jobs in warm, permission-scoped Deno processes. */
 export class ScriptExecutor implements Executor {
   readonly #options: ScriptExecutorOptions;
   readonly #pool: SessionPool;
+  readonly #confinement: Confinement;
+  /** SIGTERM-to-SIGKILL grace of a job's session. */
+  readonly #jobGraceMs: number;
 
   constructor(options: ScriptExecutorOptions) {
     this.#options = options;
@@ -56,6 +71,29 @@ export class ScriptExecutor implements Executor {
       // Deno reads the registry from the session's environment, which the runner's `env` may set.
       config.env?.NPM_CONFIG_REGISTRY,
     );
+    const memoryMb = config.memory_mb ?? 256;
+    this.#jobGraceMs = startsProcesses
+      ? options.graceMs
+      : Math.min(options.graceMs, PLAIN_SESSION_GRACE_MS);
+    this.#confinement = runtime.sandbox.confineSessions({
+      permissions: config.permissions ?? {},
+      memoryMb,
+      pidsMax: config.pids_max,
+      cpus: config.cpu,
+      deno: runtime.deno,
+      hostPath: SESSION_HOST,
+      socket: runtime.channel.path,
+      cwd: runtime.workDir,
+      sharedCaches: runtime.sharedCaches,
+    });
+    for (const path of this.#confinement.status.paths ?? []) {
+      if (path.resolved === null) {
+        log.add(
+          "supervisor",
+          `permissions.${path.access}: ${path.path} does not exist: not granted`,
+        );
+      }
+    }
     this.#pool = new SessionPool({
       size: config.instances ?? 1,
       graceMs: options.graceMs,
@@ -69,7 +107,8 @@ export class ScriptExecutor implements Executor {
           permissionFlags: flags,
           revoke,
           ownGroup: startsProcesses,
-          memoryMb: config.memory_mb ?? 256,
+          memoryMb,
+          confinement: this.#confinement,
           env: {
             ...runtime.baseEnv,
             DENO_DIR: runtime.denoDir.forNextSession(),
@@ -85,6 +124,11 @@ export class ScriptExecutor implements Executor {
     return this.#pool.idle;
   }
 
+  /** Which layer enforces what for its sessions. */
+  get sandbox(): SandboxStatus {
+    return this.#confinement.status;
+  }
+
   get pids(): number[] {
     return this.#pool.pids;
   }
@@ -95,7 +139,7 @@ export class ScriptExecutor implements Executor {
 
   async execute({ job, log, signal }: Execution): Promise<Outcome> {
     const session = await this.#pool.acquire(signal);
-    const kill = () => session.kill(this.#options.graceMs);
+    const kill = () => session.kill(this.#jobGraceMs);
     signal.addEventListener("abort", kill, { once: true });
     try {
       return await session.run(
@@ -107,7 +151,7 @@ export class ScriptExecutor implements Executor {
           attempt: job.attempts,
         },
         job.payload,
-        (stream, line, ts) => log.write(stream, line, ts),
+        (stream, line, ts, partial) => log.write(stream, line, ts, partial),
       );
     } finally {
       signal.removeEventListener("abort", kill);

@@ -41,6 +41,8 @@ export type HostFrame = {
    * reading it tells the supervisor it has all of the job's output.
    */
   end_mark: string;
+  /** The most characters of JSON a result may take (the host refuses a larger one). */
+  max_result_chars: number;
 };
 
 /** What the supervisor sends a process runner on its stdin. */

@@ -8,7 +8,7 @@
  */
 
 import { forEachLine } from "../util/lines.ts";
-import { decodeFrame, SESSION_FRAMES, type SessionFrame } from "./frames.ts";
+import { decodeFrame, MAX_FRAME_CHARS, SESSION_FRAMES, type SessionFrame } from "./frames.ts";
 
 /** Receives the frames of one session after its hello. */
 export type FrameHandler = (frame: SessionFrame) => void;
@@ -16,6 +16,8 @@ export type FrameHandler = (frame: SessionFrame) => void;
 interface Pending {
   onFrame: FrameHandler;
   onHello: (conn: Deno.UnixConn) => void;
+  /** Called when its connection is done with: every frame it sent was handled. */
+  onClose: () => void;
 }
 
 /** Listens for session processes and routes their frames by token. */
@@ -46,17 +48,27 @@ export class SessionChannel {
 
   /**
    * Registers a token. `connected` resolves with the connection that
-   * presents it; `onFrame` gets that session's frames (the hello included).
-   * A token is good for one connection.
+   * presents it; `onFrame` gets that session's frames (the hello included);
+   * `closed` resolves once that connection ended and every frame it carried
+   * was handled (or once the token is cancelled unused). A token is good
+   * for one connection.
    */
   expect(
     token: string,
     onFrame: FrameHandler,
-  ): { connected: Promise<Deno.UnixConn>; cancel(): void } {
+  ): { connected: Promise<Deno.UnixConn>; closed: Promise<void>; cancel(): void } {
     let resolve!: (conn: Deno.UnixConn) => void;
+    let close!: () => void;
     const connected = new Promise<Deno.UnixConn>((r) => (resolve = r));
-    this.#pending.set(token, { onFrame, onHello: resolve });
-    return { connected, cancel: () => this.#pending.delete(token) };
+    const closed = new Promise<void>((r) => (close = r));
+    this.#pending.set(token, { onFrame, onHello: resolve, onClose: close });
+    return {
+      connected,
+      closed,
+      cancel: () => {
+        if (this.#pending.delete(token)) close();
+      },
+    };
   }
 
   async #accept(): Promise<void> {
@@ -72,7 +84,9 @@ export class SessionChannel {
     let session: Pending | undefined;
     try {
       // Read straight from the socket: a stream over it would cost more than its few frames.
-      await forEachLine(conn, (line) => {
+      await forEachLine(conn, (line, partial) => {
+        // A frame longer than any frame may be is a broken peer: hang up.
+        if (partial) throw new Error("frame too long");
         const frame = decodeFrame<SessionFrame>(line, SESSION_FRAMES);
         if (!session) {
           // The first frame must be a hello with a token we gave out; else hang up.
@@ -82,7 +96,7 @@ export class SessionChannel {
           session.onHello(conn);
         }
         if (frame) session.onFrame(frame);
-      });
+      }, MAX_FRAME_CHARS);
     } catch {
       // A bad peer or a broken connection: the session sees its process end instead.
     } finally {
@@ -92,6 +106,7 @@ export class SessionChannel {
       } catch {
         // Already closed.
       }
+      session?.onClose();
     }
   }
 

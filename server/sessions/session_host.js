@@ -107,7 +107,14 @@ let sending = Promise.resolve();
  * @returns {Promise<void>}
  */
 function send(frame) {
-  const bytes = encode(stringify(frame) + "\n");
+  return sendText(stringify(frame));
+}
+/**
+ * @param {string} text one frame's JSON
+ * @returns {Promise<void>}
+ */
+function sendText(text) {
+  const bytes = encode(text + "\n");
   sending = sending.then(async () => {
     for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
   });
@@ -131,7 +138,7 @@ const line = await frameLine();
 if (line === null) exit(0);
 jobStarted = true;
 /** @type {HostFrame} */
-const { job, payload, language, end_mark } = parse(/** @type {string} */ (line));
+const { job, payload, language, end_mark, max_result_chars } = parse(/** @type {string} */ (line));
 // The supervisor sends nothing more: its end closing means it is gone, and so is the job.
 let finishing = false;
 (async () => {
@@ -173,13 +180,28 @@ for (const write of [writeStdout, writeStderr]) {
     // The job closed the stream.
   }
 }
+/** @type {string} */
+let text;
 try {
-  await send(outcome);
+  text = stringify(outcome);
 } catch (error) {
-  // A result JSON cannot carry (a BigInt, a cycle) fails to encode: report why.
-  sending = Promise.resolve();
-  await send({ type: "error", ...describe(error) }).catch(() => {});
+  // A result JSON cannot carry (a BigInt, a cycle, a nesting deeper than the stack) fails
+  // to encode: report why.
+  text = stringify({
+    type: "error",
+    message: error instanceof RangeError
+      ? "result too deep: it cannot be encoded as JSON (the limit is 256 levels of nesting)"
+      : describe(error).message,
+  });
 }
+if (text.length > max_result_chars + 64) {
+  text = stringify({
+    type: "error",
+    message: `result too large: about ${text.length} characters of JSON, ` +
+      `the limit is ${max_result_chars}`,
+  });
+}
+await sendText(text).catch(() => {});
 finishing = true;
 conn.close();
 exit(0);

@@ -12,14 +12,10 @@
  * @module
  */
 
+import { MAX_RESULT_BYTES, resultProblem } from "../jobs/result_limits.ts";
+import type { Confinement, Jailed } from "../sandbox/mod.ts";
 import { forEachLine } from "../util/lines.ts";
-import {
-  signalGroup,
-  signalProcess,
-  signalTree,
-  spawnGroupLeader,
-  terminateGroup,
-} from "../util/process_group.ts";
+import { terminateGroup } from "../util/process_group.ts";
 import type { SocketGrants } from "./deno_flags.ts";
 import { encodeFrame, type HostFrame, type SessionFrame } from "./frames.ts";
 import { payloadModule } from "./payload_module.ts";
@@ -39,15 +35,18 @@ export interface SessionSpawnOptions {
    * Whether the job may start processes (`run` granted). Only then is the
    * session the leader of a process group of its own, so that ending it ends
    * what it started: that spawn costs an extra program start (`setsid`), which
-   * a job that can start nothing does not need.
+   * a job that can start nothing does not need. (Inside namespaces it always
+   * leads one.)
    */
   ownGroup: boolean;
-  /** Heap limit, MiB. */
+  /** Heap limit, MiB (and, with a memory control group, the limit of all its memory). */
   memoryMb: number;
-  /** The whole environment of the process (it inherits nothing). */
-  env: Record<string, string>;
+  /** The whole environment of the process (it inherits nothing); its DENO_DIR included. */
+  env: Record<string, string> & { DENO_DIR: string };
   cwd: string;
   channel: SessionChannel;
+  /** Its runner's OS sandbox (see `server/sandbox/`). */
+  confinement: Confinement;
 }
 
 /** Where a session's output goes. */
@@ -55,6 +54,8 @@ export type LineSink = (
   stream: "stdout" | "stderr",
   line: string,
   ts: number,
+  /** A piece of a line longer than the limit; the next piece continues it. */
+  partial?: boolean,
 ) => void | Promise<void>;
 
 /** How a session's job ended, as the session saw it. */
@@ -71,15 +72,15 @@ export class SessionProcess {
   readonly ready: Promise<void>;
   /** Resolves with the exit status once the process is gone and its output read. */
   readonly exited: Promise<Deno.CommandStatus>;
-  readonly #child: Deno.ChildProcess;
+  readonly #jail: Jailed;
   /** The frame channel's connection, once the host said hello. */
   #conn: Deno.UnixConn | null = null;
   readonly #memoryMb: number;
-  /** Signals the process with its group (when it has one of its own) or alone. */
-  readonly #send: (pid: number, signal: Deno.Signal) => boolean;
   #sink: LineSink;
   #final: Extract<SessionFrame, { type: "result" | "error" }> | null = null;
   #stdoutText = "";
+  /** The last stdout piece was part of a longer line: the next one continues it. */
+  #stdoutContinues = false;
   #stderrTail: string[] = [];
   #outOfMemory = false;
   /** Settles when stdout and stderr reached their end. */
@@ -125,21 +126,28 @@ export class SessionProcess {
       stdout: "piped",
       stderr: "piped",
     };
-    this.#child = options.ownGroup
-      ? spawnGroupLeader(options.deno, command)
-      : new Deno.Command(options.deno, command).spawn();
-    this.pid = this.#child.pid;
-    this.#send = options.ownGroup ? signalTree : signalProcess;
+    // Its own DENO_DIR is the one place a session writes without a grant.
+    this.#jail = options.confinement.spawn(options.deno, command, {
+      writable: [options.env.DENO_DIR],
+      ownGroup: options.ownGroup,
+    });
+    const child = this.#jail.child;
+    this.pid = child.pid;
     const output = Promise.all([
-      this.#read(this.#child.stdout, "stdout"),
-      this.#read(this.#child.stderr, "stderr"),
+      this.#read(child.stdout, "stdout"),
+      this.#read(child.stderr, "stderr"),
     ]);
     this.#output = output;
     // The host gone (a job may exit it) is the end of the job: what it started goes too,
     // which also ends the output it may hold open.
-    if (options.ownGroup) this.#child.status.then(() => signalGroup(this.pid, "SIGKILL"));
-    this.exited = Promise.all([this.#child.status, output]).then(([status]) => {
+    child.status.then(() => this.#jail.kill());
+    this.exited = Promise.all([child.status, output]).then(async ([status]) => {
       this.#cancelHello();
+      // A result the host sent just before it exited may still be on its way: the process
+      // is over once its socket is read to the end (the kernel closed it with the process).
+      await expected.closed;
+      this.#outOfMemory ||= this.#jail.memoryExceeded();
+      await this.#jail.release();
       return status;
     });
     // Ready on hello; a process that dies first fails readiness with what it said.
@@ -163,41 +171,52 @@ export class SessionProcess {
     // it was not that.
     let heldEmpty = false;
     // Not async: a line that needs no wait costs no promise (a printing job sends millions).
-    await forEachLine(stream, (line) => {
-      if (line === this.#endMark) {
+    await forEachLine(stream, (line, partial) => {
+      if (line === this.#endMark && !partial) {
         heldEmpty = false;
         this.#marksSeen++;
         this.#onFinal?.();
         return;
       }
-      const held = heldEmpty ? this.#line(name, "") : undefined;
-      heldEmpty = line === "";
+      const held = heldEmpty ? this.#line(name, "", false) : undefined;
+      heldEmpty = line === "" && !partial;
       if (heldEmpty) return held;
-      return held ? held.then(() => this.#line(name, line)) : this.#line(name, line);
+      return held
+        ? held.then(() => this.#line(name, line, partial))
+        : this.#line(name, line, partial);
     }).catch(() => {});
   }
 
-  /** One line of the job's output: kept for the result and the death message, then sunk. */
-  #line(name: "stdout" | "stderr", line: string): void | Promise<void> {
+  /**
+   * One line (or piece of a long one) of the job's output: kept for the
+   * result and the death message, then sunk.
+   */
+  #line(name: "stdout" | "stderr", line: string, partial: boolean): void | Promise<void> {
     if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
-      this.#stdoutText += (this.#stdoutText ? "\n" : "") + line;
-    } else if (name === "stderr") {
+      this.#stdoutText += (this.#stdoutText && !this.#stdoutContinues ? "\n" : "") + line;
+      this.#stdoutContinues = partial;
+    } else if (name === "stderr" && !partial) {
       // V8 reports a heap limit hit on stderr just before the process aborts.
       if (/out of memory/i.test(line)) this.#outOfMemory = true;
       this.#stderrTail.push(line);
       if (this.#stderrTail.length > 5) this.#stderrTail.shift();
     }
-    return this.#sink(name, line, Date.now());
+    return this.#sink(name, line, Date.now(), partial);
   }
 
   #onFrame(frame: SessionFrame): void {
     if ((frame.type === "result" || frame.type === "error") && !this.#final) {
       this.#final = frame;
       // The job is over: nothing it started may run on (nor its own code: an unload
-      // handler, say). Frozen now, killed on the next turn, so that tearing the process
-      // down does not hold up the outcome's answer.
-      this.#send(this.pid, "SIGSTOP");
-      setTimeout(() => this.#send(this.pid, "SIGKILL"), 0);
+      // handler, say). In namespaces, killing bubblewrap ends them all (the kernel tears
+      // them down). Otherwise frozen now, killed on the next turn, so that tearing the
+      // process down does not hold up the outcome's answer.
+      if (this.#jail.namespaced) {
+        this.#jail.kill();
+      } else {
+        this.#jail.signal("SIGSTOP");
+        setTimeout(() => this.#jail.kill(), 0);
+      }
       this.#onFinal?.();
     }
   }
@@ -213,6 +232,7 @@ export class SessionProcess {
   ): Promise<SessionOutcome> {
     this.#sink = sink;
     this.#stdoutText = "";
+    this.#stdoutContinues = false;
     this.#stderrTail = [];
     const { source, language } = payloadModule(payload);
     const frame: HostFrame = {
@@ -221,6 +241,7 @@ export class SessionProcess {
       payload: source,
       language,
       end_mark: this.#endMark,
+      max_result_chars: MAX_RESULT_BYTES,
     };
     try {
       const bytes = new TextEncoder().encode(encodeFrame(frame));
@@ -240,27 +261,39 @@ export class SessionProcess {
     // Whatever a killed grandchild still had in the pipe is not the job's any more.
     this.#sink = () => {};
     const final = this.#final as Extract<SessionFrame, { type: "result" | "error" }> | null;
+    // Its memory group hit the limit (a child may have been the one killed): the job failed.
+    if (final && this.#jail.memoryExceeded()) {
+      return { kind: "error", message: this.#memoryMessage() };
+    }
     if (final?.type === "result") {
-      return { kind: "success", value: final.mode === "stdout" ? this.#stdoutText : final.value };
+      const value = final.mode === "stdout" ? this.#stdoutText : final.value;
+      const problem = resultProblem(value);
+      return problem ? { kind: "error", message: problem } : { kind: "success", value };
     }
     if (final?.type === "error") return { kind: "error", message: final.message };
     return { kind: "error", message: this.#deathMessage(status ?? await this.exited) };
   }
 
+  #memoryMessage(): string {
+    return `killed: the job exceeded its memory limit of ${this.#memoryMb} MB (memory_mb)`;
+  }
+
   #deathMessage(status: Deno.CommandStatus): string {
-    if (this.#outOfMemory) {
-      return `killed: the job exceeded its memory limit of ${this.#memoryMb} MB (memory_mb)`;
-    }
+    if (this.#outOfMemory || this.#jail.memoryExceeded()) return this.#memoryMessage();
     const last = this.#stderrTail.filter((l) => l.trim()).at(-1);
     return `the job's process ${describeExit(status)} without a result` + (last ? `: ${last}` : "");
   }
 
   /**
-   * Ends the process group: SIGTERM, then SIGKILL after `graceMs`. A host
-   * still waiting for its job exits at the SIGTERM.
+   * Ends the session and all it started: SIGTERM, then SIGKILL after
+   * `graceMs`. A host still waiting for its job exits at the SIGTERM.
    */
   async kill(graceMs: number): Promise<void> {
-    await terminateGroup(this.pid, this.exited, graceMs, this.#send);
+    await terminateGroup(this.pid, this.exited, graceMs, (_, signal) => {
+      if (signal !== "SIGKILL") return this.#jail.signal(signal);
+      this.#jail.kill();
+      return true;
+    });
   }
 }
 

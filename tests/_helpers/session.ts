@@ -35,6 +35,15 @@ export async function runInSession(
     setup.npmRegistry,
   );
   const denoDir = script.denoDir.forNextSession();
+  const confinement = script.sandbox.confineSessions({
+    permissions: setup.permissions ?? {},
+    memoryMb: 128,
+    deno: script.deno,
+    hostPath: SESSION_HOST,
+    socket: script.channel.path,
+    cwd: script.workDir,
+    sharedCaches: script.sharedCaches,
+  });
   const session = new SessionProcess({
     deno: script.deno,
     hostPath: SESSION_HOST,
@@ -45,6 +54,7 @@ export async function runInSession(
     env: { ...script.baseEnv, DENO_DIR: denoDir, ...setup.env },
     cwd: script.workDir,
     channel: script.channel,
+    confinement,
   }, () => {});
   await session.ready;
   const outcome = await session.run({ id: "job", env_vars: {}, attempt: 1 }, payload, () => {});

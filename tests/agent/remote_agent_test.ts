@@ -7,7 +7,7 @@
 
 import type { JobStatusInfo, LogLine, RunnerStatus } from "../../shared/types.generated.ts";
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
-import { isAlive } from "../_helpers/processes.ts";
+import { ancestryBelow, findProcesses, isAlive } from "../_helpers/processes.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
 import { openSse } from "../_helpers/sse.ts";
 import { SECRETS, startSupervisor } from "../_helpers/supervisor.ts";
@@ -74,20 +74,21 @@ Deno.test("a remote runner agent serves a runner through a shared Redis", async 
     });
 
     await t.step("job.stop reaches the agent, which kills the job's processes", async () => {
+      const sleep = `300.${Date.now()}`;
       const id = await s.user.call<string>("jobs.create", {
         job: {
           runner: "remote",
-          payload: `const c = new Deno.Command("sleep", { args: ["300"] }).spawn();
-            console.log(JSON.stringify([Deno.pid, c.pid]));
+          payload: `new Deno.Command("sleep", { args: ["${sleep}"] }).spawn();
             await new Promise(() => setInterval(() => {}, 1000));`,
         },
       });
       await s.user.call("job.start", { job_id: id });
-      const pids: number[] = await eventually(async () => {
-        const page = await s.user.call<{ lines: LogLine[] }>("job.logs", { job_id: id });
-        return page.lines.length ? JSON.parse(page.lines[0].line) : null;
+      // The sleep and, above it, the session that runs the job, up to the agent: seen by the OS.
+      const pids = await eventually(() => {
+        const [found] = findProcesses(`sleep ${sleep}`);
+        return found ? ancestryBelow(found, agent.pid) : null;
       });
-      assert(pids.every(isAlive));
+      assert(pids.length >= 2 && pids.every(isAlive), `the sleep and its session: ${pids}`);
       await s.user.call("job.stop", { job_id: id });
       await eventually(() => pids.every((p) => !isAlive(p)), 10_000, "the job's processes gone");
     });

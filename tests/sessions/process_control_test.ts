@@ -1,7 +1,10 @@
 /**
- * What happens to a job's processes, checked with the OS: a stop or a
- * timeout leaves nothing of the job alive (grandchildren included); a heap
- * past `memory_mb` kills the job with a message that says so.
+ * What happens to a job's processes under Deno's layer alone (the OS
+ * sandbox off, as on a host without bubblewrap and cgroups), checked with
+ * the OS: a stop or a timeout leaves nothing of the job's process group
+ * alive; a heap past `memory_mb` kills the job with a message that says so.
+ * `tests/sandbox/` checks the same with the OS layer on, and what only it
+ * catches.
  */
 
 import type { Job } from "../../shared/types.generated.ts";
@@ -27,6 +30,7 @@ async function pidsOf(
 
 Deno.test("stop and timeout kill the job's whole process group; the heap limit kills too", async (t) => {
   await using s = await startSupervisor({
+    sandbox: "off",
     runners: [
       {
         name: "spawner",
@@ -129,6 +133,7 @@ function groupOf(pid: number): number {
 
 Deno.test("without run granted a session is a plain child: a stop ends it, a Ctrl-C does not", async (t) => {
   await using s = await startSupervisor({
+    sandbox: "off",
     runners: [{ name: "plain", kind: "script", instances: 1, stop_grace: 1 }],
   });
   await s.sup.runners.get("plain").whenReady();

@@ -1,10 +1,11 @@
 /**
  * Lines out of byte streams: a real pipe (read into one reused buffer), a
- * plain stream of chunks, and lines cut across chunks.
+ * plain stream of chunks, lines cut across chunks, and lines longer than
+ * the limit, handed over in pieces.
  */
 
-import { assertEquals } from "../_helpers/assert.ts";
-import { forEachLine } from "../../server/util/lines.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { forEachLine, MAX_LINE_CHARS } from "../../server/util/lines.ts";
 import type { Timer } from "../../server/util/timer.ts";
 
 async function lines(stream: ReadableStream<Uint8Array>): Promise<string[]> {
@@ -70,4 +71,37 @@ Deno.test("forEachLine: a handler that throws cancels the pipe, so its writer is
     await child.status;
   }
   assertEquals(status?.signal, "SIGPIPE", "the writer ends on its closed pipe");
+});
+
+Deno.test("forEachLine: a line longer than the limit comes in pieces, none lost", async () => {
+  // 3.5 pieces' worth without a newline through a real pipe, then a short line.
+  const long = "a".repeat(MAX_LINE_CHARS * 3) + "b".repeat(MAX_LINE_CHARS / 2);
+  const child = new Deno.Command("printf", { args: ["%s\\nshort\\n", long], stdout: "piped" })
+    .spawn();
+  const pieces: [string, boolean][] = [];
+  await forEachLine(child.stdout, (line, partial) => {
+    pieces.push([line, partial]);
+  });
+  await child.status;
+  assertEquals(pieces.map(([l, p]) => [l.length, p]), [
+    [MAX_LINE_CHARS, true],
+    [MAX_LINE_CHARS, true],
+    [MAX_LINE_CHARS, true],
+    [MAX_LINE_CHARS / 2, false],
+    [5, false],
+  ]);
+  assertEquals(pieces.slice(0, 4).map(([l]) => l).join(""), long);
+});
+
+Deno.test("forEachLine: pieces never split a surrogate pair; CRLF is cut only at a line's end", async () => {
+  const limit = 8;
+  // An emoji (two UTF-16 units) across the cut, then a CRLF line.
+  const text = "1234567😀89\r\nend\r";
+  const chunks = [...new TextEncoder().encode(text)].map((b) => new Uint8Array([b]));
+  const pieces: [string, boolean][] = [];
+  await forEachLine(ReadableStream.from(chunks), (line, partial) => {
+    pieces.push([line, partial]);
+  }, limit);
+  assertEquals(pieces, [["1234567", true], ["😀89", false], ["end", false]]);
+  assert(pieces.every(([l]) => l.length <= limit));
 });

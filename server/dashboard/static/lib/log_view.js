@@ -37,9 +37,9 @@ export function logView({ client, jobId, signal, onEnd }) {
   let paused = false;
   let follow = true;
   let total = 0;
-  /** @type {{ seq: number, stream: string, line: string }[]} */
+  /** @type {{ seq: number, stream: string, line: string, partial?: boolean }[]} */
   let pending = [];
-  /** @type {{ seq: number, stream: string, line: string }[]} */
+  /** @type {{ seq: number, stream: string, line: string, partial?: boolean }[]} */
   let held = [];
   let frame = 0;
 
@@ -53,6 +53,10 @@ export function logView({ client, jobId, signal, onEnd }) {
           { class: `l-${line.stream}` },
           h("span", { class: "seq", text: `${line.seq} ` }),
           line.line,
+          // A piece of a long line: the next one continues it.
+          ...(line.partial
+            ? [h("span", { class: "cut", title: "continued on the next line", text: " ↩" })]
+            : []),
           "\n",
         ),
       );

@@ -1,6 +1,6 @@
 /**
  * Runners: each one's state, health, instances busy and idle, queue,
- * restarts, last exit and permissions; start, stop, restart, pause, resume,
+ * restarts, last exit, permissions and sandbox; start, stop, restart, pause, resume,
  * quarantine, scale, remove; its own log. And registering a new one.
  *
  * @module
@@ -19,6 +19,29 @@ function permissions(p) {
     return [];
   });
   return parts.length ? parts.join("; ") : "none";
+}
+
+/**
+ * Which layer confines the runner's processes, in words: the concerns the
+ * kernel enforces, and those left to Deno (or to nothing).
+ * @param {any} sandbox
+ */
+function sandboxFacts(sandbox) {
+  if (!sandbox) return undefined;
+  /** @type {Record<string, string[]>} */
+  const by = {};
+  for (const key of ["fs", "net", "pids", "memory"]) {
+    (by[sandbox[key]] ??= []).push(key);
+  }
+  const limits = sandbox.limits
+    ? Object.entries(sandbox.limits).map(([k, v]) => `${k} ${v}`).join(", ")
+    : "";
+  return [
+    by.os && `OS: ${by.os.join(", ")}`,
+    by["deno-only"] && `Deno only: ${by["deno-only"].join(", ")}`,
+    by.none && `none: ${by.none.join(", ")}`,
+    limits && `limits: ${limits}`,
+  ].filter(Boolean).join("; ");
 }
 
 /** @param {any} exit */
@@ -146,6 +169,7 @@ export function renderRunners(main, ctx) {
       ["Depends on", r.depends_on?.length ? r.depends_on.join(", ") : undefined],
       ["Remote agents", r.remote_agents || undefined],
       ["Permissions", r.kind === "script" ? permissions(r.permissions) : undefined],
+      ["Sandbox", sandboxFacts(r.sandbox)],
       ["PIDs", r.pids?.length ? r.pids.join(", ") : undefined],
     ];
     replace(

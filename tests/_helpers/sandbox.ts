@@ -1,0 +1,71 @@
+/**
+ * Running the sandbox tests against both layers: with the OS layer
+ * required (the test fails, never skips, on a host without it: CI installs
+ * bubblewrap) and with it off (Deno's permissions only), so that each test
+ * shows what each layer catches. Leftover processes are counted by the OS,
+ * by a marker in their command line.
+ *
+ * @module
+ */
+
+import type { RunnerConfig, RunnerStatus } from "../../shared/types.generated.ts";
+import { eventually } from "./assert.ts";
+import { findProcesses } from "./processes.ts";
+import { startSupervisor, type TestSupervisor } from "./supervisor.ts";
+
+/** The two ways the suite runs: the OS layer required, or off. */
+export const LAYERS = ["os", "off"] as const;
+export type Layer = typeof LAYERS[number];
+
+/** A supervisor with `runners`, the OS layer required or off; waits until they are ready. */
+export async function startSandboxed(
+  layer: Layer,
+  runners: RunnerConfig[],
+): Promise<TestSupervisor> {
+  const s = await startSupervisor({ sandbox: layer === "os" ? "require" : "off", runners });
+  try {
+    // Runners start one after the other: wait for each to be running, not just started.
+    for (const r of runners) {
+      await eventually(() => s.sup.runners.get(r.name).state === "running", 20_000, `${r.name} up`);
+    }
+  } catch (error) {
+    await s.close();
+    throw error;
+  }
+  return s;
+}
+
+/** A job's result through `job.run`. */
+export function run(
+  s: TestSupervisor,
+  runner: string,
+  payload: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ success?: unknown; error?: string }> {
+  return s.user.call("job.run", { job: { runner, payload, ...extra } });
+}
+
+/** A runner's status. */
+export function statusOf(s: TestSupervisor, name: string): Promise<RunnerStatus> {
+  return s.admin.call<RunnerStatus>("get_runner_status", { name });
+}
+
+/**
+ * A `sleep` whose command line is unique to one test, so that the OS can
+ * tell whether any is left: `sleep 3000.<digits>` (GNU sleep takes fractions).
+ */
+export function markedSleep(): { seconds: string; alive: () => number[] } {
+  const seconds = `3000.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+  return { seconds, alive: () => findProcesses(`sleep ${seconds}`) };
+}
+
+/** Kills what a test left on purpose (the escapes the OS layer is there to stop). */
+export function killAll(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Gone.
+    }
+  }
+}
