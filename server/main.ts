@@ -7,6 +7,9 @@
 
 import { ConfigError, loadConfig, USAGE } from "./config/load_config.ts";
 import { GENERATED_SECRET_FILE } from "./auth/secret_registry.ts";
+import { BindError } from "./http/front/mod.ts";
+import { DataDirInUseError } from "./store/data_dir.ts";
+import { StoreUnavailableError } from "./store/store.ts";
 import { Supervisor } from "./supervisor.ts";
 
 const log = (message: string) => console.error(`[supervisor] ${message}`);
@@ -28,7 +31,10 @@ let supervisor: Supervisor;
 try {
   supervisor = await Supervisor.start(config, { log });
 } catch (error) {
-  console.error(`cannot start: ${(error as Error).message}`);
+  // A refusal that says what and where (a port in use, a data_dir in use, a missing sandbox).
+  const known = error instanceof BindError || error instanceof DataDirInUseError ||
+    error instanceof StoreUnavailableError;
+  console.error(`cannot start: ${known ? "" : "unexpected error: "}${(error as Error).message}`);
   Deno.exit(1);
 }
 
@@ -43,13 +49,21 @@ if (supervisor.generatedSecret) {
   console.log(supervisor.generatedSecret);
 }
 
-let signals = 0;
+/**
+ * A signal within this long of the first is the same one, arrived twice: a
+ * terminal's Ctrl-C (or systemd's SIGTERM) reaches the whole process group,
+ * and `deno task` forwards its own copy too. Only a signal after it forces.
+ */
+const SAME_SIGNAL_MS = 1000;
+let firstSignalAt: number | null = null;
 const onSignal = async (signal: Deno.Signal) => {
-  if (++signals > 1) {
+  if (firstSignalAt !== null) {
+    if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
     log(`${signal} again: killing every runner process now`);
     supervisor.killAll();
     Deno.exit(1);
   }
+  firstSignalAt = Date.now();
   log(`${signal}: shutting down (send it again to force)`);
   await supervisor.shutdown();
   log("stopped");

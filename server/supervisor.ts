@@ -17,6 +17,7 @@ import { VERSION } from "../shared/version.ts";
 import { SecretRegistry } from "./auth/secret_registry.ts";
 import type { SupervisorConfig } from "./config/config_schema.ts";
 import { EventLog } from "./events/event_log.ts";
+import { Front, type FrontBind } from "./http/front/mod.ts";
 import { createHttpHandler } from "./http/http_server.ts";
 import { SseStreams } from "./http/sse.ts";
 import type { RetryPolicy } from "./jobs/job_rules.ts";
@@ -29,6 +30,7 @@ import { Dispatcher } from "./rpc/dispatch.ts";
 import { RpcError, unavailable } from "./rpc/rpc_error.ts";
 import { RunnerManager } from "./runners/runner_manager.ts";
 import { ProcessRuntime } from "./runners/process_runtime.ts";
+import { claimDataDir, type DataDirClaim } from "./store/data_dir.ts";
 import { openStore } from "./store/mod.ts";
 import { type Store, StoreUnavailableError } from "./store/store.ts";
 import { serveDashboard } from "./dashboard/serve_dashboard.ts";
@@ -46,7 +48,9 @@ export interface StartOptions {
 
 /** The parts a supervisor owns and closes. */
 interface Parts {
-  server: Deno.HttpServer<Deno.NetAddr>;
+  server: Deno.HttpServer<Deno.UnixAddr>;
+  front: Front;
+  dataDir: DataDirClaim;
   streams: SseStreams;
   reaper: Reaper;
   hub: LogHub;
@@ -97,17 +101,52 @@ export class Supervisor {
     this.#drain = fields.drain;
   }
 
-  /** Builds every part, listens, and starts the runners (in the background). */
+  /**
+   * Builds every part, listens, and starts the runners (in the background).
+   * Takes `data_dir` first (one owner each), binds the address next, and
+   * only then opens the store and makes secrets: a start that fails leaves
+   * nothing behind it did not find.
+   */
   static async start(config: SupervisorConfig, options: StartOptions = {}): Promise<Supervisor> {
+    const undo: (() => Promise<void>)[] = [];
+    try {
+      return await Supervisor.#start(config, options, undo);
+    } catch (error) {
+      for (const step of undo.reverse()) await step().catch(() => {});
+      throw error;
+    }
+  }
+
+  static async #start(
+    config: SupervisorConfig,
+    options: StartOptions,
+    undo: (() => Promise<void>)[],
+  ): Promise<Supervisor> {
     const log = options.log ?? ((m: string) => console.error(m));
     const startedAt = Date.now();
-    await Deno.mkdir(config.data_dir, { recursive: true });
+    const dataDir = await claimDataDir(config.data_dir);
+    undo.push(() => dataDir.release(true));
+    const runtime = await ProcessRuntime.open("hero-work-", { sandbox: config.sandbox });
+    undo.push(() => runtime.close());
+    const upstream = `${await runtime.privateDir("http")}/server.sock`;
+    const front = await Front.start(bindOf(config), upstream, {
+      maxConnections: config.max_connections,
+      headerTimeoutMs: config.header_timeout * 1000,
+      bodyTimeoutMs: config.body_timeout * 1000,
+      idleTimeoutMs: config.idle_timeout * 1000,
+      maxHeaderBytes: config.max_header_bytes,
+      maxBodyBytes: config.max_body_bytes,
+    });
+    undo.push(() => front.close());
+    if (runtime.sandbox.warning) log(`warning: ${runtime.sandbox.warning}`);
     const origin = `${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
     const store = await openStore(config, origin);
+    undo.push(() => store.close());
     const events = new EventLog(store, { keep: config.events_kept });
     const hub = new LogHub(store);
     const secrets = new SecretRegistry(store, events, {
       maxFailures: config.auth_max_failures,
+      globalMaxFailures: config.auth_global_max_failures,
       windowMs: config.auth_window * 1000,
     });
     const generatedSecret = await secrets.init({
@@ -115,8 +154,6 @@ export class Supervisor {
       user: config.user_secrets,
       register: config.register_secrets,
     }, config.data_dir);
-    const runtime = await ProcessRuntime.open("hero-work-", { sandbox: config.sandbox });
-    if (runtime.sandbox.warning) log(`warning: ${runtime.sandbox.warning}`);
     const retry: RetryPolicy = {
       baseMs: config.retry_delay * 1000,
       maxMs: config.retry_delay_max * 1000,
@@ -151,7 +188,9 @@ export class Supervisor {
     await runners.load(config.runners);
 
     let draining = false;
-    let bound = `${config.bind_address}:${config.port}`;
+    const bound = "path" in front.addr
+      ? `unix:${front.addr.path}`
+      : `${hostPart(front.addr.hostname)}:${front.addr.port}`;
     const info = async (): Promise<SupervisorInfo> => ({
       name: config.name,
       version: VERSION,
@@ -191,14 +230,11 @@ export class Supervisor {
       },
     });
     const streams = new SseStreams();
-    let listening!: (addr: Deno.NetAddr) => void;
-    const addr = new Promise<Deno.NetAddr>((resolve) => (listening = resolve));
+    let listening!: () => void;
+    const serving = new Promise<void>((resolve) => (listening = resolve));
+    // The server itself listens on a private socket: every connection comes through the front.
     const server = Deno.serve(
-      {
-        hostname: config.bind_address,
-        port: config.port,
-        onListen: listening,
-      },
+      { transport: "unix", path: upstream, onListen: () => listening() },
       createHttpHandler({
         dispatcher,
         services,
@@ -210,20 +246,19 @@ export class Supervisor {
         onRequest: (route, status) => metrics.request(route, status),
         draining: () => draining,
         translateError,
+        peers: { trusted: config.trusted_proxies, publicUrl: config.public_url, bound },
       }),
     );
-    const { hostname, port } = await addr;
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    bound = `${host}:${port}`;
+    await serving;
     const supervisor = new Supervisor({
-      url: `http://${host}:${port}`,
+      url: "path" in front.addr ? `unix:${front.addr.path}` : `http://${bound}`,
       config,
       store,
       runners,
       jobs,
       events,
       generatedSecret,
-      parts: { server, streams, reaper, hub, secrets, runtime, metrics },
+      parts: { server, front, dataDir, streams, reaper, hub, secrets, runtime, metrics },
       info,
       log,
       drain: () => (draining = true),
@@ -254,20 +289,23 @@ export class Supervisor {
   }
 
   async #shutdown(graceMs: number): Promise<void> {
-    const { server, streams, reaper, hub, secrets, runtime } = this.#parts;
+    const { server, front, dataDir, streams, reaper, hub, secrets, runtime } = this.#parts;
     this.#drain();
     this.events.emit({ type: "supervisor.stopping", subject: this.config.name });
     this.#log(`stopping: running jobs have ${graceMs / 1000} s to finish`);
     await this.runners.stopAll({ requested_by: "supervisor", reason: "shutdown" }, graceMs);
     await reaper.stop();
+    front.stopAccepting();
     streams.closeAll();
     await server.shutdown();
+    await front.close();
     this.jobs.close();
     hub.close();
     secrets.close();
     await this.events.close();
     await runtime.close();
     await this.store.close();
+    await dataDir.release();
   }
 
   /**
@@ -280,6 +318,18 @@ export class Supervisor {
     }
     this.#parts.runtime.removeFilesNow();
   }
+}
+
+/** Where the configuration says to listen: a TCP address, or `unix:/path`. */
+function bindOf(config: SupervisorConfig): FrontBind {
+  return config.bind_address.startsWith("unix:")
+    ? { path: config.bind_address.slice("unix:".length) }
+    : { hostname: config.bind_address, port: config.port };
+}
+
+/** A host as it appears in a URL (IPv6 in brackets). */
+function hostPart(hostname: string): string {
+  return hostname.includes(":") ? `[${hostname}]` : hostname;
 }
 
 export type { SupervisorConfig };

@@ -37,7 +37,7 @@ import {
   SupervisorInfo,
 } from "./schemas.ts";
 
-const { NotFound, Conflict, Timeout, Unavailable } = ErrorCode;
+const { NotFound, Conflict, Timeout, Unavailable, Forbidden } = ErrorCode;
 
 const nullResult = { name: "ok", schema: { type: "null" } as JsonSchema };
 const jobIdParam: ParamSpec = {
@@ -354,7 +354,9 @@ export const methods: MethodSpec[] = [
     name: "register_runner",
     summary: "Add a runner and start it.",
     description: "Validated like a `[[runners]]` table of the config. A runner of that name " +
-      "already registered is -32009.",
+      "already registered is -32009. With a register secret, the runner must stay within " +
+      "`[register_policy]` (by default: a script runner, no grants, at most 4 instances, no " +
+      "`env`); beyond it is -32002 naming what was refused.",
     scope: "register",
     tag: "runners",
     params: [{ name: "runner", schema: RunnerConfig, required: true, description: "The runner." }],
@@ -364,7 +366,7 @@ export const methods: MethodSpec[] = [
       params: { runner: { name: "example-runner", kind: "script", instances: 1 } },
       result: exampleStatus("example-runner", "starting"),
     }],
-    errors: [Conflict],
+    errors: [Conflict, Forbidden],
   },
   {
     name: "list_runners",

@@ -743,7 +743,7 @@ declare function bindMethods(call: Call): {
 	/**
 	 * Add a runner and start it.
 	 *
-	 * Validated like a `[[runners]]` table of the config. A runner of that name already registered is -32009.
+	 * Validated like a `[[runners]]` table of the config. A runner of that name already registered is -32009. With a register secret, the runner must stay within `[register_policy]` (by default: a script runner, no grants, at most 4 instances, no `env`); beyond it is -32002 naming what was refused.
 	 */
 	registerRunner: (params: MethodParams["register_runner"], options?: CallOptions) => Promise<MethodResults["register_runner"]>;
 	/** The names of every runner. */

@@ -12,6 +12,7 @@ import type { Principal } from "../rpc/dispatch.ts";
 import { conflict, notFound, RpcError } from "../rpc/rpc_error.ts";
 import { ErrorCode } from "../../shared/errors.ts";
 import type { SecretRecord, Store } from "../store/store.ts";
+import type { Timer } from "../util/timer.ts";
 import { AuthLimiter, type AuthLimiterOptions } from "./auth_limiter.ts";
 import { findHash, fingerprint, generateSecret, hashSecret } from "./secret_hash.ts";
 
@@ -37,6 +38,8 @@ export class SecretRegistry {
   /** Both, for the check of every request. */
   #all: SecretRecord[] = [];
   #unsubscribe: (() => void) | null = null;
+  /** Failed authentications waiting out their delay: answered at once on close. */
+  readonly #delayed = new Map<Timer, () => void>();
 
   constructor(store: Store, events: EventLog, limits: AuthLimiterOptions) {
     this.#store = store;
@@ -87,34 +90,57 @@ export class SecretRegistry {
     this.#all = [...this.#fromConfig, ...this.#stored];
   }
 
-  /** Stops following changes. */
+  /** Stops following changes; answers the failed authentications still waiting. */
   close(): void {
     this.#unsubscribe?.();
+    for (const [timer, answer] of this.#delayed) {
+      clearTimeout(timer);
+      answer();
+    }
+    this.#delayed.clear();
   }
 
-  /** The caller a secret stands for; -32001 for none or an unknown one, -32029 when refused. */
-  authenticate(secret: string | undefined, client: string): Principal {
-    const retryAfter = this.#limiter.retryAfter(client);
-    if (retryAfter > 0) {
-      throw new RpcError(
-        ErrorCode.TooManyRequests,
-        `Too many failed authentications from this client: retry in ${
-          Math.ceil(retryAfter / 1000)
-        } s`,
-        { retry_after_ms: retryAfter },
-      );
-    }
-    const found = secret === undefined ? undefined : findHash(hashSecret(secret), this.#all);
-    if (!found) {
-      this.#limiter.fail(client);
+  /**
+   * The caller a secret stands for. A valid secret always passes. No secret
+   * is -32001; an unknown one is -32001, or -32029 (after a delay) once its
+   * client has failed too often (see `auth_limiter.ts`).
+   */
+  authenticate(secret: string | undefined, client: string): Principal | Promise<Principal> {
+    if (secret === undefined) {
       throw new RpcError(
         ErrorCode.Unauthenticated,
-        secret === undefined
-          ? "Unauthenticated: send a secret as Authorization: Bearer SECRET or as the param secret"
-          : "Unauthenticated: unknown secret",
+        "Unauthenticated: send a secret as Authorization: Bearer SECRET or as the param secret",
       );
     }
-    return { kind: found.kind, fingerprint: found.fingerprint };
+    const found = findHash(hashSecret(secret), this.#all);
+    if (found) return { kind: found.kind, fingerprint: found.fingerprint };
+    const verdict = this.#limiter.fail(client);
+    if (verdict.crossed) {
+      this.#events.emit({
+        type: "auth.throttled",
+        subject: client,
+        data: { retry_after_ms: verdict.retryAfterMs },
+      });
+    }
+    const error = verdict.tooMany
+      ? new RpcError(
+        ErrorCode.TooManyRequests,
+        `Too many failed authentications from this client: retry in ${
+          Math.ceil(verdict.retryAfterMs / 1000)
+        } s`,
+        { retry_after_ms: verdict.retryAfterMs },
+      )
+      : new RpcError(ErrorCode.Unauthenticated, "Unauthenticated: unknown secret");
+    if (verdict.delayMs === 0) throw error;
+    return new Promise<Principal>((_, reject) => {
+      const answer = () => {
+        this.#delayed.delete(timer);
+        this.#limiter.answered(client);
+        reject(error);
+      };
+      const timer: Timer = setTimeout(answer, verdict.delayMs);
+      this.#delayed.set(timer, answer);
+    });
   }
 
   /** Adds a secret; -32009 if that value is already a secret. */

@@ -6,8 +6,11 @@
  */
 
 import type { JsonSchema } from "../../shared/json_schema.ts";
-import { RunnerConfig as RunnerConfigSchema } from "../../shared/schemas.ts";
-import type { RunnerConfig } from "../../shared/types.generated.ts";
+import {
+  Permissions as PermissionsSchema,
+  RunnerConfig as RunnerConfigSchema,
+} from "../../shared/schemas.ts";
+import type { Permissions, RunnerConfig } from "../../shared/types.generated.ts";
 
 const secrets = (scope: string): JsonSchema => ({
   type: "array",
@@ -48,7 +51,8 @@ export const ConfigSchema: JsonSchema = {
     bind_address: {
       type: "string",
       minLength: 1,
-      description: "Address to listen on (loopback by default).",
+      description: "Address to listen on (loopback by default), or `unix:/path/rpc.sock` for " +
+        "a Unix socket (made mode 0600: only this user reaches the API).",
     },
     port: { type: "integer", minimum: 1, maximum: 65535, description: "Port to listen on." },
     data_dir: {
@@ -106,7 +110,61 @@ export const ConfigSchema: JsonSchema = {
       maximum: 1_000_000,
       description: "Failed authentications per client within `auth_window` before it is refused.",
     },
+    auth_global_max_failures: {
+      type: "integer",
+      minimum: 1,
+      maximum: 10_000_000,
+      description: "Failed authentications from all clients within `auth_window` past which " +
+        "every failing client is slowed down (many addresses, or one proxy for all).",
+    },
     auth_window: seconds("Window over which failed authentications are counted.", 1, 86400),
+    trusted_proxies: {
+      type: "array",
+      items: { type: "string", minLength: 1, maxLength: 64 },
+      description: "Addresses of reverse proxies whose `X-Forwarded-For`, `X-Forwarded-Proto`, " +
+        "`X-Forwarded-Host` and `Forwarded` headers are believed (for the client's address and " +
+        "the links the server prints). Absent: none; those headers are ignored.",
+    },
+    public_url: {
+      type: "string",
+      pattern: "^https?://[^/?#]+$",
+      description: "The URL clients reach the supervisor at, for the links it prints " +
+        "(`servers` of the OpenRPC document). Default: the address it listens on.",
+      "x-expected": "an http:// or https:// origin without a path",
+    },
+    max_connections: {
+      type: "integer",
+      minimum: 1,
+      maximum: 1_000_000,
+      description: "HTTP connections open at once; past it a new one is answered 503 and closed.",
+    },
+    header_timeout: seconds(
+      "How long a request head may take to arrive, from its first byte (or the connection).",
+      0.1,
+      3600,
+    ),
+    body_timeout: seconds(
+      "How long a request body may take to arrive, from the end of its head.",
+      0.1,
+      86400,
+    ),
+    idle_timeout: seconds(
+      "How long a connection may stay without a byte either way before it is closed.",
+      1,
+      86400,
+    ),
+    max_header_bytes: {
+      type: "integer",
+      minimum: 1024,
+      maximum: 1 << 20,
+      description: "Largest request head (request line and headers) accepted.",
+    },
+    redis_timeout: seconds(
+      "How long Redis may take to answer a command before the call fails (-32003) and the " +
+        "connection is made again: a frozen Redis never hangs a call.",
+      0.1,
+      600,
+    ),
     metrics: { type: "boolean", description: "Serve `GET /metrics` (admin secret)." },
     sandbox: {
       type: "string",
@@ -115,9 +173,46 @@ export const ConfigSchema: JsonSchema = {
         "groups): `auto` uses what this host has and warns about the rest; `require` refuses to " +
         "start without all of it; `off` uses none (Deno's permissions only).",
     },
+    register_policy: {
+      type: "object",
+      additionalProperties: false,
+      description: "What a register secret may register (an admin secret may register anything).",
+      properties: {
+        kinds: {
+          type: "array",
+          items: { type: "string", enum: ["script", "process", "noop"] },
+          uniqueItems: true,
+          description: 'Runner kinds it may register (default `["script"]`).',
+        },
+        permissions: {
+          ...PermissionsSchema,
+          description: "The most a registered script runner may be granted: each of its grants " +
+            "must fall within these (default: none at all).",
+        },
+        binaries: {
+          type: "array",
+          items: { type: "string", pattern: "^/", "x-expected": "an absolute path" },
+          description: "Programs a registered process runner may run (default: none).",
+        },
+        max_instances: {
+          type: "integer",
+          minimum: 1,
+          maximum: 256,
+          description: "The most instances a registered runner may have (default 4).",
+        },
+      },
+    },
     runners: { type: "array", items: RunnerConfigSchema, description: "The runners." },
   },
 };
+
+/** What a register secret may register: `[register_policy]`. */
+export interface RegisterPolicy {
+  kinds: ("script" | "process" | "noop")[];
+  permissions: Permissions;
+  binaries: string[];
+  max_instances: number;
+}
 
 /** The configuration, with every default applied. */
 export interface SupervisorConfig {
@@ -140,7 +235,17 @@ export interface SupervisorConfig {
   max_body_bytes: number;
   max_batch: number;
   auth_max_failures: number;
+  auth_global_max_failures: number;
   auth_window: number;
+  trusted_proxies: string[];
+  public_url?: string;
+  max_connections: number;
+  header_timeout: number;
+  body_timeout: number;
+  idle_timeout: number;
+  max_header_bytes: number;
+  redis_timeout: number;
+  register_policy: RegisterPolicy;
   metrics: boolean;
   sandbox: "auto" | "require" | "off";
   runners: RunnerConfig[];
@@ -177,7 +282,16 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   max_body_bytes: 4 * 1024 * 1024,
   max_batch: 1000,
   auth_max_failures: 20,
+  auth_global_max_failures: 200,
   auth_window: 60,
+  trusted_proxies: [],
+  max_connections: 1024,
+  header_timeout: 10,
+  body_timeout: 60,
+  idle_timeout: 120,
+  max_header_bytes: 32 * 1024,
+  redis_timeout: 5,
+  register_policy: { kinds: ["script"], permissions: {}, binaries: [], max_instances: 4 },
   metrics: true,
   sandbox: "auto",
 };

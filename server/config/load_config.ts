@@ -127,7 +127,13 @@ export function buildConfig(
   }
   const setProblem = runnerSetProblem(runners, "runners");
   if (setProblem) throw new ConfigError(setProblem);
-  return { ...DEFAULTS, ...doc, runners } as SupervisorConfig;
+  const policy = doc.register_policy as Partial<SupervisorConfig["register_policy"]> | undefined;
+  return {
+    ...DEFAULTS,
+    ...doc,
+    register_policy: { ...DEFAULTS.register_policy, ...policy },
+    runners,
+  } as SupervisorConfig;
 }
 
 /** The usage text of `deno task serve`. */

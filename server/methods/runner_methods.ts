@@ -4,6 +4,9 @@
  * @module
  */
 
+import { ErrorCode } from "../../shared/errors.ts";
+import { registerProblem } from "../auth/register_policy.ts";
+import { RpcError } from "../rpc/rpc_error.ts";
 import { auditOf, type MethodHandlers, type Services } from "./services.ts";
 
 type RunnerMethod =
@@ -31,7 +34,19 @@ export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
   const { runners } = s;
   return {
     "register_runner": async ({ runner }, ctx) => {
-      await runners.register(runner, auditOf({}, ctx));
+      // A valid runner beyond a register secret's ceiling is refused (after its validation).
+      const ceiling = ctx.principal?.kind === "register"
+        ? (config: typeof runner) => {
+          const problem = registerProblem(config, s.config.register_policy);
+          if (problem) {
+            throw new RpcError(
+              ErrorCode.Forbidden,
+              `Forbidden: a register secret may not register this runner: ${problem}`,
+            );
+          }
+        }
+        : undefined;
+      await runners.register(runner, auditOf({}, ctx), ceiling);
       return await runners.status(runner.name);
     },
     "remove_runner": async (p, ctx) => {

@@ -106,6 +106,17 @@ export class ProcessRuntime {
     );
   }
 
+  /**
+   * A directory of this process's alone (0700) in its temp dir, for private
+   * sockets; removed with the temp dir.
+   */
+  async privateDir(name: string): Promise<string> {
+    const dir = `${this.#root.path}/${name}`;
+    await Deno.mkdir(dir, { mode: 0o700 });
+    await Deno.chmod(dir, 0o700);
+    return dir;
+  }
+
   /** Removes the work dir and the session DENO_DIRs at once, for a forced exit. */
   removeFilesNow(): void {
     try {

@@ -83,8 +83,15 @@ export class RunnerManager implements RunnerDirectory {
     for (const name of this.startOrder().reverse()) await this.get(name).stop(audit, graceMs);
   }
 
-  /** Adds a runner (kept across restarts) and starts it. */
-  async register(config: RunnerConfig, audit: Audit): Promise<Runner> {
+  /**
+   * Adds a runner (kept across restarts) and starts it. `allowed` may refuse
+   * a valid config (by throwing) before anything is stored.
+   */
+  async register(
+    config: RunnerConfig,
+    audit: Audit,
+    allowed?: (config: RunnerConfig) => void,
+  ): Promise<Runner> {
     if (this.#runners.has(config.name)) {
       throw conflict(`a runner named ${JSON.stringify(config.name)} already exists`);
     }
@@ -94,6 +101,7 @@ export class RunnerManager implements RunnerDirectory {
     if (unknown) throw invalidParams(`runner.depends_on: no runner is named "${unknown}"`);
     const cycle = findCycle([...[...this.#runners.values()].map((r) => r.config), config]);
     if (cycle) throw invalidParams(`runner.depends_on: forms a cycle: ${cycle.join(" -> ")}`);
+    allowed?.(config);
     await this.#ctx.store.putRunnerConfig(config);
     const runner = new Runner(config, this.#ctx);
     this.#runners.set(config.name, runner);

@@ -21,11 +21,20 @@ export const EMBEDDED_FILE = "supervisor.db";
  * `origin` names this process in cross-process notices.
  */
 export async function openStore(
-  config: Pick<SupervisorConfig, "redis_url" | "namespace" | "data_dir">,
+  config: Pick<SupervisorConfig, "redis_url" | "namespace" | "data_dir"> & {
+    redis_timeout?: number;
+  },
   origin: string,
 ): Promise<Store> {
   if (config.redis_url) {
-    return await RedisStore.connect({ url: config.redis_url, namespace: config.namespace, origin });
+    return await RedisStore.connect({
+      url: config.redis_url,
+      namespace: config.namespace,
+      origin,
+      commandTimeoutMs: config.redis_timeout === undefined
+        ? undefined
+        : config.redis_timeout * 1000,
+    });
   }
   await Deno.mkdir(config.data_dir, { recursive: true });
   return new SqliteStore(`${config.data_dir}/${EMBEDDED_FILE}`);

@@ -100,6 +100,12 @@ export interface RedisStoreOptions {
   origin: string;
   /** How long the first connection may take before giving up, ms (default 5000). */
   connectTimeoutMs?: number;
+  /**
+   * How long Redis may take to answer, ms (default 5000): past it the call
+   * fails and the connection is made again, so a frozen Redis (SIGSTOP, a
+   * partition) never hangs a call. Longer than the 1 s blocking waits.
+   */
+  commandTimeoutMs?: number;
 }
 
 /** The Redis-backed store. */
@@ -178,7 +184,12 @@ export class RedisStore implements Store {
     const client = createClient({
       url: options.url,
       disableOfflineQueue: true,
-      socket: { reconnectStrategy, connectTimeout: 2000 },
+      socket: {
+        reconnectStrategy,
+        connectTimeout: 2000,
+        // A read deadline: data expected (an answer) and none within it.
+        socketTimeout: Math.max(options.commandTimeoutMs ?? 5000, 1500),
+      },
     });
     const workers = [client.duplicate(), client.duplicate()];
     const subscriber = client.duplicate();

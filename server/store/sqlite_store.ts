@@ -73,6 +73,7 @@ CREATE TABLE IF NOT EXISTS seq_heads (
 CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agent_runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS agents (
   runner TEXT NOT NULL,
   agent TEXT NOT NULL,
@@ -82,6 +83,14 @@ CREATE TABLE IF NOT EXISTS agents (
 `;
 
 type Row = Record<string, SQLInputValue>;
+
+/**
+ * SQLite's messages for a store that cannot write (or read) its file:
+ * the disk is full, the file system is read-only, an I/O error. They are
+ * the store being unavailable, not a fault of the call.
+ */
+const UNAVAILABLE =
+  /database or disk is full|readonly database|disk I\/O error|unable to open database|database disk image is malformed|file is not a database|database is locked/i;
 
 /** The embedded, durable store. */
 export class SqliteStore implements Store {
@@ -94,10 +103,23 @@ export class SqliteStore implements Store {
   /** The last job seq given out (this process is the store's only writer). */
   #jobSeq: number;
   #closed = false;
+  /** Why the last write failed, until a write succeeds again: `/health` reports it. */
+  #writeFailure: string | null = null;
 
-  /** Opens (creating if needed) the database file at `path`. */
+  /**
+   * Opens (creating if needed) the database file at `path`. The file is
+   * this user's alone (0600); SQLite gives its WAL files the same mode.
+   */
   constructor(path: string) {
     this.location = path;
+    Deno.openSync(path, { create: true, write: true, mode: 0o600 }).close();
+    for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+      try {
+        Deno.chmodSync(file, 0o600);
+      } catch {
+        // Not made yet.
+      }
+    }
     this.#db = new DatabaseSync(path);
     this.#db.exec(
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
@@ -128,21 +150,65 @@ export class SqliteStore implements Store {
   #run(sql: string, ...args: SQLInputValue[]): number {
     return Number(this.#stmt(sql).run(...args).changes);
   }
-  #tx<T>(fn: () => T): T {
-    if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
-    this.#db.exec("BEGIN IMMEDIATE");
+
+  /** A write on its own (outside `#tx`), with its failure said the same way. */
+  #write(sql: string, ...args: SQLInputValue[]): number {
     try {
-      const result = fn();
-      this.#db.exec("COMMIT");
-      return result;
+      const changes = this.#run(sql, ...args);
+      this.#writeFailure = null;
+      return changes;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
+      throw this.#failure(error);
     }
   }
 
+  #tx<T>(fn: () => T): T {
+    if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
+    try {
+      this.#db.exec("BEGIN IMMEDIATE");
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    try {
+      const result = fn();
+      this.#db.exec("COMMIT");
+      this.#writeFailure = null;
+      return result;
+    } catch (error) {
+      // SQLite may have rolled back already (a full disk does): the cause is what counts.
+      if (this.#db.isTransaction) {
+        try {
+          this.#db.exec("ROLLBACK");
+        } catch {
+          // Rolled back by SQLite.
+        }
+      }
+      throw this.#failure(error);
+    }
+  }
+
+  /** An error of SQLite's file as {@linkcode StoreUnavailableError}, naming the cause. */
+  #failure(error: unknown): unknown {
+    const message = (error as Error)?.message ?? String(error);
+    if (!UNAVAILABLE.test(message)) return error;
+    this.#writeFailure = message;
+    return new StoreUnavailableError(
+      `the embedded store (${this.location}) cannot write: ${message}`,
+      { cause: error },
+    );
+  }
+
   ping(): Promise<void> {
-    this.#get("SELECT 1");
+    if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
+    try {
+      this.#get("SELECT 1");
+    } catch (error) {
+      throw this.#failure(error);
+    }
+    // After a failed write, a store that reads is not well: try a small write again.
+    if (this.#writeFailure !== null) {
+      this.#tx(() => this.#run("INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", Date.now()));
+    }
     return Promise.resolve();
   }
 
@@ -494,7 +560,7 @@ export class SqliteStore implements Store {
 
   putSecret(secret: SecretRecord): Promise<boolean> {
     return Promise.resolve(
-      this.#run(
+      this.#write(
         "INSERT OR IGNORE INTO secrets (hash, data) VALUES (?, ?)",
         secret.hash,
         JSON.stringify(secret),
@@ -503,7 +569,7 @@ export class SqliteStore implements Store {
   }
 
   deleteSecret(hash: string): Promise<boolean> {
-    return Promise.resolve(this.#run("DELETE FROM secrets WHERE hash = ?", hash) === 1);
+    return Promise.resolve(this.#write("DELETE FROM secrets WHERE hash = ?", hash) === 1);
   }
 
   listRunnerConfigs(): Promise<RunnerConfig[]> {
@@ -513,7 +579,7 @@ export class SqliteStore implements Store {
   }
 
   putRunnerConfig(config: RunnerConfig): Promise<void> {
-    this.#run(
+    this.#write(
       `INSERT INTO runners (name, data) VALUES (?, ?)
        ON CONFLICT (name) DO UPDATE SET data = excluded.data`,
       config.name,
@@ -523,7 +589,7 @@ export class SqliteStore implements Store {
   }
 
   deleteRunnerConfig(name: string): Promise<void> {
-    this.#run("DELETE FROM runners WHERE name = ?", name);
+    this.#write("DELETE FROM runners WHERE name = ?", name);
     return Promise.resolve();
   }
 
@@ -555,7 +621,7 @@ export class SqliteStore implements Store {
   }
 
   removeAgent(runner: string, agent: string): Promise<void> {
-    this.#run("DELETE FROM agents WHERE runner = ? AND agent = ?", runner, agent);
+    this.#write("DELETE FROM agents WHERE runner = ? AND agent = ?", runner, agent);
     return Promise.resolve();
   }
 

@@ -70,6 +70,11 @@ export class TestRedis {
     throw new Error(`redis-server on port ${this.port} did not start`);
   }
 
+  /** Sends it a signal (SIGSTOP freezes it, as a partition would look; SIGCONT thaws it). */
+  signal(signal: Deno.Signal): void {
+    this.#child?.kill(signal);
+  }
+
   /** Kills it at once (SIGKILL) and waits until it is gone. */
   async kill(): Promise<void> {
     if (!this.#child) return;

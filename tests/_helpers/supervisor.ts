@@ -75,14 +75,17 @@ export class SupervisorProcess {
   readonly admin: RpcCaller;
   #child: Deno.ChildProcess;
   #output: Promise<string>;
+  #text: () => string;
 
   private constructor(
     child: Deno.ChildProcess,
     url: string,
     dataDir: string,
     output: Promise<string>,
+    text: () => string,
   ) {
     this.#child = child;
+    this.#text = text;
     this.url = url;
     this.dataDir = dataDir;
     this.admin = new RpcCaller(url, SECRETS.admin);
@@ -131,7 +134,7 @@ export class SupervisorProcess {
     };
     const output = Promise.all([collect(child.stdout), collect(child.stderr)]).then(() => text);
     const url = `http://127.0.0.1:${port}`;
-    const proc = new SupervisorProcess(child, url, dir, output);
+    const proc = new SupervisorProcess(child, url, dir, output, () => text);
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       try {
@@ -148,6 +151,11 @@ export class SupervisorProcess {
       if (exited) throw new Error(`the supervisor exited at start:\n${await output}`);
     }
     throw new Error(`the supervisor did not answer /health:\n${text}`);
+  }
+
+  /** What it printed so far (stdout and stderr). */
+  output(): Promise<string> {
+    return Promise.resolve(this.#text());
   }
 
   /** Sends a signal. */

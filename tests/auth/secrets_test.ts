@@ -110,23 +110,58 @@ Deno.test("add_secret, list_secrets, remove_secret: hashed, fingerprints only, s
   assert(!stored.includes(value));
 });
 
-Deno.test("a client that keeps failing to authenticate is refused (-32029), even with a good secret", async () => {
+Deno.test("a guesser is slowed down and refused (-32029); a good secret from its address still passes", async () => {
   await using s = await startSupervisor({ auth_max_failures: 5, auth_window: 60 });
+  // Calls with no secret at all are not guesses: as many as you like, never a failure.
+  const anonymous = s.admin.as();
+  for (let i = 0; i < 30; i++) assertEquals((await anonymous.error("jobs.list")).code, -32001);
+  assertEquals(await s.admin.call("jobs.list"), []);
   const guesser = new RpcCaller(s.url, "wrong-guess-0000");
   for (let i = 0; i < 5; i++) assertEquals((await guesser.error("jobs.list")).code, -32001);
   const refused = await guesser.error("jobs.list");
   assertEquals(refused.code, -32029);
   assertMatch(refused.message, /retry in \d+ s/);
   assert((refused.data as { retry_after_ms: number }).retry_after_ms > 0);
-  assertEquals((await s.admin.error("jobs.list")).code, -32029);
-  // Public methods still answer.
-  assertEquals((await s.admin.as().call<{ openrpc: string }>("rpc.discover")).openrpc, "1.2.6");
-  // The streams refuse too, with HTTP 429.
+  // The same address (a proxy's, say) with a valid secret is never locked out.
+  assertEquals(await s.admin.call("jobs.list"), []);
   const res = await fetch(`${s.url}/events`, {
     headers: { authorization: `Bearer ${SECRETS.admin}` },
   });
   await res.body?.cancel();
-  assertEquals(res.status, 429);
+  assertEquals(res.status, 200);
+  // The streams refuse the guesser with HTTP 429.
+  const guessed = await fetch(`${s.url}/events`, {
+    headers: { authorization: "Bearer wrong-guess-0000" },
+  });
+  await guessed.body?.cancel();
+  assertEquals(guessed.status, 429);
+  // The throttling is an event an operator sees.
+  const events = await s.admin.call<{ events: { type: string; subject: string }[] }>(
+    "events.list",
+    { type: "auth.throttled" },
+  );
+  assertEquals(events.events.map((e) => e.subject), ["127.0.0.1"]);
+});
+
+Deno.test("past the limit, each further wrong guess waits longer than the one before", async () => {
+  await using s = await startSupervisor({ auth_max_failures: 1, auth_window: 60 });
+  const guesser = new RpcCaller(s.url, "wrong-guess-0000");
+  assertEquals((await guesser.error("jobs.list")).code, -32001);
+  // Orders, not windows: the waits double (100, 200, 400, 800 ms), so two apart always grow.
+  const took: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const t0 = performance.now();
+    assertEquals((await guesser.error("jobs.list")).code, -32029);
+    took.push(performance.now() - t0);
+  }
+  const shown = took.map((t) => t.toFixed(0)).join(", ");
+  assert(took[2] > took[0] && took[3] > took[1], `the waits grow: ${shown} ms`);
+  // Meanwhile a valid secret from the same address answers at once, before the guesser's next.
+  const slow = guesser.error("jobs.list");
+  let validFirst = false;
+  await s.admin.call("jobs.list").then(() => (validFirst = true));
+  await slow;
+  assert(validFirst, "the valid call was answered while the guess still waited");
 });
 
 Deno.test("a secret from the environment (HERO_USER_SECRETS) works and is never printed", async () => {

@@ -54,3 +54,65 @@ Deno.test("scope matrix: every method × every kind of caller", async (t) => {
     });
   }
 });
+
+Deno.test("scope matrix: register_runner within and beyond [register_policy], as register and admin", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "hero-policy-" });
+  await Deno.mkdir(`${dir}/shared`);
+  await Deno.symlink("/etc", `${dir}/shared/etc-link`);
+  await using s = await startSupervisor({
+    register_policy: {
+      kinds: ["script"],
+      permissions: { read: [`${dir}/shared`], net: ["api.internal"] },
+      binaries: [],
+      max_instances: 4,
+    },
+  });
+  const register = s.admin.as(SECRETS.register);
+  let n = 0;
+  const cells: [string, Record<string, unknown>, RegExp | null][] = [
+    ["a script runner with no grants", {}, null],
+    ["a grant within the policy", { permissions: { read: [`${dir}/shared/x`] } }, null],
+    ["a host the policy allows, on any port", { permissions: { net: ["api.internal:443"] } }, null],
+    [
+      "a process runner",
+      { kind: "process", binary_path: "/bin/sh", args: ["-c", "id"] },
+      /kind "process" is not allowed/,
+    ],
+    ["read of everything", { permissions: { read: true } }, /permissions\.read: all of it/],
+    ["read of /", { permissions: { read: ["/"] } }, /permissions\.read: "\/" is beyond/],
+    [
+      "a path that climbs out with ..",
+      { permissions: { read: [`${dir}/shared/../..`] } },
+      /is beyond/,
+    ],
+    ["a link inside the allowed dir that leads out", {
+      permissions: { read: [`${dir}/shared/etc-link`] },
+    }, /is beyond/],
+    ["a relative path", { permissions: { read: ["shared"] } }, /is relative/],
+    ["write", { permissions: { write: [`${dir}/shared`] } }, /permissions\.write/],
+    ["run", { permissions: { run: true } }, /permissions\.run/],
+    ["another host", { permissions: { net: ["evil.example"] } }, /permissions\.net/],
+    ["env", { env: { LD_PRELOAD: "/tmp/x.so" } }, /may not set a runner's environment/],
+    ["too many instances", { instances: 50 }, /max_instances/],
+    ["too much memory", { memory_mb: 65536 }, /memory_mb 65536/],
+  ];
+  for (const [what, fields, refusal] of cells) {
+    await t.step(what, async () => {
+      const runner = { name: `reg-${++n}`, kind: "script", instances: 1, ...fields };
+      if (refusal === null) {
+        const status = await register.call<{ name: string }>("register_runner", { runner });
+        assertEquals(status.name, runner.name);
+        return;
+      }
+      const error = await register.error("register_runner", { runner });
+      assertEquals(error.code, -32002, what);
+      assert(refusal.test(error.message), `${what}: ${error.message}`);
+      // An admin secret may register it (a process runner starts: the admin owns the host).
+      if (fields.kind !== "process") {
+        const status = await s.admin.call<{ name: string }>("register_runner", { runner });
+        assertEquals(status.name, runner.name);
+      }
+    });
+  }
+  await Deno.remove(dir, { recursive: true });
+});

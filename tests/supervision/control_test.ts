@@ -301,7 +301,9 @@ Deno.test("a second SIGTERM forces the shutdown: every runner process is killed 
   const runtimeDir = runtimeDirOf(runnerPids[0]);
   assert(runtimeDir.includes("hero-work-"), runtimeDir);
   proc.signal("SIGTERM");
-  await sleep(300);
+  // A second signal counts once the first has had its moment (a copy of the same one does not).
+  await eventually(async () => (await proc.output()).includes("SIGTERM: shutting down"));
+  await sleep(1100);
   proc.signal("SIGTERM");
   // Forced: exit 1 at once, not after the 60 s grace (the job would have run on).
   const { status, output } = await proc.exited();

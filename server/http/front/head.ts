@@ -1,0 +1,221 @@
+/**
+ * HTTP/1.1 request heads and body framing, as the front reads them: just
+ * enough to find where each request starts and ends on a connection (so
+ * that every request's head and body get their own deadline), refuse what
+ * is malformed or ambiguous before it reaches the server (RFC 9112: a
+ * request with both `Content-Length` and `Transfer-Encoding`, or two
+ * lengths, is refused), and name the peer to the server.
+ *
+ * @module
+ */
+
+/** The header the front sets to the peer's address (any such header a client sends is dropped). */
+export const PEER_HEADER = "x-hero-peer";
+
+/** How a request's body is framed. */
+export type BodyFraming =
+  | { kind: "none" }
+  | { kind: "length"; length: number }
+  | { kind: "chunked" };
+
+/** A parsed request head. */
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** The head to send on, with the peer header set: request line, headers, blank line. */
+  forward: Uint8Array;
+  body: BodyFraming;
+}
+
+/** A request the front refuses, with the status to answer. */
+export class HeadError extends Error {
+  constructor(readonly status: 400 | 413 | 431 | 501, message: string) {
+    super(message);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("latin1");
+
+/** Where the head ends in `bytes` (the index after its blank line), or -1. */
+export function headEnd(bytes: Uint8Array, from = 0): number {
+  for (let i = Math.max(3, from); i < bytes.length; i++) {
+    if (
+      bytes[i] === 10 && bytes[i - 1] === 13 && bytes[i - 2] === 10 && bytes[i - 3] === 13
+    ) {
+      return i + 1;
+    }
+  }
+  return -1;
+}
+
+/**
+ * Parses a request head (`bytes` ends with its blank line) and rewrites it
+ * with the peer header. Throws {@linkcode HeadError}.
+ */
+export function parseHead(bytes: Uint8Array, peer: string, maxBodyBytes: number): RequestHead {
+  const lines = decoder.decode(bytes).split("\r\n");
+  // A head ends with an empty line; the split leaves two empty strings after it.
+  lines.length -= 2;
+  const [method, target, version, extra] = lines[0].split(" ");
+  if (
+    extra !== undefined || !method || !TOKEN.test(method) || !target ||
+    !/^HTTP\/1\.[01]$/.test(version ?? "")
+  ) {
+    throw new HeadError(400, "malformed request line");
+  }
+  let length: number | null = null;
+  let chunked = false;
+  const kept: string[] = [lines[0]];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    const colon = line.indexOf(":");
+    if (colon <= 0 || !TOKEN.test(line.slice(0, colon))) {
+      throw new HeadError(400, "malformed header line");
+    }
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === PEER_HEADER) continue;
+    if (name === "content-length") {
+      if (!/^\d{1,15}$/.test(value) || (length !== null && length !== Number(value))) {
+        throw new HeadError(400, "bad or conflicting Content-Length");
+      }
+      length = Number(value);
+    } else if (name === "transfer-encoding") {
+      if (value.toLowerCase() !== "chunked" || chunked) {
+        throw new HeadError(501, `Transfer-Encoding ${JSON.stringify(value)} is not supported`);
+      }
+      chunked = true;
+    }
+    kept.push(line);
+  }
+  if (chunked && length !== null) {
+    throw new HeadError(400, "both Content-Length and Transfer-Encoding");
+  }
+  if (length !== null && length > maxBodyBytes) {
+    throw new HeadError(413, `the body is larger than ${maxBodyBytes} bytes`);
+  }
+  kept.splice(1, 0, `${PEER_HEADER}: ${peer}`);
+  return {
+    method,
+    target,
+    forward: encoder.encode(kept.join("\r\n") + "\r\n\r\n"),
+    body: chunked ? { kind: "chunked" } : length ? { kind: "length", length } : { kind: "none" },
+  };
+}
+
+/**
+ * Follows a chunked body's framing byte by byte (the bytes are passed on
+ * as they are): says how many of the given bytes belong to the body, and
+ * whether it ended there.
+ */
+export class ChunkedBody {
+  #state:
+    | "size"
+    | "ext"
+    | "size-lf"
+    | "data"
+    | "data-cr"
+    | "data-lf"
+    | "trailer"
+    | "trailer-lf"
+    | "done" = "size";
+  #size = 0;
+  #digits = 0;
+  #remaining = 0;
+  /** Characters of the trailer line being read (an empty line ends the body). */
+  #trailerLine = 0;
+  /** Body bytes seen so far (framing included). */
+  total = 0;
+
+  /** Consumes bytes from `bytes`: how many belong to the body, and whether it is complete. */
+  consume(bytes: Uint8Array): { used: number; done: boolean } {
+    let i = 0;
+    while (i < bytes.length && this.#state !== "done") {
+      const b = bytes[i];
+      switch (this.#state) {
+        case "size": {
+          const digit = b >= 48 && b <= 57
+            ? b - 48
+            : b >= 97 && b <= 102
+            ? b - 87
+            : b >= 65 && b <= 70
+            ? b - 55
+            : -1;
+          if (digit >= 0) {
+            if (++this.#digits > 12) throw new HeadError(400, "chunk size too long");
+            this.#size = this.#size * 16 + digit;
+          } else if (b === 59 && this.#digits) {
+            this.#state = "ext";
+          } else if (b === 13 && this.#digits) {
+            this.#state = "size-lf";
+          } else {
+            throw new HeadError(400, "malformed chunk size");
+          }
+          i++;
+          break;
+        }
+        case "ext":
+          if (b === 13) this.#state = "size-lf";
+          i++;
+          break;
+        case "size-lf":
+          if (b !== 10) throw new HeadError(400, "malformed chunk size line");
+          i++;
+          if (this.#size === 0) {
+            this.#state = "trailer";
+            this.#trailerLine = 0;
+          } else {
+            this.#state = "data";
+            this.#remaining = this.#size;
+          }
+          this.#size = 0;
+          this.#digits = 0;
+          break;
+        case "data": {
+          const take = Math.min(this.#remaining, bytes.length - i);
+          this.#remaining -= take;
+          i += take;
+          if (this.#remaining === 0) this.#state = "data-cr";
+          break;
+        }
+        case "data-cr":
+          if (b !== 13) throw new HeadError(400, "chunk data longer than its size");
+          this.#state = "data-lf";
+          i++;
+          break;
+        case "data-lf":
+          if (b !== 10) throw new HeadError(400, "chunk data longer than its size");
+          this.#state = "size";
+          i++;
+          break;
+        case "trailer":
+          if (b === 13) this.#state = "trailer-lf";
+          else this.#trailerLine++;
+          i++;
+          break;
+        case "trailer-lf":
+          if (b !== 10) throw new HeadError(400, "malformed trailer");
+          i++;
+          if (this.#trailerLine === 0) this.#state = "done";
+          else {
+            this.#state = "trailer";
+            this.#trailerLine = 0;
+          }
+          break;
+      }
+    }
+    this.total += i;
+    return { used: i, done: this.#state === "done" };
+  }
+}
+
+/** A complete HTTP response the front sends itself (before closing the connection). */
+export function refusal(status: number, reason: string, message: string, code: number): Uint8Array {
+  const body = JSON.stringify({ error: { code, message } });
+  return encoder.encode(
+    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+      `content-length: ${encoder.encode(body).length}\r\n\r\n${body}`,
+  );
+}
