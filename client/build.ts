@@ -20,6 +20,8 @@ import { VERSION } from "../shared/version.ts";
 export const PACKAGE_NAME = "@hero-supervisor/client";
 /** The bundle's file name in `client/dist/`. */
 export const BUNDLE_FILE = "hero-supervisor-client.js";
+/** Where the source lives (the package's `repository` and `homepage`). */
+export const REPOSITORY = "https://github.com/threefoldtech/hero-supervisor-deno";
 
 const clientDir = new URL(".", import.meta.url).pathname;
 const distDir = `${clientDir}dist/`;
@@ -35,7 +37,12 @@ export async function buildPackage(): Promise<Record<string, string>> {
     target: "es2022",
     write: false,
     legalComments: "none",
-    banner: { js: `/* ${PACKAGE_NAME} ${VERSION} */` },
+    // Deno reads the types of a JavaScript module from its @ts-self-types comment: without it,
+    // a Deno user importing the bundle gets no checking at all.
+    banner: {
+      js: `/* @ts-self-types="./${BUNDLE_FILE.replace(/\.js$/, ".d.ts")}" */\n` +
+        `/* ${PACKAGE_NAME} ${VERSION} (Apache-2.0) */`,
+    },
   });
   await esbuild.stop();
   const [declarations] = generateDtsBundle(
@@ -49,6 +56,9 @@ export async function buildPackage(): Promise<Record<string, string>> {
     description: "Client of Hero Supervisor: every JSON-RPC method, typed; live logs and events. " +
       "One ES module for browsers, Node >= 20 and Deno.",
     license: "Apache-2.0",
+    repository: { type: "git", url: `git+${REPOSITORY}.git`, directory: "client" },
+    homepage: `${REPOSITORY}#readme`,
+    bugs: { url: `${REPOSITORY}/issues` },
     type: "module",
     main: `./${BUNDLE_FILE}`,
     module: `./${BUNDLE_FILE}`,
@@ -56,7 +66,7 @@ export async function buildPackage(): Promise<Record<string, string>> {
     exports: {
       ".": { types: `./${types}`, import: `./${BUNDLE_FILE}`, default: `./${BUNDLE_FILE}` },
     },
-    files: [BUNDLE_FILE, types, "README.md"],
+    files: [BUNDLE_FILE, types, "README.md", "LICENSE"],
     sideEffects: false,
     engines: { node: ">=20" },
     keywords: ["hero", "supervisor", "json-rpc", "openrpc", "jobs", "client"],
@@ -66,6 +76,7 @@ export async function buildPackage(): Promise<Record<string, string>> {
     [types]: declarations,
     "package.json": JSON.stringify(pkg, null, 2) + "\n",
     "README.md": readme(),
+    LICENSE: await Deno.readTextFile(new URL("../LICENSE", import.meta.url)),
   };
 }
 

@@ -11,12 +11,19 @@ import { BindError } from "./http/front/mod.ts";
 import { DataDirInUseError } from "./store/data_dir.ts";
 import { StoreUnavailableError } from "./store/store.ts";
 import { Supervisor } from "./supervisor.ts";
+import { getLog, setUpLogging } from "./logging/mod.ts";
 
-const log = (message: string) => console.error(`[supervisor] ${message}`);
+const log = getLog("supervisor");
+// Said once the log is set up (it depends on the config).
+const configWarnings: string[] = [];
 
 let config;
 try {
-  config = await loadConfig(Deno.args, Deno.env.toObject(), (m) => log(`warning: ${m}`));
+  config = await loadConfig(
+    Deno.args,
+    Deno.env.toObject(),
+    (m) => configWarnings.push(m),
+  );
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`config error: ${error.message}`);
@@ -26,25 +33,32 @@ if (config === null) {
   console.log(USAGE);
   Deno.exit(0);
 }
+await setUpLogging({ format: config.log_format, level: config.log_level });
+for (const warning of configWarnings) log.warn(warning);
 
 let supervisor: Supervisor;
 try {
   supervisor = await Supervisor.start(config, { log });
 } catch (error) {
   // A refusal that says what and where (a port in use, a data_dir in use, a missing sandbox).
-  const known = error instanceof BindError || error instanceof DataDirInUseError ||
+  const known = error instanceof BindError ||
+    error instanceof DataDirInUseError ||
     error instanceof StoreUnavailableError;
-  console.error(`cannot start: ${known ? "" : "unexpected error: "}${(error as Error).message}`);
+  const message = `cannot start: ${known ? "" : "unexpected error: "}${(error as Error).message}`;
+  log.error(message);
+  // Also as a plain line: what a person at a terminal, or a script, reads first.
+  if (config.log_format === "json") console.error(message);
   Deno.exit(1);
 }
 
-log(
+log.info(
   `listening on ${supervisor.url} (store: ${supervisor.store.kind}, ${supervisor.store.location})`,
+  { url: supervisor.url, store: supervisor.store.kind },
 );
 if (supervisor.generatedSecret) {
   // Shown this once; only its hash is kept, and the value is in a 0600 file for local tools.
-  log(
-    `no secret was configured: generated an admin secret (also in ${config.data_dir}/${GENERATED_SECRET_FILE}):`,
+  log.warn(
+    `no secret was configured: generated an admin secret (also in ${config.data_dir}/${GENERATED_SECRET_FILE}), printed once on stdout`,
   );
   console.log(supervisor.generatedSecret);
 }
@@ -59,14 +73,14 @@ let firstSignalAt: number | null = null;
 const onSignal = async (signal: Deno.Signal) => {
   if (firstSignalAt !== null) {
     if (Date.now() - firstSignalAt < SAME_SIGNAL_MS) return;
-    log(`${signal} again: killing every runner process now`);
+    log.warn(`${signal} again: killing every runner process now`);
     supervisor.killAll();
     Deno.exit(1);
   }
   firstSignalAt = Date.now();
-  log(`${signal}: shutting down (send it again to force)`);
+  log.info(`${signal}: shutting down (send it again to force)`);
   await supervisor.shutdown();
-  log("stopped");
+  log.info("stopped");
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));

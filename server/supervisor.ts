@@ -18,6 +18,7 @@ import { SecretRegistry } from "./auth/secret_registry.ts";
 import type { SupervisorConfig } from "./config/config_schema.ts";
 import { EventLog } from "./events/event_log.ts";
 import { Front, type FrontBind } from "./http/front/mod.ts";
+import { getLog, type Log, logTo } from "./logging/mod.ts";
 import { createHttpHandler } from "./http/http_server.ts";
 import { SseStreams } from "./http/sse.ts";
 import type { RetryPolicy } from "./jobs/job_rules.ts";
@@ -38,8 +39,8 @@ import { signalTree } from "./util/process_group.ts";
 
 /** Options of {@linkcode Supervisor.start} beyond the configuration. */
 export interface StartOptions {
-  /** Where the supervisor says what it does (default: stderr). */
-  log?: (message: string) => void;
+  /** Where the supervisor says what it does (default: the `supervisor` log; a function gets every message). */
+  log?: Log | ((message: string) => void);
   /** Lets tests run the clock of the job service and reaper. */
   now?: () => number;
   /** How often the reaper looks for lost and overdue jobs, ms (default 500). */
@@ -71,7 +72,7 @@ export class Supervisor {
   /** The admin secret generated on first start (only then), to show once. */
   readonly generatedSecret: string | null;
   readonly #parts: Parts;
-  readonly #log: (message: string) => void;
+  readonly #log: Log;
   readonly #drain: () => void;
   #stopping: Promise<void> | null = null;
 
@@ -85,7 +86,7 @@ export class Supervisor {
     generatedSecret: string | null;
     parts: Parts;
     info: () => Promise<SupervisorInfo>;
-    log: (message: string) => void;
+    log: Log;
     drain: () => void;
   }) {
     this.url = fields.url;
@@ -107,7 +108,10 @@ export class Supervisor {
    * only then opens the store and makes secrets: a start that fails leaves
    * nothing behind it did not find.
    */
-  static async start(config: SupervisorConfig, options: StartOptions = {}): Promise<Supervisor> {
+  static async start(
+    config: SupervisorConfig,
+    options: StartOptions = {},
+  ): Promise<Supervisor> {
     const undo: (() => Promise<void>)[] = [];
     try {
       return await Supervisor.#start(config, options, undo);
@@ -122,11 +126,15 @@ export class Supervisor {
     options: StartOptions,
     undo: (() => Promise<void>)[],
   ): Promise<Supervisor> {
-    const log = options.log ?? ((m: string) => console.error(m));
+    const log: Log = typeof options.log === "function"
+      ? logTo(options.log)
+      : options.log ?? getLog("supervisor");
     const startedAt = Date.now();
     const dataDir = await claimDataDir(config.data_dir);
     undo.push(() => dataDir.release(true));
-    const runtime = await ProcessRuntime.open("hero-work-", { sandbox: config.sandbox });
+    const runtime = await ProcessRuntime.open("hero-work-", {
+      sandbox: config.sandbox,
+    });
     undo.push(() => runtime.close());
     const upstream = `${await runtime.privateDir("http")}/server.sock`;
     const front = await Front.start(bindOf(config), upstream, {
@@ -138,7 +146,7 @@ export class Supervisor {
       maxBodyBytes: config.max_body_bytes,
     });
     undo.push(() => front.close());
-    if (runtime.sandbox.warning) log(`warning: ${runtime.sandbox.warning}`);
+    if (runtime.sandbox.warning) log.warn(runtime.sandbox.warning);
     const origin = `${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
     const store = await openStore(config, origin);
     undo.push(() => store.close());
@@ -173,7 +181,9 @@ export class Supervisor {
       onJobEnd: (job, outcome, result) => metrics.jobEnded(job, outcome, result),
       log,
     });
-    const jobs = new JobService(store, runners, hub, events, { now: options.now });
+    const jobs = new JobService(store, runners, hub, events, {
+      now: options.now,
+    });
     const reaper = new Reaper(store, events, {
       intervalMs: options.reaperIntervalMs ?? 500,
       retry,
@@ -183,7 +193,11 @@ export class Supervisor {
     });
     if (store.kind === "embedded") {
       const orphans = await reaper.recoverOrphans();
-      if (orphans) log(`${orphans} jobs of the previous run were running: retried or failed`);
+      if (orphans) {
+        log.info(
+          `${orphans} jobs of the previous run were running: retried or failed`,
+        );
+      }
     }
     await runners.load(config.runners);
 
@@ -223,9 +237,17 @@ export class Supervisor {
       authenticate: (secret, client) => secrets.authenticate(secret, client),
       maxBatch: config.max_batch,
       translateError,
+      onCall: (method, code, seconds) => metrics.call(method, code, seconds),
       onInternalError: (error, method) => {
         const ref = crypto.randomUUID().slice(0, 8);
-        log(`internal error ${ref} in ${method}: ${(error as Error)?.stack ?? error}`);
+        log.error(
+          `internal error ${ref} in ${method}: ${(error as Error)?.message ?? error}`,
+          {
+            ref,
+            method,
+            error,
+          },
+        );
         return ref;
       },
     });
@@ -246,7 +268,11 @@ export class Supervisor {
         onRequest: (route, status) => metrics.request(route, status),
         draining: () => draining,
         translateError,
-        peers: { trusted: config.trusted_proxies, publicUrl: config.public_url, bound },
+        peers: {
+          trusted: config.trusted_proxies,
+          publicUrl: config.public_url,
+          bound,
+        },
       }),
     );
     await serving;
@@ -258,7 +284,17 @@ export class Supervisor {
       jobs,
       events,
       generatedSecret,
-      parts: { server, front, dataDir, streams, reaper, hub, secrets, runtime, metrics },
+      parts: {
+        server,
+        front,
+        dataDir,
+        streams,
+        reaper,
+        hub,
+        secrets,
+        runtime,
+        metrics,
+      },
       info,
       log,
       drain: () => (draining = true),
@@ -291,9 +327,15 @@ export class Supervisor {
   async #shutdown(graceMs: number): Promise<void> {
     const { server, front, dataDir, streams, reaper, hub, secrets, runtime } = this.#parts;
     this.#drain();
-    this.events.emit({ type: "supervisor.stopping", subject: this.config.name });
-    this.#log(`stopping: running jobs have ${graceMs / 1000} s to finish`);
-    await this.runners.stopAll({ requested_by: "supervisor", reason: "shutdown" }, graceMs);
+    this.events.emit({
+      type: "supervisor.stopping",
+      subject: this.config.name,
+    });
+    this.#log.info(`stopping: running jobs have ${graceMs / 1000} s to finish`);
+    await this.runners.stopAll({
+      requested_by: "supervisor",
+      reason: "shutdown",
+    }, graceMs);
     await reaper.stop();
     front.stopAccepting();
     streams.closeAll();
@@ -314,7 +356,9 @@ export class Supervisor {
    */
   killAll(): void {
     for (const name of this.runners.startOrder()) {
-      for (const pid of this.runners.get(name).status(0, 0).pids) signalTree(pid, "SIGKILL");
+      for (const pid of this.runners.get(name).status(0, 0).pids) {
+        signalTree(pid, "SIGKILL");
+      }
     }
     this.#parts.runtime.removeFilesNow();
   }

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond Deno, from Debian, where missing:
 # redis-server (the tests start their own on free ports), chromium (the
-# browser tests drive it with playwright-core) and bubblewrap (the OS
-# sandbox the sandbox tests require). Never starts a service.
+# browser tests drive it with playwright-core), bubblewrap (the OS sandbox
+# the sandbox tests require) and prometheus (for promtool, which checks the
+# metrics). Never starts a service.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 sudo=""

@@ -70,12 +70,16 @@ export class RunnerAgent {
     const events = new EventLog(store);
     let runtime: ProcessRuntime;
     try {
-      runtime = await ProcessRuntime.open("hero-agent-", { sandbox: options.sandbox });
+      runtime = await ProcessRuntime.open("hero-agent-", {
+        sandbox: options.sandbox,
+      });
     } catch (error) {
       await store.close();
       throw error;
     }
-    if (runtime.sandbox.warning) options.log?.(`warning: ${runtime.sandbox.warning}`);
+    if (runtime.sandbox.warning) {
+      options.log?.(`warning: ${runtime.sandbox.warning}`);
+    }
     const runner = new Runner(options.runner, {
       store,
       events,
@@ -87,24 +91,47 @@ export class RunnerAgent {
       logLines: options.logLines ?? 10_000,
       retry: { baseMs: 1000, maxMs: 60_000 },
     });
-    const agent = new RunnerAgent(id, store, events, runtime, runner, options.runner);
+    const agent = new RunnerAgent(
+      id,
+      store,
+      events,
+      runtime,
+      runner,
+      options.runner,
+    );
     await agent.#beat();
-    agent.#heartbeat = setInterval(() => agent.#beat().catch(() => {}), HEARTBEAT_MS);
-    events.emit({ type: "agent.started", subject: options.runner.name, data: { agent: id } });
+    agent.#heartbeat = setInterval(
+      () => agent.#beat().catch(() => {}),
+      HEARTBEAT_MS,
+    );
+    events.emit({
+      type: "agent.started",
+      subject: options.runner.name,
+      data: { agent: id },
+    });
     await runner.start({ requested_by: id, reason: "agent start" });
-    options.log?.(`serving runner ${options.runner.name} as ${id} (${store.location})`);
+    options.log?.(
+      `serving runner ${options.runner.name} as ${id} (${store.location})`,
+    );
     return agent;
   }
 
   async #beat(): Promise<void> {
     // A runner is live while any agent's heartbeat holds: three beats of slack.
-    await this.#store.heartbeatAgent(this.#config, this.id, Date.now() + 3 * HEARTBEAT_MS);
+    await this.#store.heartbeatAgent(
+      this.#config,
+      this.id,
+      Date.now() + 3 * HEARTBEAT_MS,
+    );
   }
 
   /** Stops taking jobs (running ones get `graceMs`, then go back to the queue) and leaves. */
   async stop(graceMs = 0): Promise<void> {
     clearInterval(this.#heartbeat);
-    await this.runner.stop({ requested_by: this.id, reason: "agent stop" }, graceMs);
+    await this.runner.stop(
+      { requested_by: this.id, reason: "agent stop" },
+      graceMs,
+    );
     await this.#store.removeAgent(this.#config.name, this.id).catch(() => {});
     this.#events.emit({
       type: "agent.stopped",

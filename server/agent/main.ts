@@ -17,6 +17,9 @@ import type { Permissions, RunnerConfig } from "../../shared/types.generated.ts"
 import { runnerProblem } from "../config/runner_rules.ts";
 import { compileValidator } from "../validation/validator.ts";
 import { RunnerAgent } from "./agent.ts";
+import { getLog, setUpLogging } from "../logging/mod.ts";
+
+const log = getLog("agent");
 
 const USAGE = `Usage: deno task runner --redis URL --name NAME [--namespace NS] [--instances N]
        [--timeout S] [--memory-mb M] [--lease S] [--sandbox auto|require|off]
@@ -31,7 +34,9 @@ function fail(message: string): never {
 }
 
 /** `--allow-x` alone grants all; `--allow-x=a,b` grants a list. */
-function permissionsFrom(args: string[]): { rest: string[]; permissions: Permissions } {
+function permissionsFrom(
+  args: string[],
+): { rest: string[]; permissions: Permissions } {
   const permissions: Permissions = {};
   const rest: string[] = [];
   for (const arg of args) {
@@ -76,7 +81,9 @@ if (import.meta.main) {
   if (!values.name) fail("--name is required");
   const sandbox = values.sandbox as "auto" | "require" | "off";
   if (!["auto", "require", "off"].includes(sandbox)) {
-    fail(`--sandbox: expected auto, require or off, got ${JSON.stringify(sandbox)}`);
+    fail(
+      `--sandbox: expected auto, require or off, got ${JSON.stringify(sandbox)}`,
+    );
   }
   const num = (text: string | undefined) => text === undefined ? undefined : Number(text);
   const runner: RunnerConfig = {
@@ -86,23 +93,29 @@ if (import.meta.main) {
     permissions,
   };
   if (values.timeout !== undefined) runner.timeout = num(values.timeout);
-  if (values["memory-mb"] !== undefined) runner.memory_mb = num(values["memory-mb"]);
+  if (values["memory-mb"] !== undefined) {
+    runner.memory_mb = num(values["memory-mb"]);
+  }
   const problem = compileValidator(RunnerConfigSchema, "runner").check(runner, "runner") ??
     runnerProblem(runner, "runner");
   if (problem) fail(problem);
+  await setUpLogging({
+    format: Deno.env.get("HERO_LOG_FORMAT") === "json" ? "json" : "text",
+    level: "info",
+  });
   const agent = await RunnerAgent.start({
     redisUrl: values.redis,
     namespace: values.namespace!,
     runner,
     leaseMs: values.lease ? Number(values.lease) * 1000 : undefined,
     sandbox,
-    log: (m) => console.error(`[runner agent] ${m}`),
+    log: (m) => log.info(m),
   }).catch((error) => fail((error as Error).message));
   let stopping = false;
   const stop = async () => {
     if (stopping) Deno.exit(1);
     stopping = true;
-    console.error("[runner agent] stopping: running jobs go back to the queue");
+    log.info("stopping: running jobs go back to the queue");
     await agent.stop(0);
     Deno.exit(0);
   };

@@ -78,21 +78,28 @@ export class AuthLimiter {
     this.#failures.delete(client);
     this.#failures.set(client, kept);
     // Bound memory against clients spraying addresses: the least recent go first.
-    if (this.#failures.size > 10_000) this.#failures.delete(this.#failures.keys().next().value!);
+    if (this.#failures.size > 10_000) {
+      this.#failures.delete(this.#failures.keys().next().value!);
+    }
     const globalMax = this.#o.globalMaxFailures ?? Infinity;
     this.#all = this.#recent(this.#all, now);
     this.#all.push(now);
-    if (this.#all.length > globalMax + 64) this.#all = this.#all.slice(-globalMax - 64);
+    if (this.#all.length > globalMax + 64) {
+      this.#all = this.#all.slice(-globalMax - 64);
+    }
 
     const mineOver = kept.length - this.#o.maxFailures;
     const allOver = this.#all.length - globalMax;
     const over = Math.max(mineOver, allOver);
-    if (over <= 0) return { tooMany: false, retryAfterMs: 0, delayMs: 0, crossed: false };
+    if (over <= 0) {
+      return { tooMany: false, retryAfterMs: 0, delayMs: 0, crossed: false };
+    }
     const oldest = mineOver > 0 ? kept[kept.length - this.#o.maxFailures - 1] : this.#all[0];
     const delayed = this.#delayed.get(client) ?? 0;
-    const delayMs = delayed >= MAX_DELAYED_PER_CLIENT
-      ? 0
-      : Math.min(FIRST_DELAY_MS * 2 ** Math.min(over - 1, 16), this.#o.maxDelayMs ?? 5000);
+    const delayMs = delayed >= MAX_DELAYED_PER_CLIENT ? 0 : Math.min(
+      FIRST_DELAY_MS * 2 ** Math.min(over - 1, 16),
+      this.#o.maxDelayMs ?? 5000,
+    );
     if (delayMs > 0) this.#delayed.set(client, delayed + 1);
     return {
       tooMany: true,

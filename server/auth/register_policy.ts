@@ -48,10 +48,16 @@ function hostCovers(allowed: string, requested: string): boolean {
 }
 
 /** Why `requested` exceeds `allowed` for one permission, or null. */
-function grantProblem(name: keyof Permissions, requested: Grant, allowed: Grant): string | null {
+function grantProblem(
+  name: keyof Permissions,
+  requested: Grant,
+  allowed: Grant,
+): string | null {
   if (requested === undefined || requested === false) return null;
   if (allowed === true) return null;
-  if (requested === true) return `permissions.${name}: all of it is more than the policy allows`;
+  if (requested === true) {
+    return `permissions.${name}: all of it is more than the policy allows`;
+  }
   if (requested.length === 0) return null;
   const list = Array.isArray(allowed) ? allowed : [];
   for (const entry of requested) {
@@ -61,7 +67,9 @@ function grantProblem(name: keyof Permissions, requested: Grant, allowed: Grant)
         return `permissions.${name}: ${JSON.stringify(entry)} is relative (give an absolute path)`;
       }
       // As written and where it leads: a link inside an allowed dir may point out of it.
-      const paths = [normalize(entry), realPath(entry)].filter((p): p is string => p !== null);
+      const paths = [normalize(entry), realPath(entry)].filter((
+        p,
+      ): p is string => p !== null);
       ok = paths.every((p) => list.some((dir) => within(p, normalize(dir))));
     } else if (name === "net") {
       ok = list.some((host) => hostCovers(host, entry));
@@ -76,14 +84,19 @@ function grantProblem(name: keyof Permissions, requested: Grant, allowed: Grant)
 }
 
 /** What a register secret may not register in `config`, or null when it may. */
-export function registerProblem(config: RunnerConfig, policy: RegisterPolicy): string | null {
+export function registerProblem(
+  config: RunnerConfig,
+  policy: RegisterPolicy,
+): string | null {
   const kind = config.kind ?? "script";
   if (!policy.kinds.includes(kind)) {
     return `kind ${JSON.stringify(kind)} is not allowed (register_policy.kinds: ${
       policy.kinds.join(", ") || "none"
     })`;
   }
-  if (kind === "process" && !policy.binaries.includes(config.binary_path ?? "")) {
+  if (
+    kind === "process" && !policy.binaries.includes(config.binary_path ?? "")
+  ) {
     return `binary_path ${JSON.stringify(config.binary_path)} is not in register_policy.binaries`;
   }
   if ((config.instances ?? 1) > policy.max_instances) {
@@ -101,7 +114,11 @@ export function registerProblem(config: RunnerConfig, policy: RegisterPolicy): s
   }
   const requested = config.permissions ?? {};
   for (const name of ["read", "write", "net", "env", "run", "sys"] as const) {
-    const problem = grantProblem(name, requested[name], policy.permissions[name]);
+    const problem = grantProblem(
+      name,
+      requested[name],
+      policy.permissions[name],
+    );
     if (problem) return problem;
   }
   return null;

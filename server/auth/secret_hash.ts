@@ -18,7 +18,9 @@ export function hashSecret(value: string): string {
 /** A short name for a secret, derived one-way and apart from its stored hash. */
 export function fingerprint(value: string): string {
   return "sha256:" +
-    createHash("sha256").update(`hero-fingerprint:${value}`, "utf8").digest("hex").slice(0, 12);
+    createHash("sha256").update(`hero-fingerprint:${value}`, "utf8").digest(
+      "hex",
+    ).slice(0, 12);
 }
 
 /**
@@ -34,7 +36,9 @@ export function findHash<T extends { hash: string }>(
   for (const candidate of candidates) {
     const stored = candidate.hash;
     let diff = stored.length ^ hash.length;
-    for (let i = 0; i < hash.length; i++) diff |= stored.charCodeAt(i) ^ hash.charCodeAt(i);
+    for (let i = 0; i < hash.length; i++) {
+      diff |= stored.charCodeAt(i) ^ hash.charCodeAt(i);
+    }
     if (diff === 0 && !found) found = candidate;
   }
   return found;
@@ -43,7 +47,10 @@ export function findHash<T extends { hash: string }>(
 /** A new random secret: 32 bytes, base64url. */
 export function generateSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll(
+    "/",
+    "_",
+  ).replace(
     /=+$/,
     "",
   );

@@ -52,7 +52,10 @@ export class SecretRegistry {
    * admin secret, keeps its hash, writes its value to a 0600 file in
    * `dataDir` and returns it (for the caller to print once).
    */
-  async init(configured: ConfiguredSecrets, dataDir: string): Promise<string | null> {
+  async init(
+    configured: ConfiguredSecrets,
+    dataDir: string,
+  ): Promise<string | null> {
     const now = Date.now();
     this.#fromConfig = (Object.entries(configured) as [Kind, readonly string[]][]).flatMap((
       [kind, values],
@@ -105,7 +108,10 @@ export class SecretRegistry {
    * is -32001; an unknown one is -32001, or -32029 (after a delay) once its
    * client has failed too often (see `auth_limiter.ts`).
    */
-  authenticate(secret: string | undefined, client: string): Principal | Promise<Principal> {
+  authenticate(
+    secret: string | undefined,
+    client: string,
+  ): Principal | Promise<Principal> {
     if (secret === undefined) {
       throw new RpcError(
         ErrorCode.Unauthenticated,
@@ -130,7 +136,10 @@ export class SecretRegistry {
         } s`,
         { retry_after_ms: verdict.retryAfterMs },
       )
-      : new RpcError(ErrorCode.Unauthenticated, "Unauthenticated: unknown secret");
+      : new RpcError(
+        ErrorCode.Unauthenticated,
+        "Unauthenticated: unknown secret",
+      );
     if (verdict.delayMs === 0) throw error;
     return new Promise<Principal>((_, reject) => {
       const answer = () => {
@@ -146,7 +155,9 @@ export class SecretRegistry {
   /** Adds a secret; -32009 if that value is already a secret. */
   async add(kind: Kind, value: string, requestedBy: string): Promise<void> {
     const hash = hashSecret(value);
-    if (findHash(hash, this.#fromConfig)) throw conflict("this value is already a secret");
+    if (findHash(hash, this.#fromConfig)) {
+      throw conflict("this value is already a secret");
+    }
     const record: SecretRecord = {
       hash,
       kind,
@@ -154,7 +165,9 @@ export class SecretRegistry {
       created_at: Date.now(),
       source: "api",
     };
-    if (!await this.#store.putSecret(record)) throw conflict("this value is already a secret");
+    if (!await this.#store.putSecret(record)) {
+      throw conflict("this value is already a secret");
+    }
     await this.#changed();
     this.#events.emit({
       type: "secret.added",
@@ -183,11 +196,15 @@ export class SecretRegistry {
       return records.filter((r) => r.fingerprint === which.fingerprint);
     };
     if (matches(this.#fromConfig).some((r) => r.kind === kind)) {
-      throw conflict("this secret comes from the config file: remove it there and restart");
+      throw conflict(
+        "this secret comes from the config file: remove it there and restart",
+      );
     }
     const found = matches(this.#stored).filter((r) => r.kind === kind);
     if (found.length === 0) throw notFound(`${kind} secret`);
-    if (found.length > 1) throw conflict("two secrets share this fingerprint: remove by value");
+    if (found.length > 1) {
+      throw conflict("two secrets share this fingerprint: remove by value");
+    }
     const stored = found[0];
     await this.#store.deleteSecret(stored.hash);
     await this.#changed();

@@ -22,7 +22,11 @@ const secrets = (scope: string): JsonSchema => ({
   },
   description: `Secrets of the ${scope} scope.`,
 });
-const seconds = (description: string, minimum: number, maximum: number): JsonSchema => ({
+const seconds = (
+  description: string,
+  minimum: number,
+  maximum: number,
+): JsonSchema => ({
   type: "number",
   minimum,
   maximum,
@@ -35,7 +39,12 @@ export const ConfigSchema: JsonSchema = {
   type: "object",
   additionalProperties: false,
   properties: {
-    name: { type: "string", minLength: 1, maxLength: 64, description: "This supervisor's name." },
+    name: {
+      type: "string",
+      minLength: 1,
+      maxLength: 64,
+      description: "This supervisor's name.",
+    },
     redis_url: {
       type: "string",
       pattern: "^rediss?://",
@@ -54,7 +63,12 @@ export const ConfigSchema: JsonSchema = {
       description: "Address to listen on (loopback by default), or `unix:/path/rpc.sock` for " +
         "a Unix socket (made mode 0600: only this user reaches the API).",
     },
-    port: { type: "integer", minimum: 1, maximum: 65535, description: "Port to listen on." },
+    port: {
+      type: "integer",
+      minimum: 1,
+      maximum: 65535,
+      description: "Port to listen on.",
+    },
     data_dir: {
       type: "string",
       minLength: 1,
@@ -84,7 +98,11 @@ export const ConfigSchema: JsonSchema = {
       0,
       86400,
     ),
-    retry_delay: seconds("First retry delay of a failed job (doubles per attempt).", 0, 3600),
+    retry_delay: seconds(
+      "First retry delay of a failed job (doubles per attempt).",
+      0,
+      3600,
+    ),
     retry_delay_max: seconds("Longest retry delay.", 0, 86400),
     events_kept: {
       type: "integer",
@@ -117,7 +135,11 @@ export const ConfigSchema: JsonSchema = {
       description: "Failed authentications from all clients within `auth_window` past which " +
         "every failing client is slowed down (many addresses, or one proxy for all).",
     },
-    auth_window: seconds("Window over which failed authentications are counted.", 1, 86400),
+    auth_window: seconds(
+      "Window over which failed authentications are counted.",
+      1,
+      86400,
+    ),
     trusted_proxies: {
       type: "array",
       items: { type: "string", minLength: 1, maxLength: 64 },
@@ -165,7 +187,21 @@ export const ConfigSchema: JsonSchema = {
       0.1,
       600,
     ),
-    metrics: { type: "boolean", description: "Serve `GET /metrics` (admin secret)." },
+    metrics: {
+      type: "boolean",
+      description: "Serve `GET /metrics` (admin secret).",
+    },
+    log_format: {
+      type: "string",
+      enum: ["text", "json"],
+      description: "`text`: one human line per record on stderr (time, level, part, message); " +
+        "`json`: one JSON object per line, for a log shipper.",
+    },
+    log_level: {
+      type: "string",
+      enum: ["debug", "info", "warning", "error"],
+      description: "The lowest level logged.",
+    },
     sandbox: {
       type: "string",
       enum: ["auto", "require", "off"],
@@ -191,7 +227,11 @@ export const ConfigSchema: JsonSchema = {
         },
         binaries: {
           type: "array",
-          items: { type: "string", pattern: "^/", "x-expected": "an absolute path" },
+          items: {
+            type: "string",
+            pattern: "^/",
+            "x-expected": "an absolute path",
+          },
           description: "Programs a registered process runner may run (default: none).",
         },
         max_instances: {
@@ -202,7 +242,11 @@ export const ConfigSchema: JsonSchema = {
         },
       },
     },
-    runners: { type: "array", items: RunnerConfigSchema, description: "The runners." },
+    runners: {
+      type: "array",
+      items: RunnerConfigSchema,
+      description: "The runners.",
+    },
   },
 };
 
@@ -247,6 +291,8 @@ export interface SupervisorConfig {
   redis_timeout: number;
   register_policy: RegisterPolicy;
   metrics: boolean;
+  log_format: "text" | "json";
+  log_level: "debug" | "info" | "warning" | "error";
   sandbox: "auto" | "require" | "off";
   runners: RunnerConfig[];
 }
@@ -291,7 +337,14 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   idle_timeout: 120,
   max_header_bytes: 32 * 1024,
   redis_timeout: 5,
-  register_policy: { kinds: ["script"], permissions: {}, binaries: [], max_instances: 4 },
+  register_policy: {
+    kinds: ["script"],
+    permissions: {},
+    binaries: [],
+    max_instances: 4,
+  },
   metrics: true,
+  log_format: "text",
+  log_level: "info",
   sandbox: "auto",
 };

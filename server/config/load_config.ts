@@ -38,9 +38,14 @@ export const ENV_OVERRIDES: Record<
   HERO_USER_SECRETS: { key: "user_secrets", kind: "list" },
   HERO_REGISTER_SECRETS: { key: "register_secrets", kind: "list" },
   HERO_SANDBOX: { key: "sandbox", kind: "string" },
+  HERO_LOG_FORMAT: { key: "log_format", kind: "string" },
+  HERO_LOG_LEVEL: { key: "log_level", kind: "string" },
 };
 
-const FLAGS: Record<string, { key: keyof SupervisorConfig; kind: "string" | "int" }> = {
+const FLAGS: Record<
+  string,
+  { key: keyof SupervisorConfig; kind: "string" | "int" }
+> = {
   port: { key: "port", kind: "int" },
   bind: { key: "bind_address", kind: "string" },
   "data-dir": { key: "data_dir", kind: "string" },
@@ -53,21 +58,32 @@ const LEGACY_ACTOR_KEYS = ["id", "db_path", "redis_url", "process_manager"];
 
 function convert(text: string, kind: "string" | "int" | "list"): unknown {
   if (kind === "int") return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
-  if (kind === "list") return text.split(",").map((s) => s.trim()).filter(Boolean);
+  if (kind === "list") {
+    return text.split(",").map((s) => s.trim()).filter(Boolean);
+  }
   return text;
 }
 
-function checkOne(key: keyof SupervisorConfig, value: unknown, name: string): void {
+function checkOne(
+  key: keyof SupervisorConfig,
+  value: unknown,
+  name: string,
+): void {
   const schema = ConfigSchema.properties![key];
   const problem = compileValidator(schema, name).check(value, name);
   if (problem) throw new ConfigError(problem);
 }
 
 /** Maps `[[actors]]` to `[[runners]]`, dropping the seed's keys that mean nothing here. */
-function actorsAsRunners(doc: Record<string, unknown>, warn: (m: string) => void): void {
+function actorsAsRunners(
+  doc: Record<string, unknown>,
+  warn: (m: string) => void,
+): void {
   if (!("actors" in doc)) return;
   if ("runners" in doc) {
-    throw new ConfigError("actors: use either [[runners]] or [[actors]], not both");
+    throw new ConfigError(
+      "actors: use either [[runners]] or [[actors]], not both",
+    );
   }
   const actors = doc.actors;
   delete doc.actors;
@@ -76,16 +92,24 @@ function actorsAsRunners(doc: Record<string, unknown>, warn: (m: string) => void
     return;
   }
   doc.runners = actors.map((actor, i) => {
-    if (actor === null || typeof actor !== "object" || Array.isArray(actor)) return actor;
+    if (actor === null || typeof actor !== "object" || Array.isArray(actor)) {
+      return actor;
+    }
     const runner = { ...actor } as Record<string, unknown>;
-    if (runner.name === undefined && typeof runner.id === "string") runner.name = runner.id;
+    if (runner.name === undefined && typeof runner.id === "string") {
+      runner.name = runner.id;
+    }
     for (const key of LEGACY_ACTOR_KEYS) {
       if (key in runner) {
-        warn(`actors[${i}].${key}: ignored (a key of the original Hero supervisor)`);
+        warn(
+          `actors[${i}].${key}: ignored (a key of the original Hero supervisor)`,
+        );
         delete runner[key];
       }
     }
-    if (runner.kind === undefined && runner.binary_path !== undefined) runner.kind = "process";
+    if (runner.kind === undefined && runner.binary_path !== undefined) {
+      runner.kind = "process";
+    }
     return runner;
   });
 }
@@ -105,9 +129,14 @@ export function buildConfig(
   try {
     doc = parseToml(tomlText) as Record<string, unknown>;
   } catch (error) {
-    const { message, line, column } = error as Error & { line?: number; column?: number };
+    const { message, line, column } = error as Error & {
+      line?: number;
+      column?: number;
+    };
     const at = line !== undefined ? ` (line ${line}, column ${column})` : "";
-    throw new ConfigError(`${source}: not valid TOML${at}: ${message.split("\n")[0]}`);
+    throw new ConfigError(
+      `${source}: not valid TOML${at}: ${message.split("\n")[0]}`,
+    );
   }
   actorsAsRunners(doc, warn);
   for (const [name, { key, kind }] of Object.entries(ENV_OVERRIDES)) {
@@ -120,14 +149,17 @@ export function buildConfig(
   Object.assign(doc, flags);
   const problem = validateConfig.check(doc);
   if (problem) throw new ConfigError(problem);
-  const runners = (doc.runners as RunnerConfig[] | undefined) ?? [DEFAULT_RUNNER];
+  const runners = (doc.runners as RunnerConfig[] | undefined) ??
+    [DEFAULT_RUNNER];
   for (const [i, runner] of runners.entries()) {
     const semantic = runnerProblem(runner, `runners[${i}]`);
     if (semantic) throw new ConfigError(semantic);
   }
   const setProblem = runnerSetProblem(runners, "runners");
   if (setProblem) throw new ConfigError(setProblem);
-  const policy = doc.register_policy as Partial<SupervisorConfig["register_policy"]> | undefined;
+  const policy = doc.register_policy as
+    | Partial<SupervisorConfig["register_policy"]>
+    | undefined;
   return {
     ...DEFAULTS,
     ...doc,
@@ -158,7 +190,9 @@ export async function loadConfig(
       options: {
         config: { type: "string" },
         help: { type: "boolean", short: "h" },
-        ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: "string" as const }])),
+        ...Object.fromEntries(
+          Object.keys(FLAGS).map((f) => [f, { type: "string" as const }]),
+        ),
       },
     });
   } catch (error) {
@@ -180,7 +214,9 @@ export async function loadConfig(
     try {
       text = await Deno.readTextFile(file);
     } catch (error) {
-      throw new ConfigError(`--config: cannot read ${file}: ${(error as Error).message}`);
+      throw new ConfigError(
+        `--config: cannot read ${file}: ${(error as Error).message}`,
+      );
     }
   }
   return buildConfig(text, file ?? "(defaults)", env, flags, warn);

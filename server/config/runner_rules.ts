@@ -8,14 +8,19 @@
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 
 /** What a runner config says that its schema cannot check; null when nothing. */
-export function runnerProblem(config: RunnerConfig, path: string): string | null {
+export function runnerProblem(
+  config: RunnerConfig,
+  path: string,
+): string | null {
   const kind = config.kind ?? "script";
   if (kind === "process" && !config.binary_path) {
     return `${path}.binary_path: required when kind = "process"`;
   }
   if (kind !== "process") {
     for (const key of ["binary_path", "args"] as const) {
-      if (config[key] !== undefined) return `${path}.${key}: only a process runner takes it`;
+      if (config[key] !== undefined) {
+        return `${path}.${key}: only a process runner takes it`;
+      }
     }
   }
   if (kind !== "script" && config.permissions !== undefined) {
@@ -23,7 +28,9 @@ export function runnerProblem(config: RunnerConfig, path: string): string | null
   }
   if (kind === "noop") {
     for (const key of ["memory_mb", "pids_max", "cpu"] as const) {
-      if (config[key] !== undefined) return `${path}.${key}: a noop runner runs no process`;
+      if (config[key] !== undefined) {
+        return `${path}.${key}: a noop runner runs no process`;
+      }
     }
   }
   if ((config.depends_on ?? []).includes(config.name)) {
@@ -39,7 +46,9 @@ export function findCycle(runners: readonly RunnerConfig[]): string[] | null {
   const path: string[] = [];
   const visit = (name: string): string[] | null => {
     if (state.get(name) === "done") return null;
-    if (state.get(name) === "visiting") return [...path.slice(path.indexOf(name)), name];
+    if (state.get(name) === "visiting") {
+      return [...path.slice(path.indexOf(name)), name];
+    }
     state.set(name, "visiting");
     path.push(name);
     for (const dep of deps.get(name) ?? []) {
@@ -58,15 +67,22 @@ export function findCycle(runners: readonly RunnerConfig[]): string[] | null {
 }
 
 /** Problems of a set of runners together: duplicate names, unknown dependencies, cycles. */
-export function runnerSetProblem(runners: readonly RunnerConfig[], path: string): string | null {
+export function runnerSetProblem(
+  runners: readonly RunnerConfig[],
+  path: string,
+): string | null {
   const names = new Set<string>();
   for (const [i, r] of runners.entries()) {
-    if (names.has(r.name)) return `${path}[${i}].name: a runner named "${r.name}" is defined twice`;
+    if (names.has(r.name)) {
+      return `${path}[${i}].name: a runner named "${r.name}" is defined twice`;
+    }
     names.add(r.name);
   }
   for (const [i, r] of runners.entries()) {
     const unknown = (r.depends_on ?? []).find((d) => !names.has(d));
-    if (unknown) return `${path}[${i}].depends_on: no runner is named "${unknown}"`;
+    if (unknown) {
+      return `${path}[${i}].depends_on: no runner is named "${unknown}"`;
+    }
   }
   const cycle = findCycle(runners);
   return cycle ? `${path}: depends_on forms a cycle: ${cycle.join(" -> ")}` : null;

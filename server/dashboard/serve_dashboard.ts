@@ -38,10 +38,13 @@ const TYPES: Record<string, string> = {
 /** The file for a dashboard path, or null when the path is not the dashboard's. */
 export async function serveDashboard(path: string): Promise<Response | null> {
   let file: URL;
-  if (path === "/" || path === "/ui" || path === "/ui/") file = new URL("index.html", STATIC);
-  else if (path.startsWith("/ui/client/")) file = new URL(path.slice("/ui/client/".length), BUNDLE);
-  else if (path.startsWith("/ui/")) file = new URL(path.slice("/ui/".length), STATIC);
-  else return null;
+  if (path === "/" || path === "/ui" || path === "/ui/") {
+    file = new URL("index.html", STATIC);
+  } else if (path.startsWith("/ui/client/")) {
+    file = new URL(path.slice("/ui/client/".length), BUNDLE);
+  } else if (path.startsWith("/ui/")) {
+    file = new URL(path.slice("/ui/".length), STATIC);
+  } else return null;
   // Only files under the two folders, and no hidden ones.
   if (
     !(file.href.startsWith(STATIC.href) || file.href.startsWith(BUNDLE.href)) ||

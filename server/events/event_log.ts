@@ -12,6 +12,9 @@
 import type { Event, EventPage } from "../../shared/types.generated.ts";
 import { EVENTS_KEY, type Store } from "../store/store.ts";
 import type { Timer } from "../util/timer.ts";
+import { getLog } from "../logging/mod.ts";
+
+const log = getLog("events");
 
 /** An event before it gets its id and time. */
 export type EventInput = Omit<Event, "id" | "ts"> & { ts?: number };
@@ -48,7 +51,9 @@ export class EventLog {
       type: event.type,
       subject: event.subject,
     };
-    if (event.requested_by !== undefined) entry.requested_by = event.requested_by;
+    if (event.requested_by !== undefined) {
+      entry.requested_by = event.requested_by;
+    }
     if (event.reason !== undefined) entry.reason = event.reason;
     if (event.data !== undefined) entry.data = event.data;
     this.#pending.push(entry);
@@ -66,10 +71,19 @@ export class EventLog {
     while (this.#pending.length) {
       const batch = this.#pending.splice(0, 1000);
       try {
-        const first = await this.#store.appendSeq(EVENTS_KEY, batch, this.#keep);
-        await this.#store.notices.publish({ type: "events", last: first + batch.length - 1 });
+        const first = await this.#store.appendSeq(
+          EVENTS_KEY,
+          batch,
+          this.#keep,
+        );
+        await this.#store.notices.publish({
+          type: "events",
+          last: first + batch.length - 1,
+        });
       } catch (error) {
-        console.error(`events not recorded (${batch.length}): ${(error as Error).message}`);
+        log.warn(
+          `events not recorded (${batch.length}): ${(error as Error).message}`,
+        );
       }
     }
   }
@@ -80,13 +94,22 @@ export class EventLog {
   }
 
   /** Events after `after`, oldest first, optionally filtered by type prefix and subject. */
-  async list(after: number, limit: number, type?: string, subject?: string): Promise<EventPage> {
+  async list(
+    after: number,
+    limit: number,
+    type?: string,
+    subject?: string,
+  ): Promise<EventPage> {
     const events: Event[] = [];
     let cursor = after;
     let last = 0;
     // A filtered read scans at most what the store keeps.
     for (let scanned = 0; events.length < limit && scanned <= this.#keep;) {
-      const page = await this.#store.readSeq<Omit<Event, "id">>(EVENTS_KEY, cursor, 1000);
+      const page = await this.#store.readSeq<Omit<Event, "id">>(
+        EVENTS_KEY,
+        cursor,
+        1000,
+      );
       last = Math.max(last, page.last);
       if (page.items.length === 0) break;
       scanned += page.items.length;
@@ -103,7 +126,8 @@ export class EventLog {
 
   /** The id of the newest event (0 when none). */
   async lastId(): Promise<number> {
-    return (await this.#store.readSeq(EVENTS_KEY, Number.MAX_SAFE_INTEGER, 1)).last;
+    return (await this.#store.readSeq(EVENTS_KEY, Number.MAX_SAFE_INTEGER, 1))
+      .last;
   }
 
   /** Writes what is pending and stops. */

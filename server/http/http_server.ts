@@ -28,6 +28,9 @@ import type { SseStreams } from "./sse.ts";
 import type { Services } from "../methods/services.ts";
 import type { LogHub } from "../logs/log_hub.ts";
 import { peerOf, type PeerSettings } from "./peers.ts";
+import { getLog } from "../logging/mod.ts";
+
+const log = getLog("http");
 
 /** What the HTTP front needs. */
 export interface HttpDeps {
@@ -57,7 +60,11 @@ const CORS: Record<string, string> = {
   "access-control-max-age": "600",
 };
 
-const json = (value: unknown, status = 200, headers: HeadersInit = {}): Response =>
+const json = (
+  value: unknown,
+  status = 200,
+  headers: HeadersInit = {},
+): Response =>
   new Response(JSON.stringify(value), {
     status,
     headers: { "content-type": "application/json", ...CORS, ...headers },
@@ -100,7 +107,9 @@ class BodyCutOff extends Error {}
  * such clients, 4 MiB each, took 850 MiB). Memory follows what arrived.
  */
 async function readBody(request: Request, limit: number): Promise<string> {
-  if (Number(request.headers.get("content-length")) > limit) throw new BodyTooLarge();
+  if (Number(request.headers.get("content-length")) > limit) {
+    throw new BodyTooLarge();
+  }
   if (!request.body) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -136,26 +145,45 @@ export function createHttpHandler(
     scope: "user" | "admin",
   ): Promise<Response | Principal> {
     try {
-      const principal = await services.secrets.authenticate(bearerOf(request), client);
+      const principal = await services.secrets.authenticate(
+        bearerOf(request),
+        client,
+      );
       if (!scopeAllows[scope].includes(principal.kind)) {
-        return httpError(403, ErrorCode.Forbidden, `Forbidden: needs a ${scope} secret`);
+        return httpError(
+          403,
+          ErrorCode.Forbidden,
+          `Forbidden: needs a ${scope} secret`,
+        );
       }
       return principal;
     } catch (error) {
       if (error instanceof RpcError) {
-        return httpError(HTTP_STATUS[error.code] ?? 400, error.code, error.message);
+        return httpError(
+          HTTP_STATUS[error.code] ?? 400,
+          error.code,
+          error.message,
+        );
       }
       throw error;
     }
   }
 
-  async function rpc(request: Request, client: string, origin: string): Promise<Response> {
+  async function rpc(
+    request: Request,
+    client: string,
+    origin: string,
+  ): Promise<Response> {
     let body: string;
     try {
       body = await readBody(request, deps.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyCutOff) {
-        return httpError(400, ErrorCode.InvalidRequest, "the request body was cut off");
+        return httpError(
+          400,
+          ErrorCode.InvalidRequest,
+          "the request body was cut off",
+        );
       }
       if (!(error instanceof BodyTooLarge)) throw error;
       return json({
@@ -177,7 +205,9 @@ export function createHttpHandler(
     });
     return answer === null
       ? new Response(null, { status: 204, headers: CORS })
-      : new Response(answer, { headers: { "content-type": "application/json", ...CORS } });
+      : new Response(answer, {
+        headers: { "content-type": "application/json", ...CORS },
+      });
   }
 
   async function route(request: Request): Promise<[string, Response]> {
@@ -193,17 +223,27 @@ export function createHttpHandler(
     if (path === "/rpc") {
       return [
         "rpc",
-        httpError(405, ErrorCode.InvalidRequest, `${request.method} /rpc: JSON-RPC is POST only`, {
-          allow: "POST, OPTIONS",
-        }),
+        httpError(
+          405,
+          ErrorCode.InvalidRequest,
+          `${request.method} /rpc: JSON-RPC is POST only`,
+          {
+            allow: "POST, OPTIONS",
+          },
+        ),
       ];
     }
     if (request.method !== "GET" && request.method !== "HEAD") {
       return [
         "other",
-        httpError(405, ErrorCode.InvalidRequest, `${request.method} is not served here`, {
-          allow: "GET, HEAD, OPTIONS",
-        }),
+        httpError(
+          405,
+          ErrorCode.InvalidRequest,
+          `${request.method} is not served here`,
+          {
+            allow: "GET, HEAD, OPTIONS",
+          },
+        ),
       ];
     }
     if (path === "/health") {
@@ -221,7 +261,11 @@ export function createHttpHandler(
         return [
           "health",
           json(
-            { status: "degraded", store: services.store.kind, error: (error as Error).message },
+            {
+              status: "degraded",
+              store: services.store.kind,
+              error: (error as Error).message,
+            },
             503,
           ),
         ];
@@ -257,7 +301,11 @@ export function createHttpHandler(
       } catch {
         return [
           "job_logs",
-          httpError(400, ErrorCode.InvalidRequest, `malformed path: ${JSON.stringify(path)}`),
+          httpError(
+            400,
+            ErrorCode.InvalidRequest,
+            `malformed path: ${JSON.stringify(path)}`,
+          ),
         ];
       }
       const auth = await authorize(request, client, "user");
@@ -265,17 +313,28 @@ export function createHttpHandler(
       if (await services.jobs.statusOf(jobId) === null) {
         return [
           "job_logs",
-          httpError(404, ErrorCode.NotFound, `job ${JSON.stringify(jobId)} not found`),
+          httpError(
+            404,
+            ErrorCode.NotFound,
+            `job ${JSON.stringify(jobId)} not found`,
+          ),
         ];
       }
       const after = Number(
-        request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0,
+        request.headers.get("last-event-id") ?? url.searchParams.get("after") ??
+          0,
       );
       return [
         "job_logs",
         deps.streams.respond(
           (sse) =>
-            streamJobLogs(sse, jobId, Number.isFinite(after) ? after : 0, services.jobs, deps.hub),
+            streamJobLogs(
+              sse,
+              jobId,
+              Number.isFinite(after) ? after : 0,
+              services.jobs,
+              deps.hub,
+            ),
           request.signal,
           CORS,
         ),
@@ -284,7 +343,8 @@ export function createHttpHandler(
     if (path === "/events") {
       const auth = await authorize(request, client, "admin");
       if (auth instanceof Response) return ["events", auth];
-      const given = request.headers.get("last-event-id") ?? url.searchParams.get("after");
+      const given = request.headers.get("last-event-id") ??
+        url.searchParams.get("after");
       const after = given !== null && Number.isFinite(Number(given))
         ? Number(given)
         : await services.events.lastId();
@@ -299,14 +359,19 @@ export function createHttpHandler(
     }
     if (path === "/metrics") {
       if (!deps.metrics) {
-        return ["metrics", httpError(404, ErrorCode.NotFound, "metrics are disabled")];
+        return [
+          "metrics",
+          httpError(404, ErrorCode.NotFound, "metrics are disabled"),
+        ];
       }
       const auth = await authorize(request, client, "admin");
       if (auth instanceof Response) return ["metrics", auth];
       return [
         "metrics",
         new Response(await deps.metrics(), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          headers: {
+            "content-type": "text/plain; version=0.0.4; charset=utf-8",
+          },
         }),
       ];
     }
@@ -325,7 +390,11 @@ export function createHttpHandler(
       response = rpc
         ? httpError(HTTP_STATUS[rpc.code] ?? 500, rpc.code, rpc.message)
         : httpError(500, ErrorCode.InternalError, "Internal error");
-      if (!rpc) console.error("request failed:", error);
+      if (!rpc) {
+        log.error(`request failed: ${(error as Error)?.message ?? error}`, {
+          error,
+        });
+      }
     }
     deps.onRequest?.(routeName, response.status);
     return response;

@@ -62,7 +62,9 @@ export async function streamJobLogs(
         // Final: one more read, from the store, catches lines written just before the end
         // (or whose notice never came).
         if (await send(await hub.read(jobId, cursor, PAGE, true))) continue;
-        await sse.event({ status: status ?? "deleted", last: cursor }, { event: "end" });
+        await sse.event({ status: status ?? "deleted", last: cursor }, {
+          event: "end",
+        });
         return;
       }
       const before = Date.now();

@@ -31,7 +31,9 @@ export interface Peer {
 }
 
 /** The `for=`, `proto=` and `host=` of a `Forwarded` header, hop by hop. */
-function forwarded(header: string): { for?: string; proto?: string; host?: string }[] {
+function forwarded(
+  header: string,
+): { for?: string; proto?: string; host?: string }[] {
   return header.split(",").map((hop) => {
     const out: { for?: string; proto?: string; host?: string } = {};
     for (const pair of hop.split(";")) {
@@ -78,7 +80,8 @@ export function peerOf(request: Request, settings: PeerSettings): Peer {
   const first = fwd ? forwarded(fwd)[0] : {};
   const proto = (request.headers.get("x-forwarded-proto") ?? first.proto ?? "http")
     .split(",")[0].trim().toLowerCase();
-  const host = (request.headers.get("x-forwarded-host") ?? first.host ?? "").split(",")[0].trim();
+  const host = (request.headers.get("x-forwarded-host") ?? first.host ?? "")
+    .split(",")[0].trim();
   const origin = (proto === "http" || proto === "https") && HOST.test(host)
     ? `${proto}://${host}`
     : own;

@@ -13,9 +13,14 @@
 /** Writes events to one SSE stream. */
 export interface SseWriter {
   /** Sends one event; resolves when the reader can take more. */
-  event(data: unknown, options?: { event?: string; id?: number | string }): Promise<void>;
+  event(
+    data: unknown,
+    options?: { event?: string; id?: number | string },
+  ): Promise<void>;
   /** Sends many data events at once (one write). */
-  events(items: readonly { data: unknown; id?: number | string }[]): Promise<void>;
+  events(
+    items: readonly { data: unknown; id?: number | string }[],
+  ): Promise<void>;
   /** Sends a comment (keeps proxies from closing an idle stream). */
   comment(text: string): Promise<void>;
   /** Aborted when the reader goes away or the server shuts down. */
@@ -63,7 +68,8 @@ export class SseStreams {
       events: (items) =>
         write(
           items.map((i) =>
-            (i.id !== undefined ? `id: ${i.id}\n` : "") + `data: ${JSON.stringify(i.data)}\n\n`
+            (i.id !== undefined ? `id: ${i.id}\n` : "") +
+            `data: ${JSON.stringify(i.data)}\n\n`
           ).join(""),
         ),
       comment: (text) => write(`: ${text}\n\n`),
@@ -93,6 +99,8 @@ export class SseStreams {
 
   /** Ends every open stream. */
   closeAll(): void {
-    for (const controller of this.#open) controller.abort(new Error("the server is shutting down"));
+    for (const controller of this.#open) {
+      controller.abort(new Error("the server is shutting down"));
+    }
   }
 }

@@ -31,7 +31,11 @@ export class FinalWaiters {
    * job's status, so that a notice between the check and the wait is not
    * missed.
    */
-  wait(jobId: string, timeoutMs: number, signal?: AbortSignal): Promise<JobResult | undefined> {
+  wait(
+    jobId: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<JobResult | undefined> {
     return new Promise((resolve) => {
       let set = this.#waiters.get(jobId);
       if (!set) this.#waiters.set(jobId, set = new Set());
@@ -53,7 +57,9 @@ export class FinalWaiters {
   /** Stops listening and releases every waiter. */
   close(): void {
     this.#unsubscribe();
-    for (const set of this.#waiters.values()) for (const wake of [...set]) wake();
+    for (const set of this.#waiters.values()) {
+      for (const wake of [...set]) wake();
+    }
     this.#waiters.clear();
   }
 }

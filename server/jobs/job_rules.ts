@@ -40,7 +40,10 @@ export interface RetryPolicy {
 
 /** The delay before retry number `attempt` (1 for the first retry). */
 export function retryDelay(attempt: number, policy: RetryPolicy): number {
-  const exponential = Math.min(policy.baseMs * 2 ** (attempt - 1), policy.maxMs);
+  const exponential = Math.min(
+    policy.baseMs * 2 ** (attempt - 1),
+    policy.maxMs,
+  );
   return Math.round(exponential * (1 + 0.1 * (policy.random ?? Math.random)()));
 }
 
@@ -67,7 +70,11 @@ export function outcomeTransition(
       };
     case "timeout":
     case "stopped":
-      return { ...base, to: outcome.kind, set: { error: outcome.message, finished_at: now } };
+      return {
+        ...base,
+        to: outcome.kind,
+        set: { error: outcome.message, finished_at: now },
+      };
     case "interrupted":
       // Not the job's fault: this start does not count against its retries.
       return {
@@ -82,11 +89,18 @@ export function outcomeTransition(
         return {
           ...base,
           to: "queued",
-          set: { error: outcome.message, run_after: now + retryDelay(job.attempts, policy) },
+          set: {
+            error: outcome.message,
+            run_after: now + retryDelay(job.attempts, policy),
+          },
         };
       }
       const tries = job.attempts > 1 ? ` (after ${job.attempts} attempts)` : "";
-      return { ...base, to: "failed", set: { error: outcome.message + tries, finished_at: now } };
+      return {
+        ...base,
+        to: "failed",
+        set: { error: outcome.message + tries, finished_at: now },
+      };
     }
   }
 }

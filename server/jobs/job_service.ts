@@ -34,7 +34,10 @@ import {
   type Transition,
 } from "../store/store.ts";
 import { Deadlines } from "../util/deadlines.ts";
+import { getLog } from "../logging/mod.ts";
 import { FinalWaiters } from "./final_waiters.ts";
+
+const log = getLog("jobs");
 import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
 
 /** What the job service needs to know about runners. */
@@ -111,7 +114,7 @@ export class JobService {
     this.#unsubscribe = store.notices.subscribe((notice) => {
       if (notice.type === "job.final" && notice.dependants !== false) {
         this.resolveDependants(notice.id).catch((e) =>
-          console.error(`dependants of ${notice.id}: ${(e as Error).message}`)
+          log.warn(`dependants of ${notice.id}: ${(e as Error).message}`)
         );
       }
     });
@@ -134,17 +137,25 @@ export class JobService {
    * Stores a job; with `start`, queues it too (or waits for its prerequisites).
    * `generatedId`: its id is one this service made up (a random UUID).
    */
-  async create(spec: JobSpec, start: boolean, generatedId = false): Promise<JobRecord> {
+  async create(
+    spec: JobSpec,
+    start: boolean,
+    generatedId = false,
+  ): Promise<JobRecord> {
     const runner = await this.#runners.config(spec.runner);
     if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
     const generated = generatedId || spec.id === undefined;
     const id = spec.id ?? crypto.randomUUID();
     const deps = spec.depends_on ?? [];
-    if (deps.includes(id)) throw invalidParams("job.depends_on: a job cannot depend on itself");
+    if (deps.includes(id)) {
+      throw invalidParams("job.depends_on: a job cannot depend on itself");
+    }
     if (deps.length) {
       const found = await this.#store.getJobs(deps);
       const missing = deps.find((_, i) => !found[i]);
-      if (missing) throw notFound(`job ${JSON.stringify(missing)} (in depends_on)`);
+      if (missing) {
+        throw notFound(`job ${JSON.stringify(missing)} (in depends_on)`);
+      }
     }
     const now = this.#now();
     const queueNow = start && deps.length === 0;
@@ -189,7 +200,10 @@ export class JobService {
         return await inserted;
       } catch (error) {
         const why = (error as Error)?.message ?? String(error);
-        claim.abort(id, { kind: "lost", message: `the job was not stored: ${why}` });
+        claim.abort(id, {
+          kind: "lost",
+          message: `the job was not stored: ${why}`,
+        });
         throw error;
       }
     }
@@ -211,7 +225,11 @@ export class JobService {
 
   #queued(job: JobState): void {
     if (job.status === "queued") this.#runners.wake(job.runner);
-    this.#events.emit({ type: "job.queued", subject: job.id, data: { runner: job.runner } });
+    this.#events.emit({
+      type: "job.queued",
+      subject: job.id,
+      data: { runner: job.runner },
+    });
   }
 
   /** Queues a created job, or records what it waits for. */
@@ -240,30 +258,45 @@ export class JobService {
     const now = this.#now();
     let change: Transition;
     const blocker = deps.findIndex((_, i) =>
-      !found[i] || (isFinal(found[i]!.status) && found[i]!.status !== "completed")
+      !found[i] ||
+      (isFinal(found[i]!.status) && found[i]!.status !== "completed")
     );
     if (blocker >= 0) {
       const dep = found[blocker];
-      const why = !dep
-        ? "was deleted"
-        : { failed: "failed", stopped: "was stopped", timeout: "timed out" }[dep.status as string];
+      const why = !dep ? "was deleted" : {
+        failed: "failed",
+        stopped: "was stopped",
+        timeout: "timed out",
+      }[dep.status as string];
       change = {
         from: ["created"],
         to: "failed",
         now,
-        set: { error: `dependency ${JSON.stringify(deps[blocker])} ${why}`, finished_at: now },
+        set: {
+          error: `dependency ${JSON.stringify(deps[blocker])} ${why}`,
+          finished_at: now,
+        },
         unset: ["waiting_on"],
       };
     } else {
       const pending = deps.filter((_, i) => found[i]!.status !== "completed");
       change = pending.length
-        ? { from: ["created"], to: "created", now, set: { waiting_on: pending } }
+        ? {
+          from: ["created"],
+          to: "created",
+          now,
+          set: { waiting_on: pending },
+        }
         : { from: ["created"], to: "queued", now, unset: ["waiting_on"] };
     }
     const result = await this.#store.transition(job.id, change);
     if (!result.ok) {
-      if (result.reason === "missing") throw notFound(`job ${JSON.stringify(job.id)}`);
-      throw conflict(`job ${JSON.stringify(job.id)} is ${result.job.status}: it changed meanwhile`);
+      if (result.reason === "missing") {
+        throw notFound(`job ${JSON.stringify(job.id)}`);
+      }
+      throw conflict(
+        `job ${JSON.stringify(job.id)} is ${result.job.status}: it changed meanwhile`,
+      );
     }
     if (change.to === "queued") this.#queued(result.job);
     if (change.to === "failed") this.#finished(result.job);
@@ -282,7 +315,9 @@ export class JobService {
     for (const id of await this.#store.dependantsOf(prerequisite)) {
       const job = await this.#store.getJob(id);
       if (job?.status === "created" && job.waiting_on) {
-        await this.#advance(job).catch(() => {/* it changed meanwhile: nothing to do */});
+        await this.#advance(job).catch(
+          () => {/* it changed meanwhile: nothing to do */},
+        );
       }
     }
   }
@@ -298,23 +333,39 @@ export class JobService {
   }
 
   /** Creates, queues and waits for a job; its result, or -32008 when the wait runs out. */
-  async run(spec: JobSpec, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
+  async run(
+    spec: JobSpec,
+    waitMs?: number,
+    signal?: AbortSignal,
+  ): Promise<JobResult> {
     const id = spec.id ?? crypto.randomUUID();
     // Listen before the job exists: its end cannot come before the wait.
     return await this.#awaitResult(id, async () => {
-      const job = await this.create({ ...spec, id }, true, spec.id === undefined);
+      const job = await this.create(
+        { ...spec, id },
+        true,
+        spec.id === undefined,
+      );
       return {
         job,
-        waitMs: waitMs ?? (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs,
+        waitMs: waitMs ??
+          (job.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + this.#runWaitGraceMs,
       };
     }, signal);
   }
 
   /** A job's result, waiting up to `waitMs` for it to be final. */
-  async result(id: string, waitMs?: number, signal?: AbortSignal): Promise<JobResult> {
+  async result(
+    id: string,
+    waitMs?: number,
+    signal?: AbortSignal,
+  ): Promise<JobResult> {
     return await this.#awaitResult(
       id,
-      async () => ({ job: await this.#mustGet(id), waitMs: waitMs ?? this.#resultWaitMs }),
+      async () => ({
+        job: await this.#mustGet(id),
+        waitMs: waitMs ?? this.#resultWaitMs,
+      }),
       signal,
     );
   }
@@ -387,7 +438,11 @@ export class JobService {
       this.#finished(result.job);
       if (job.status === "running") {
         // Whoever runs it kills its process group, here or in a remote agent.
-        await this.#store.notices.publish({ type: "job.stop", id, reason: message });
+        await this.#store.notices.publish({
+          type: "job.stop",
+          id,
+          reason: message,
+        });
         await this.#runners.released(id, this.#stopWaitMs);
       }
       return;
@@ -399,7 +454,9 @@ export class JobService {
   async delete(id: string): Promise<void> {
     const result = await this.#store.deleteJob(id, DELETABLE);
     if (!result.ok) {
-      if (result.reason === "missing") throw notFound(`job ${JSON.stringify(id)}`);
+      if (result.reason === "missing") {
+        throw notFound(`job ${JSON.stringify(id)}`);
+      }
       throw conflict(
         `job ${JSON.stringify(id)} is ${result.job.status}: stop it before deleting it`,
         { status: result.job.status },
@@ -435,8 +492,9 @@ export class JobService {
     if (job.status === "queued") {
       const exists = await this.#runners.config(job.runner);
       info.runner_live = exists ? await this.#runners.isLive(job.runner) : false;
-      if (!exists) info.note = `runner ${JSON.stringify(job.runner)} does not exist any more`;
-      else if (!info.runner_live) {
+      if (!exists) {
+        info.note = `runner ${JSON.stringify(job.runner)} does not exist any more`;
+      } else if (!info.runner_live) {
         info.note = `no live instance of runner ${JSON.stringify(job.runner)}: ` +
           "the job waits until one starts";
       } else if (job.run_after && job.run_after > this.#now()) {
@@ -447,15 +505,21 @@ export class JobService {
   }
 
   /** Jobs newest first, filtered, paged with `before`. */
-  async list(query: Omit<JobQuery, "beforeSeq"> & { before?: string }): Promise<Job[]> {
+  async list(
+    query: Omit<JobQuery, "beforeSeq"> & { before?: string },
+  ): Promise<Job[]> {
     let beforeSeq: number | undefined;
     if (query.before !== undefined) {
       const before = await this.#store.getJob(query.before);
-      if (!before) throw notFound(`job ${JSON.stringify(query.before)} (before)`);
+      if (!before) {
+        throw notFound(`job ${JSON.stringify(query.before)} (before)`);
+      }
       beforeSeq = before.seq;
     }
     const { before: _, ...filters } = query;
-    return (await this.#store.listJobs({ ...filters, beforeSeq })).map(publicJob);
+    return (await this.#store.listJobs({ ...filters, beforeSeq })).map(
+      publicJob,
+    );
   }
 
   /** A page of a job's log lines; with `waitMs`, waits for one when none follows yet. */
@@ -467,15 +531,27 @@ export class JobService {
     signal?: AbortSignal,
   ): Promise<LogPage> {
     let job = await this.#mustGet(id);
-    let page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(id), after, limit);
+    let page = await this.#store.readSeq<Omit<LogLine, "seq">>(
+      logKey(id),
+      after,
+      limit,
+    );
     if (page.items.length === 0 && waitMs > 0 && !isFinal(job.status)) {
       await this.#hub.waitForNews(id, after, waitMs, signal);
       job = await this.#mustGet(id);
-      page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(id), after, limit);
+      page = await this.#store.readSeq<Omit<LogLine, "seq">>(
+        logKey(id),
+        after,
+        limit,
+      );
     }
     const lines = page.items as LogLine[];
     const next = lines.at(-1)?.seq ?? Math.max(after, page.dropped);
-    const result: LogPage = { lines, next, done: isFinal(job.status) && next >= page.last };
+    const result: LogPage = {
+      lines,
+      next,
+      done: isFinal(job.status) && next >= page.last,
+    };
     if (page.dropped > 0) result.dropped = page.dropped;
     return result;
   }

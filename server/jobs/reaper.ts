@@ -48,7 +48,9 @@ export class Reaper {
   /** Starts ticking. */
   start(): void {
     this.#timer = setInterval(() => {
-      this.#ticking ??= this.tick().catch(() => {}).finally(() => (this.#ticking = null));
+      this.#ticking ??= this.tick().catch(() => {}).finally(
+        () => (this.#ticking = null),
+      );
     }, this.#o.intervalMs);
   }
 
@@ -70,7 +72,9 @@ export class Reaper {
         message: `timed out after ${job.timeout} s (its runner did not report in time)`,
       }, now);
     }
-    if (this.#o.sweepWaiting && ++this.#ticks % (this.#o.sweepEvery ?? 10) === 0) {
+    if (
+      this.#o.sweepWaiting && ++this.#ticks % (this.#o.sweepEvery ?? 10) === 0
+    ) {
       await this.#o.sweepWaiting();
     }
   }
@@ -83,7 +87,11 @@ export class Reaper {
   async recoverOrphans(): Promise<number> {
     const now = this.#now();
     let count = 0;
-    for (let page; (page = await this.#store.expiredLeases(Number.MAX_SAFE_INTEGER, 200)).length;) {
+    for (
+      let page;
+      (page = await this.#store.expiredLeases(Number.MAX_SAFE_INTEGER, 200))
+        .length;
+    ) {
       for (const job of page) {
         await this.#settle(
           job,
@@ -106,17 +114,31 @@ export class Reaper {
     leaseBy: number,
     now = leaseBy,
   ): Promise<void> {
-    const change = outcomeTransition(job, outcome, now, this.#o.retry, job.worker);
+    const change = outcomeTransition(
+      job,
+      outcome,
+      now,
+      this.#o.retry,
+      job.worker,
+    );
     if (outcome.kind === "lost") change.leaseExpiredBy = leaseBy;
     const result = await this.#store.transition(job.id, change);
     if (!result.ok) return; // renewed or settled meanwhile
     // A runner that is slow rather than dead must still kill what it runs.
-    await this.#store.notices.publish({ type: "job.stop", id: job.id, reason: outcome.message });
+    await this.#store.notices.publish({
+      type: "job.stop",
+      id: job.id,
+      reason: outcome.message,
+    });
     if (isFinal(result.job.status)) {
       this.#events.emit({
         type: "job.finished",
         subject: job.id,
-        data: { status: result.job.status, runner: job.runner, reason: outcome.message },
+        data: {
+          status: result.job.status,
+          runner: job.runner,
+          reason: outcome.message,
+        },
       });
     } else {
       this.#events.emit({

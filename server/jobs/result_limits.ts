@@ -23,7 +23,9 @@ export function resultProblem(value: unknown): string | null {
       return `result too deep: more than ${MAX_RESULT_DEPTH} levels of nesting (the limit)`;
     }
     for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (child !== null && typeof child === "object") stack.push([child, depth + 1]);
+      if (child !== null && typeof child === "object") {
+        stack.push([child, depth + 1]);
+      }
     }
   }
   let size: number;

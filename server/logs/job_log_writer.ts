@@ -78,18 +78,29 @@ export class JobLogWriter {
     partial = false,
   ): Promise<void> | undefined {
     while (line.length > MAX_LINE_CHARS) {
-      this.#pending.push({ ts, stream, line: line.slice(0, MAX_LINE_CHARS), partial: true });
+      this.#pending.push({
+        ts,
+        stream,
+        line: line.slice(0, MAX_LINE_CHARS),
+        partial: true,
+      });
       this.#pendingChars += MAX_LINE_CHARS;
       line = line.slice(MAX_LINE_CHARS);
     }
-    this.#pending.push(partial ? { ts, stream, line, partial: true } : { ts, stream, line });
+    this.#pending.push(
+      partial ? { ts, stream, line, partial: true } : { ts, stream, line },
+    );
     this.#pendingChars += line.length;
     // A full batch (of lines, or of characters) is written now, and the writer waits for it.
-    if (this.#pending.length >= this.#batch || this.#pendingChars >= this.#batchChars) {
+    if (
+      this.#pending.length >= this.#batch ||
+      this.#pendingChars >= this.#batchChars
+    ) {
       return this.#kick();
     }
     this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
-    return this.#pending.length >= this.#highWater || this.#pendingChars >= this.#highWaterChars
+    return this.#pending.length >= this.#highWater ||
+        this.#pendingChars >= this.#highWaterChars
       ? this.#kick()
       : undefined;
   }
@@ -118,7 +129,11 @@ export class JobLogWriter {
     while (this.#pending.length) {
       const lines = this.#takeBatch();
       try {
-        const first = await this.#store.appendSeq(logKey(this.#jobId), lines, this.#keep);
+        const first = await this.#store.appendSeq(
+          logKey(this.#jobId),
+          lines,
+          this.#keep,
+        );
         this.#lastSeq = first + lines.length - 1;
         await this.#store.notices.publish({
           type: "logs",
@@ -145,14 +160,20 @@ export class JobLogWriter {
     await this.flush();
     const dropped = this.#lastSeq - this.#keep;
     const notes: string[] = [];
-    if (this.#error) notes.push(`some lines were lost: ${(this.#error as Error).message}`);
+    if (this.#error) {
+      notes.push(`some lines were lost: ${(this.#error as Error).message}`);
+    }
     if (dropped > 0) {
       notes.push(
         `${dropped} earlier lines were dropped; the last ${this.#keep} are kept (log_lines)`,
       );
     }
     if (notes.length === 0) return;
-    const lines = notes.map((line) => ({ ts: Date.now(), stream: "system" as const, line }));
+    const lines = notes.map((line) => ({
+      ts: Date.now(),
+      stream: "system" as const,
+      line,
+    }));
     try {
       // One more than `keep`, so the note does not push out a kept line.
       const first = await this.#store.appendSeq(

@@ -57,7 +57,9 @@ export class LiveQueue {
       this.#bytes -= lineCost(this.#lines[start++]);
     }
     if (start) this.#lines = this.#lines.slice(start);
-    if (this.#lines.length === 0 || this.#lines[0].seq !== cursor + 1) return null;
+    if (this.#lines.length === 0 || this.#lines[0].seq !== cursor + 1) {
+      return null;
+    }
     const lines = this.#lines;
     this.#lines = [];
     this.#bytes = 0;

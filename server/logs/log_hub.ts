@@ -82,7 +82,10 @@ export class LogHub {
   readonly #store: Store;
   readonly #rings = new Map<string, Ring>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #listeners = new Map<string, Set<(lines: readonly LogLine[]) => void>>();
+  readonly #listeners = new Map<
+    string,
+    Set<(lines: readonly LogLine[]) => void>
+  >();
   /** Jobs recently announced final, so a reader arriving just after the notice is not kept waiting. */
   readonly #finished = new RecentSet<string>(4096);
   readonly #unsubscribe: () => void;
@@ -99,11 +102,15 @@ export class LogHub {
         this.#rings.delete(notice.id); // re-insert: most recently used last
       } else {
         ring = new Ring();
-        if (this.#rings.size >= MAX_RINGS) this.#rings.delete(this.#rings.keys().next().value!);
+        if (this.#rings.size >= MAX_RINGS) {
+          this.#rings.delete(this.#rings.keys().next().value!);
+        }
       }
       this.#rings.set(notice.id, ring);
       ring.push(notice.lines);
-      for (const listener of this.#listeners.get(notice.id) ?? []) listener(notice.lines);
+      for (const listener of this.#listeners.get(notice.id) ?? []) {
+        listener(notice.lines);
+      }
       this.#wake(notice.id);
     } else if (notice.type === "job.final") {
       this.#finished.add(notice.id);
@@ -123,10 +130,19 @@ export class LogHub {
    * back that far (none, if the reader is level with it: the next notice
    * wakes it), else from the store. `stored` reads the store in any case.
    */
-  async read(jobId: string, after: number, limit: number, stored = false): Promise<LogRead> {
+  async read(
+    jobId: string,
+    after: number,
+    limit: number,
+    stored = false,
+  ): Promise<LogRead> {
     const fromRing = stored ? null : this.#rings.get(jobId)?.after(after, limit);
     if (fromRing) return { lines: fromRing, skipped: 0 };
-    const page = await this.#store.readSeq<Omit<LogLine, "seq">>(logKey(jobId), after, limit);
+    const page = await this.#store.readSeq<Omit<LogLine, "seq">>(
+      logKey(jobId),
+      after,
+      limit,
+    );
     const lines = page.items as LogLine[];
     const skipped = lines.length ? lines[0].seq - after - 1 : Math.max(0, page.dropped - after);
     return { lines, skipped };
@@ -142,7 +158,10 @@ export class LogHub {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    if ((this.#rings.get(jobId)?.last ?? 0) > afterSeq || this.#finished.has(jobId)) {
+    if (
+      (this.#rings.get(jobId)?.last ?? 0) > afterSeq ||
+      this.#finished.has(jobId)
+    ) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -164,7 +183,10 @@ export class LogHub {
    * Hands every line announced for `jobId` to `listener` as it comes (live
    * readers keep their own bounded queue); returns the function that stops.
    */
-  listen(jobId: string, listener: (lines: readonly LogLine[]) => void): () => void {
+  listen(
+    jobId: string,
+    listener: (lines: readonly LogLine[]) => void,
+  ): () => void {
     let set = this.#listeners.get(jobId);
     if (!set) this.#listeners.set(jobId, set = new Set());
     set.add(listener);

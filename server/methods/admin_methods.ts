@@ -27,7 +27,9 @@ export function adminMethods(s: Services): MethodHandlers<AdminMethod> {
       return {
         kind,
         fingerprint,
-        methods: methods.filter((m) => scopeAllows[m.scope].includes(kind)).map((m) => m.name),
+        methods: methods.filter((m) => scopeAllows[m.scope].includes(kind)).map(
+          (m) => m.name,
+        ),
       };
     },
     "add_secret": async ({ kind, value }, ctx) => {

@@ -27,7 +27,11 @@ export function jobMethods(
   { jobs, draining, stats, store, runners }: Services,
 ): MethodHandlers<JobMethod> {
   const accepting = () => {
-    if (draining()) throw unavailable("the supervisor is shutting down: it takes no new jobs");
+    if (draining()) {
+      throw unavailable(
+        "the supervisor is shutting down: it takes no new jobs",
+      );
+    }
   };
   return {
     "jobs.create": async ({ job }) => {
@@ -36,7 +40,10 @@ export function jobMethods(
     },
     "jobs.list": (p) => jobs.list({ ...p, limit: p.limit ?? 100 }),
     "get_stats": async ({ minutes }) => {
-      const [counts, queued] = await Promise.all([store.countJobs(), queueDepths(store, runners)]);
+      const [counts, queued] = await Promise.all([
+        store.countJobs(),
+        queueDepths(store, runners),
+      ]);
       return {
         now: stats.now(),
         bucket_s: stats.bucketMs / 1000,
@@ -71,7 +78,9 @@ export function jobMethods(
     "queue_job_to_runner": async ({ runner, job }) => {
       accepting();
       if (job.runner !== undefined && job.runner !== runner) {
-        throw invalidParams(`job.runner: "${job.runner}" differs from runner "${runner}"`);
+        throw invalidParams(
+          `job.runner: "${job.runner}" differs from runner "${runner}"`,
+        );
       }
       return (await jobs.create({ ...job, runner }, true)).id;
     },

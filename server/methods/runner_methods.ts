@@ -74,8 +74,9 @@ export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
     "resume_runner": async (p, ctx) => {
       const runner = runners.get(p.name);
       const resuming = runner.resume(auditOf(p, ctx));
-      if (runner.state === "paused" || runner.state === "running") await resuming;
-      else resuming.catch(() => {});
+      if (runner.state === "paused" || runner.state === "running") {
+        await resuming;
+      } else resuming.catch(() => {});
       return await runners.status(p.name);
     },
     "quarantine_runner": async (p, ctx) => {

@@ -42,7 +42,9 @@ export type MethodHandler<M extends MethodName> = (
 ) => MethodResults[M] | Promise<MethodResults[M]>;
 
 /** Handlers for a set of methods. */
-export type MethodHandlers<M extends MethodName> = { [K in M]: MethodHandler<K> };
+export type MethodHandlers<M extends MethodName> = {
+  [K in M]: MethodHandler<K>;
+};
 
 /** Who a call is recorded as: the `requested_by` param, else the secret's kind and fingerprint. */
 export function auditOf(

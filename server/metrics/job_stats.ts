@@ -32,7 +32,9 @@ export interface JobStatsOptions {
 
 /** The nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
+  return sorted[
+    Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))
+  ];
 }
 
 /** Jobs that ended, bucketed by time. */
@@ -84,11 +86,16 @@ export class JobStats {
     const last = now - (now % this.bucketMs);
     const count = Math.ceil((minutes * 60_000) / this.bucketMs);
     const out: StatsBucket[] = [];
-    for (let start = last - (count - 1) * this.bucketMs; start <= last; start += this.bucketMs) {
+    for (
+      let start = last - (count - 1) * this.bucketMs;
+      start <= last;
+      start += this.bucketMs
+    ) {
       const bucket = this.#buckets.get(start);
       const entry: StatsBucket = {
         start,
-        ...(bucket?.counts ?? { completed: 0, failed: 0, stopped: 0, timeout: 0 }),
+        ...(bucket?.counts ??
+          { completed: 0, failed: 0, stopped: 0, timeout: 0 }),
       };
       if (bucket?.samples.length) {
         const sorted = bucket.samples.toSorted((a, b) => a - b);

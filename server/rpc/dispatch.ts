@@ -59,6 +59,11 @@ export interface DispatcherOptions {
   translateError?: (error: unknown) => RpcError | undefined;
   /** Called for faults; returns a reference to quote to the caller. */
   onInternalError?: (error: unknown, method: string) => string;
+  /**
+   * Called when a call of a method of the table is answered: its error code
+   * (null for a result) and how long it took, seconds.
+   */
+  onCall?: (method: string, code: number | null, seconds: number) => void;
 }
 
 /** The metadata of one HTTP request that the dispatcher uses. */
@@ -87,7 +92,11 @@ type Response = { jsonrpc: "2.0"; id: Id; result: unknown } | {
   error: ErrorObject;
 };
 
-const errorResponse = (id: Id, error: ErrorObject): Response => ({ jsonrpc: "2.0", id, error });
+const errorResponse = (id: Id, error: ErrorObject): Response => ({
+  jsonrpc: "2.0",
+  id,
+  error,
+});
 
 interface Entry {
   spec: MethodSpec;
@@ -146,7 +155,10 @@ export class Dispatcher {
     } catch (e) {
       const detail = e instanceof SyntaxError ? `: ${e.message}` : "";
       return JSON.stringify(
-        errorResponse(null, { code: ErrorCode.ParseError, message: `Parse error${detail}` }),
+        errorResponse(null, {
+          code: ErrorCode.ParseError,
+          message: `Parse error${detail}`,
+        }),
       );
     }
     if (Array.isArray(message)) {
@@ -163,7 +175,9 @@ export class Dispatcher {
             `the limit is ${this.#options.maxBatch}`,
         }));
       }
-      const responses = await Promise.all(message.map((m) => this.#handleOne(m, call)));
+      const responses = await Promise.all(
+        message.map((m) => this.#handleOne(m, call)),
+      );
       const answered = responses.filter((r): r is Response => r !== null);
       return answered.length ? JSON.stringify(answered) : null;
     }
@@ -172,7 +186,9 @@ export class Dispatcher {
   }
 
   async #handleOne(request: unknown, meta: CallMeta): Promise<Response | null> {
-    if (request === null || typeof request !== "object" || Array.isArray(request)) {
+    if (
+      request === null || typeof request !== "object" || Array.isArray(request)
+    ) {
       return invalid(null, "a request must be an object");
     }
     const { jsonrpc, method, params, id } = request as Record<string, unknown>;
@@ -181,23 +197,42 @@ export class Dispatcher {
       return invalid(null, "id must be a string, a number or null");
     }
     const replyId = isNotification ? null : id as Id;
-    if (jsonrpc !== "2.0") return invalid(replyId, 'jsonrpc must be exactly "2.0"');
-    if (typeof method !== "string") return invalid(replyId, "method must be a string");
-    if (params !== undefined && (params === null || typeof params !== "object")) {
+    if (jsonrpc !== "2.0") {
+      return invalid(replyId, 'jsonrpc must be exactly "2.0"');
+    }
+    if (typeof method !== "string") {
+      return invalid(replyId, "method must be a string");
+    }
+    if (
+      params !== undefined && (params === null || typeof params !== "object")
+    ) {
       return invalid(replyId, "params must be an object or an array");
     }
+    const onCall = this.#entries.has(method) ? this.#options.onCall : undefined;
+    const began = onCall ? performance.now() : 0;
     try {
       const result = await this.#call(method, params, meta);
+      onCall?.(method, null, (performance.now() - began) / 1000);
       return isNotification ? null : { jsonrpc: "2.0", id: replyId, result: result ?? null };
     } catch (error) {
-      if (isNotification) return null;
-      return errorResponse(replyId, this.#toErrorObject(error, method));
+      const reply = this.#toErrorObject(error, method);
+      onCall?.(method, reply.code, (performance.now() - began) / 1000);
+      return isNotification ? null : errorResponse(replyId, reply);
     }
   }
 
-  async #call(method: string, rawParams: unknown, meta: CallMeta): Promise<unknown> {
+  async #call(
+    method: string,
+    rawParams: unknown,
+    meta: CallMeta,
+  ): Promise<unknown> {
     const entry = this.#entries.get(method);
-    if (!entry) throw new RpcError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+    if (!entry) {
+      throw new RpcError(
+        ErrorCode.MethodNotFound,
+        `Method not found: ${method}`,
+      );
+    }
     let principal: Principal | null = null;
     if (entry.spec.scope !== "public") {
       const secret = secretOf(rawParams, entry.secretPosition) ?? meta.bearer;
@@ -230,16 +265,23 @@ export class Dispatcher {
         : { code: rpc.code, message: rpc.message, data: rpc.data };
     }
     const ref = this.#options.onInternalError?.(error, method) ?? "unlogged";
-    return { code: ErrorCode.InternalError, message: `Internal error (ref ${ref})` };
+    return {
+      code: ErrorCode.InternalError,
+      message: `Internal error (ref ${ref})`,
+    };
   }
 }
 
 function invalid(id: Id, why: string): Response {
-  return errorResponse(id, { code: ErrorCode.InvalidRequest, message: `Invalid request: ${why}` });
+  return errorResponse(id, {
+    code: ErrorCode.InvalidRequest,
+    message: `Invalid request: ${why}`,
+  });
 }
 
 function isValidId(id: unknown): boolean {
-  return id === null || typeof id === "string" || (typeof id === "number" && Number.isFinite(id));
+  return id === null || typeof id === "string" ||
+    (typeof id === "number" && Number.isFinite(id));
 }
 
 /** The secret given in params, by name or in its position; undefined when none is. */

@@ -15,7 +15,11 @@ import { invalidParams } from "./rpc_error.ts";
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Finds a forbidden key anywhere in a value; returns its path, or null. */
-export function findForbiddenKey(value: unknown, path: string, depth = 0): string | null {
+export function findForbiddenKey(
+  value: unknown,
+  path: string,
+  depth = 0,
+): string | null {
   if (value === null || typeof value !== "object" || depth > 64) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -27,7 +31,11 @@ export function findForbiddenKey(value: unknown, path: string, depth = 0): strin
   for (const key of Object.keys(value)) {
     const at = path ? `${path}.${key}` : key;
     if (FORBIDDEN_KEYS.has(key)) return at;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], at, depth + 1);
+    const found = findForbiddenKey(
+      (value as Record<string, unknown>)[key],
+      at,
+      depth + 1,
+    );
     if (found) return found;
   }
   return null;

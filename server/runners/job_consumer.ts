@@ -42,7 +42,11 @@ export interface JobConsumerOptions {
   retry: RetryPolicy;
   now?: () => number;
   /** Told when a job starts and when it ends (for health and metrics). */
-  onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
+  onJobEnd?: (
+    job: JobRecord,
+    outcome: Outcome,
+    result: TransitionResult | null,
+  ) => void;
   /** Where it says what went wrong that no job record can carry. */
   log?: (message: string) => void;
 }
@@ -122,11 +126,17 @@ export class JobConsumer {
     this.#unsubscribe = this.#o.store.notices.subscribe((notice) => {
       if (notice.type === "job.stop") {
         this.#running.get(notice.id)?.controller.abort(
-          { kind: "stopped", message: notice.reason ?? "stopped" } satisfies Outcome,
+          {
+            kind: "stopped",
+            message: notice.reason ?? "stopped",
+          } satisfies Outcome,
         );
       }
     });
-    this.#renewTimer = setInterval(() => this.#renew(), Math.max(50, this.#o.leaseMs / 3));
+    this.#renewTimer = setInterval(
+      () => this.#renew(),
+      Math.max(50, this.#o.leaseMs / 3),
+    );
     this.#loop = this.#takeLoop();
     if (this.#o.store.kind === "redis") this.#watcher = this.#watchLoop();
   }
@@ -153,7 +163,10 @@ export class JobConsumer {
     const running = this.#running.get(jobId);
     if (!running) return;
     let timer: Timer | undefined;
-    await Promise.race([running.done, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    await Promise.race([
+      running.done,
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -165,7 +178,9 @@ export class JobConsumer {
   claim(): DirectClaim | null {
     if (this.#paused || this.#stop.signal.aborted) return null;
     const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
-    if (this.#o.instances() - this.#running.size - backlog - this.#reserved <= 0) return null;
+    if (
+      this.#o.instances() - this.#running.size - backlog - this.#reserved <= 0
+    ) return null;
     this.#reserved++;
     let settled = false;
     const settle = () => {
@@ -217,7 +232,8 @@ export class JobConsumer {
         // A slot frees when its job's execution ends; recording the outcome goes on meanwhile,
         // up to one more job per instance, so that a slow store holds the line.
         const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
-        const free = this.#o.instances() - this.#running.size - backlog - this.#reserved;
+        const free = this.#o.instances() - this.#running.size - backlog -
+          this.#reserved;
         if (this.#paused || free <= 0 || this.#takes >= MAX_TAKES) {
           await this.#wakeup.wait();
           continue;
@@ -253,7 +269,11 @@ export class JobConsumer {
       if (jobs.length < max) this.#drained = true;
       for (const job of jobs) this.#run(job);
     } catch (error) {
-      if (!(error instanceof StoreUnavailableError)) console.error("take failed:", error);
+      if (!(error instanceof StoreUnavailableError)) {
+        this.#o.log?.(
+          `taking jobs failed: ${(error as Error)?.message ?? error}`,
+        );
+      }
       this.#drained = true;
     }
   }
@@ -276,14 +296,22 @@ export class JobConsumer {
     this.#o.events.emit({
       type: "job.started",
       subject: job.id,
-      data: { runner: job.runner, attempt: job.attempts, worker: this.#o.worker },
+      data: {
+        runner: job.runner,
+        attempt: job.attempts,
+        worker: this.#o.worker,
+      },
     });
     let executed!: () => void;
     const done = new Promise<void>((resolve) => (executed = resolve));
     const timeoutS = job.timeout ?? 60;
     const cancelTimeout = this.#timeouts.add(
       Date.now() + timeoutS * 1000,
-      () => controller.abort({ kind: "timeout", message: `timed out after ${timeoutS} s` }),
+      () =>
+        controller.abort({
+          kind: "timeout",
+          message: `timed out after ${timeoutS} s`,
+        }),
     );
     this.#running.set(job.id, { job, controller, done });
     const finishing: Promise<void> = this.#execute(job, controller, () => {
@@ -299,16 +327,31 @@ export class JobConsumer {
   }
 
   /** Runs a job, calls `executed` when its execution ended, then records its outcome. */
-  async #execute(job: JobRecord, controller: AbortController, executed: () => void): Promise<void> {
-    const log = new JobLogWriter(this.#o.store, job.id, { keep: this.#o.logLines });
+  async #execute(
+    job: JobRecord,
+    controller: AbortController,
+    executed: () => void,
+  ): Promise<void> {
+    const log = new JobLogWriter(this.#o.store, job.id, {
+      keep: this.#o.logLines,
+    });
     let outcome: Outcome;
     try {
-      outcome = await this.#o.executor.execute({ job, log, signal: controller.signal });
+      outcome = await this.#o.executor.execute({
+        job,
+        log,
+        signal: controller.signal,
+      });
     } catch (error) {
-      outcome = { kind: "error", message: (error as Error)?.message ?? String(error) };
+      outcome = {
+        kind: "error",
+        message: (error as Error)?.message ?? String(error),
+      };
     }
     // An abort decides the outcome: the executor only saw its process end.
-    if (controller.signal.aborted) outcome = controller.signal.reason as Outcome;
+    if (controller.signal.aborted) {
+      outcome = controller.signal.reason as Outcome;
+    }
     executed();
     await log.close();
     const result = await this.#record(job, outcome);
@@ -321,8 +364,17 @@ export class JobConsumer {
    * otherwise), or the consumer stops, the outcome is given up: the reaper
    * settles the job.
    */
-  async #record(job: JobRecord, outcome: Outcome): Promise<TransitionResult | null> {
-    const change = outcomeTransition(job, outcome, this.#now(), this.#o.retry, this.#o.worker);
+  async #record(
+    job: JobRecord,
+    outcome: Outcome,
+  ): Promise<TransitionResult | null> {
+    const change = outcomeTransition(
+      job,
+      outcome,
+      this.#now(),
+      this.#o.retry,
+      this.#o.worker,
+    );
     this.#recording.set(job.id, false);
     try {
       return await this.#tryRecord(job, outcome, change);
@@ -347,10 +399,16 @@ export class JobConsumer {
               data: { status: result.job.status, runner: job.runner },
             });
           } else if (result.job.status === "queued") {
+            const runAfter = result.job.run_after;
             this.#o.events.emit({
               type: "job.queued",
               subject: job.id,
-              data: { runner: job.runner, retry: outcome.kind !== "interrupted" },
+              data: {
+                runner: job.runner,
+                retry: outcome.kind !== "interrupted",
+                // When it may run again, and the backoff that chose it.
+                ...(runAfter ? { run_after: runAfter, delay_ms: runAfter - change.now } : {}),
+              },
             });
             this.#wakeAt(result.job.run_after ?? 0);
           }
@@ -377,7 +435,9 @@ export class JobConsumer {
     error: unknown,
   ): Promise<TransitionResult | null> {
     const why = (error as Error)?.message ?? String(error);
-    this.#o.log?.(`job ${job.id}: its outcome (${outcome.kind}) could not be stored: ${why}`);
+    this.#o.log?.(
+      `job ${job.id}: its outcome (${outcome.kind}) could not be stored: ${why}`,
+    );
     if (outcome.kind !== "success" && outcome.kind !== "error") return null;
     const now = this.#now();
     try {
@@ -386,7 +446,10 @@ export class JobConsumer {
         to: "failed",
         worker: this.#o.worker,
         now,
-        set: { error: `the job's outcome could not be stored: ${why}`, finished_at: now },
+        set: {
+          error: `the job's outcome could not be stored: ${why}`,
+          finished_at: now,
+        },
       });
       if (result.ok) {
         this.#o.events.emit({
@@ -426,7 +489,10 @@ export class JobConsumer {
         this.#now() + this.#o.leaseMs,
       );
       for (const id of lost) {
-        this.abort(id, { kind: "lost", message: "the runner lost its lease on the job" });
+        this.abort(id, {
+          kind: "lost",
+          message: "the runner lost its lease on the job",
+        });
         if (this.#recording.has(id)) this.#recording.set(id, true);
       }
     } catch {
@@ -447,11 +513,17 @@ export class JobConsumer {
     const recorded = () => Promise.all([...this.#finishing]);
     if (graceMs > 0 && this.#running.size) {
       let timer: Timer | undefined;
-      await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      await Promise.race([
+        all(),
+        new Promise((r) => (timer = setTimeout(r, graceMs))),
+      ]);
       clearTimeout(timer);
     }
     for (const running of this.#running.values()) {
-      running.controller.abort({ kind: "interrupted", message: "the runner stopped" });
+      running.controller.abort({
+        kind: "interrupted",
+        message: "the runner stopped",
+      });
     }
     await all();
     // Outcomes still unrecorded get one more grace; past it, the reaper settles their jobs.

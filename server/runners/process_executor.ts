@@ -93,32 +93,40 @@ class ProcessInstance {
         if (!first || partial || !line.startsWith(FRAME_PREFIX)) {
           return log.add(`${source} stdout`, line);
         }
-        const frame = decodeFrame<FromRunnerFrame>(line.slice(FRAME_PREFIX.length), RUNNER_FRAMES);
+        const frame = decodeFrame<FromRunnerFrame>(
+          line.slice(FRAME_PREFIX.length),
+          RUNNER_FRAMES,
+        );
         if (frame) return this.#onFrame(frame);
         log.add(`${source} stdout`, `(malformed frame) ${line}`);
       }, MAX_FRAME_CHARS + FRAME_PREFIX.length).catch(() => {}),
-      forEachLine(this.#child.stderr, (line) => log.add(`${source} stderr`, line)).catch(() => {}),
+      forEachLine(
+        this.#child.stderr,
+        (line) => log.add(`${source} stderr`, line),
+      ).catch(() => {}),
     ]);
     // The program gone, nothing it started may run on (nor hold its output open).
     this.#child.status.then(() => this.#jail.kill());
-    this.exited = Promise.all([this.#child.status, output]).then(async ([status]) => {
-      await this.#stdin.abort().catch(() => {});
-      const memory = this.#jail.memoryExceeded();
-      await this.#jail.release();
-      if (memory) {
+    this.exited = Promise.all([this.#child.status, output]).then(
+      async ([status]) => {
+        await this.#stdin.abort().catch(() => {});
+        const memory = this.#jail.memoryExceeded();
+        await this.#jail.release();
+        if (memory) {
+          this.#job?.settle({
+            kind: "lost",
+            message: `the runner process exceeded its memory limit of ${config.memory_mb} MB ` +
+              "(memory_mb) while running the job",
+          });
+        }
         this.#job?.settle({
           kind: "lost",
-          message: `the runner process exceeded its memory limit of ${config.memory_mb} MB ` +
-            "(memory_mb) while running the job",
+          message: `the runner process ${describeExit(status)} while running the job`,
         });
-      }
-      this.#job?.settle({
-        kind: "lost",
-        message: `the runner process ${describeExit(status)} while running the job`,
-      });
-      for (const wake of this.#pongs.values()) wake();
-      return status;
-    });
+        for (const wake of this.#pongs.values()) wake();
+        return status;
+      },
+    );
   }
 
   get busy(): boolean {
@@ -134,7 +142,10 @@ class ProcessInstance {
         return this.#becomeReady();
       case "log":
         if (frame.job_id === this.#job?.id) {
-          return this.#job.log.write(frame.stream === "stderr" ? "stderr" : "stdout", frame.line);
+          return this.#job.log.write(
+            frame.stream === "stderr" ? "stderr" : "stdout",
+            frame.line,
+          );
         }
         return;
       case "result":
@@ -184,7 +195,9 @@ class ProcessInstance {
   }
 
   send(frame: ToRunnerFrame): Promise<void> {
-    return this.#stdin.write(this.#encoder.encode(encodeFrame(frame))).catch(() => {});
+    return this.#stdin.write(this.#encoder.encode(encodeFrame(frame))).catch(
+      () => {},
+    );
   }
 
   /** Sends a ping; resolves on its pong, rejects after `timeoutMs` or if the process exits. */
@@ -199,13 +212,20 @@ class ProcessInstance {
     const ok = await answered;
     clearTimeout(timer);
     this.#pongs.delete(id);
-    if (!ok) throw new Error(`process ${this.pid} did not answer a ping within ${timeoutMs} ms`);
+    if (!ok) {
+      throw new Error(
+        `process ${this.pid} did not answer a ping within ${timeoutMs} ms`,
+      );
+    }
     const status = await Promise.race([this.exited, Promise.resolve(null)]);
     if (status) throw new Error(`process ${this.pid} ${describeExit(status)}`);
   }
 
   /** Runs one job on this process. */
-  async run({ job, log, signal }: Execution, graceMs: number): Promise<Outcome> {
+  async run(
+    { job, log, signal }: Execution,
+    graceMs: number,
+  ): Promise<Outcome> {
     const outcome = new Promise<Outcome>((resolve) => {
       this.#job = { id: job.id, log, settle: resolve };
     });
@@ -219,7 +239,9 @@ class ProcessInstance {
       let timer: Timer | undefined;
       const stopped = await Promise.race([
         outcome.then(() => true),
-        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs))),
+        new Promise<boolean>((
+          r,
+        ) => (timer = setTimeout(() => r(false), graceMs))),
       ]);
       clearTimeout(timer);
       // A program that does not end the job when asked loses its process.
@@ -294,7 +316,9 @@ export class ProcessExecutor implements Executor {
   }
 
   get pids(): number[] {
-    return this.#slots.filter((i): i is ProcessInstance => i !== null).map((i) => i.pid);
+    return this.#slots.filter((i): i is ProcessInstance => i !== null).map((
+      i,
+    ) => i.pid);
   }
 
   get sandbox(): SandboxStatus {
@@ -349,14 +373,20 @@ export class ProcessExecutor implements Executor {
         this.#offer(instance);
       },
       (error: Error) => {
-        log.add("supervisor", `instance ${slot} (pid ${instance.pid}): ${error.message}`);
+        log.add(
+          "supervisor",
+          `instance ${slot} (pid ${instance.pid}): ${error.message}`,
+        );
         // Not ready in time: end it; its exit is the failure the runner acts on.
         if (!instance.retiring) instance.killNow();
       },
     );
     instance.exited.then((status) => {
       if (this.#slots[slot] === instance) this.#slots[slot] = null;
-      log.add("supervisor", `instance ${slot} (pid ${instance.pid}) ${describeExit(status)}`);
+      log.add(
+        "supervisor",
+        `instance ${slot} (pid ${instance.pid}) ${describeExit(status)}`,
+      );
       if (instance.retiring || this.#stopped) return;
       hooks.onFailure({
         // A clean exit 0 is normal, ready or not (Restart=on-failure keeps it down).
@@ -371,7 +401,10 @@ export class ProcessExecutor implements Executor {
 
   /** Gives an idle instance to the first waiting job (reserved for it at once). */
   #offer(instance: ProcessInstance): void {
-    if (!instance.ready || instance.busy || instance.retiring || this.#waiters.length === 0) return;
+    if (
+      !instance.ready || instance.busy || instance.retiring ||
+      this.#waiters.length === 0
+    ) return;
     instance.reserved = true;
     this.#waiters.serve(instance);
   }
@@ -383,7 +416,9 @@ export class ProcessExecutor implements Executor {
       free.reserved = true;
       return Promise.resolve(free);
     }
-    if (this.#stopped) return Promise.reject(new Error("the runner is stopping"));
+    if (this.#stopped) {
+      return Promise.reject(new Error("the runner is stopping"));
+    }
     return this.#waiters.wait(signal);
   }
 
@@ -408,7 +443,10 @@ export class ProcessExecutor implements Executor {
     if (idle.length === 0) {
       const timeout = new AbortController();
       const timer = setTimeout(
-        () => timeout.abort(new Error(`no process was ready within ${timeoutMs} ms`)),
+        () =>
+          timeout.abort(
+            new Error(`no process was ready within ${timeoutMs} ms`),
+          ),
         timeoutMs,
       );
       try {

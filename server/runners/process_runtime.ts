@@ -73,7 +73,12 @@ export class ProcessRuntime {
     let sandbox: Sandbox;
     try {
       // Its control group is named after the temp dir: a group whose dir is gone is orphaned.
-      sandbox = await Sandbox.open(mode, name, prefix, (group) => !exists(`${tmp}/${group}`));
+      sandbox = await Sandbox.open(
+        mode,
+        name,
+        prefix,
+        (group) => !exists(`${tmp}/${group}`),
+      );
     } catch (error) {
       await Deno.remove(root.path, { recursive: true }).catch(() => {});
       root.release();
@@ -84,7 +89,8 @@ export class ProcessRuntime {
     const workDir = `${root.path}/work`;
     await Deno.mkdir(workDir);
     const home = Deno.env.get("HOME") ?? workDir;
-    const userDenoDir = denoDir ?? Deno.env.get("DENO_DIR") ?? `${home}/.cache/deno`;
+    const userDenoDir = denoDir ?? Deno.env.get("DENO_DIR") ??
+      `${home}/.cache/deno`;
     return new ProcessRuntime(
       {
         channel,

@@ -29,6 +29,7 @@ import { ProcessExecutor } from "./process_executor.ts";
 import { RunnerLog } from "./runner_log.ts";
 import { ScriptExecutor, type ScriptRuntime } from "./script_executor.ts";
 import type { Timer } from "../util/timer.ts";
+import type { Log } from "../logging/mod.ts";
 
 /** Who asked for a control action, and why; recorded in its event. */
 export interface Audit {
@@ -51,9 +52,13 @@ export interface RunnerContext {
   retry: RetryPolicy;
   now?: () => number;
   /** Told when a job ends on any runner (metrics). */
-  onJobEnd?: (job: JobRecord, outcome: Outcome, result: TransitionResult | null) => void;
+  onJobEnd?: (
+    job: JobRecord,
+    outcome: Outcome,
+    result: TransitionResult | null,
+  ) => void;
   /** The supervisor's own log. */
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 const DEFAULT_PING_INTERVAL_S = 600;
@@ -117,7 +122,12 @@ export class Runner {
   }
 
   #emit(type: string, audit: Audit = {}, data?: Record<string, unknown>): void {
-    this.#ctx.events.emit({ type, subject: this.name, ...audit, ...(data ? { data } : {}) });
+    this.#ctx.events.emit({
+      type,
+      subject: this.name,
+      ...audit,
+      ...(data ? { data } : {}),
+    });
   }
 
   #setState(state: RunnerState, reason?: string): void {
@@ -131,8 +141,12 @@ export class Runner {
 
   /** Resolves once the runner is running (ready), or when it stops trying. */
   whenReady(): Promise<boolean> {
-    if (this.#state === "running" || this.#state === "paused") return Promise.resolve(true);
-    if (this.#state === "stopped" || this.#state === "quarantined") return Promise.resolve(false);
+    if (this.#state === "running" || this.#state === "paused") {
+      return Promise.resolve(true);
+    }
+    if (this.#state === "stopped" || this.#state === "quarantined") {
+      return Promise.resolve(false);
+    }
     return new Promise((resolve) => {
       this.#readyWaiters.push(() => resolve(this.#state === "running"));
     });
@@ -193,13 +207,21 @@ export class Runner {
 
   /** Starts the processes; returns the readiness it waits for. */
   #launch(audit: Audit): Promise<void> {
-    if (this.#disposed || (this.#state !== "stopped" && this.#state !== "quarantined")) {
+    if (
+      this.#disposed ||
+      (this.#state !== "stopped" && this.#state !== "quarantined")
+    ) {
       return Promise.resolve();
     }
     const generation = ++this.#generation;
     this.#setState("starting");
-    this.#emit("runner.starting", audit, { kind: this.#config.kind ?? "script" });
-    this.log.add("supervisor", `starting (${this.#config.instances ?? 1} instances)`);
+    this.#emit("runner.starting", audit, {
+      kind: this.#config.kind ?? "script",
+    });
+    this.log.add(
+      "supervisor",
+      `starting (${this.#config.instances ?? 1} instances)`,
+    );
     this.#executor = this.#makeExecutor();
     this.#executor.start();
     this.#startHealthChecks();
@@ -208,7 +230,8 @@ export class Runner {
 
   /** Readiness: the first ping answered. Then the consumer starts taking jobs. */
   async #becomeReady(generation: number): Promise<void> {
-    const timeoutMs = (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) * 1000;
+    const timeoutMs = (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) *
+      1000;
     try {
       await this.#executor!.ping(timeoutMs);
     } catch (error) {
@@ -217,7 +240,8 @@ export class Runner {
       return; // the failure itself (an exit) drives the restart decision
     }
     if (
-      generation !== this.#generation || (this.#state !== "starting" && this.#state !== "backoff")
+      generation !== this.#generation ||
+      (this.#state !== "starting" && this.#state !== "backoff")
     ) {
       return;
     }
@@ -256,7 +280,7 @@ export class Runner {
       },
       log: (message) => {
         this.log.add("supervisor", message);
-        this.#ctx.log?.(message);
+        this.#ctx.log?.warn(`runner ${this.name}: ${message}`);
       },
     });
     consumer.start();
@@ -277,10 +301,17 @@ export class Runner {
       ...(failure.code !== undefined ? { code: failure.code } : {}),
       ...(failure.signal ? { signal: failure.signal } : {}),
     });
-    if (this.#state === "stopping" || this.#state === "stopped" || this.#state === "quarantined") {
+    if (
+      this.#state === "stopping" || this.#state === "stopped" ||
+      this.#state === "quarantined"
+    ) {
       return;
     }
-    const decision = this.#tracker.decide(failure.abnormal, failure.uptimeMs, now);
+    const decision = this.#tracker.decide(
+      failure.abnormal,
+      failure.uptimeMs,
+      now,
+    );
     if (decision.action === "quarantine") {
       this.quarantine({ requested_by: "supervisor", reason: decision.reason });
       return;
@@ -314,7 +345,8 @@ export class Runner {
 
   #startHealthChecks(): void {
     clearInterval(this.#healthTimer);
-    const intervalMs = (this.#config.ping_interval ?? DEFAULT_PING_INTERVAL_S) * 1000;
+    const intervalMs = (this.#config.ping_interval ?? DEFAULT_PING_INTERVAL_S) *
+      1000;
     this.#healthTimer = setInterval(() => {
       const idle = (this.#consumer?.busy ?? 0) === 0;
       if (this.#state === "running" && idle && !this.#pinging) {
@@ -327,7 +359,8 @@ export class Runner {
   async #ping(): Promise<void> {
     const generation = this.#generation;
     this.#pinging = true;
-    const timeoutMs = (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) * 1000;
+    const timeoutMs = (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) *
+      1000;
     try {
       await this.#executor!.ping(timeoutMs);
       if (generation !== this.#generation) return;
@@ -353,10 +386,16 @@ export class Runner {
         });
         const decision = this.#tracker.decide(true, 0, this.#now());
         if (decision.action === "quarantine") {
-          await this.quarantine({ requested_by: "supervisor", reason: decision.reason });
+          await this.quarantine({
+            requested_by: "supervisor",
+            reason: decision.reason,
+          });
         } else {
           this.#restarts++;
-          await this.#cycle({ requested_by: "supervisor", reason: `${limit} pings failed` });
+          await this.#cycle({
+            requested_by: "supervisor",
+            reason: `${limit} pings failed`,
+          });
         }
       }
     } finally {
@@ -402,7 +441,11 @@ export class Runner {
     return this.#serial(() => this.#stopNow(audit, graceMs, true));
   }
 
-  async #stopNow(audit: Audit, graceMs: number, announce: boolean): Promise<void> {
+  async #stopNow(
+    audit: Audit,
+    graceMs: number,
+    announce: boolean,
+  ): Promise<void> {
     if (this.#state === "stopped") return;
     const quiet = this.#state === "quarantined" || !announce;
     this.#setState("stopping");
@@ -432,7 +475,10 @@ export class Runner {
       await this.#stopNow(audit, 0, false);
       this.#setState("quarantined", audit.reason);
       this.#emit("runner.quarantined", audit);
-      this.log.add("supervisor", `quarantined: ${audit.reason ?? "by request"}`);
+      this.log.add(
+        "supervisor",
+        `quarantined: ${audit.reason ?? "by request"}`,
+      );
     });
   }
 

@@ -17,7 +17,9 @@ export class RunnerLog {
   /** Adds a line: `[source]` says who wrote it (the runner's process, or the supervisor). */
   add(source: string, line: string): void {
     this.#lines.push(`${new Date().toISOString()} [${source}] ${line}`);
-    if (this.#lines.length > this.#limit) this.#lines.splice(0, this.#lines.length - this.#limit);
+    if (this.#lines.length > this.#limit) {
+      this.#lines.splice(0, this.#lines.length - this.#limit);
+    }
   }
 
   /** The last `count` lines, oldest first. */

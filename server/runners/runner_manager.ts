@@ -29,7 +29,9 @@ export class RunnerManager implements RunnerDirectory {
 
   /** Adds the configured runners, then the registered ones from the store. */
   async load(configured: readonly RunnerConfig[]): Promise<void> {
-    for (const config of configured) this.#runners.set(config.name, new Runner(config, this.#ctx));
+    for (const config of configured) {
+      this.#runners.set(config.name, new Runner(config, this.#ctx));
+    }
     for (const config of await this.#ctx.store.listRunnerConfigs()) {
       if (this.#runners.has(config.name)) continue;
       this.#runners.set(config.name, new Runner(config, this.#ctx));
@@ -50,7 +52,11 @@ export class RunnerManager implements RunnerDirectory {
   }
 
   /** Starts a runner once the runners it depends on are ready (starting them first). */
-  async start(name: string, audit: Audit = {}, waitReady = true): Promise<Runner> {
+  async start(
+    name: string,
+    audit: Audit = {},
+    waitReady = true,
+  ): Promise<Runner> {
     const runner = this.get(name);
     for (const dep of runner.config.depends_on ?? []) {
       const dependency = await this.start(dep, audit, true);
@@ -73,14 +79,19 @@ export class RunnerManager implements RunnerDirectory {
       try {
         await this.start(name, audit);
       } catch (error) {
-        this.get(name).log.add("supervisor", `not started: ${(error as Error).message}`);
+        this.get(name).log.add(
+          "supervisor",
+          `not started: ${(error as Error).message}`,
+        );
       }
     }
   }
 
   /** Stops every runner, dependants first; running jobs get `graceMs` to finish. */
   async stopAll(audit: Audit = {}, graceMs = 0): Promise<void> {
-    for (const name of this.startOrder().reverse()) await this.get(name).stop(audit, graceMs);
+    for (const name of this.startOrder().reverse()) {
+      await this.get(name).stop(audit, graceMs);
+    }
   }
 
   /**
@@ -93,20 +104,35 @@ export class RunnerManager implements RunnerDirectory {
     allowed?: (config: RunnerConfig) => void,
   ): Promise<Runner> {
     if (this.#runners.has(config.name)) {
-      throw conflict(`a runner named ${JSON.stringify(config.name)} already exists`);
+      throw conflict(
+        `a runner named ${JSON.stringify(config.name)} already exists`,
+      );
     }
     const problem = runnerProblem(config, "runner");
     if (problem) throw invalidParams(problem);
     const unknown = (config.depends_on ?? []).find((d) => !this.#runners.has(d));
-    if (unknown) throw invalidParams(`runner.depends_on: no runner is named "${unknown}"`);
-    const cycle = findCycle([...[...this.#runners.values()].map((r) => r.config), config]);
-    if (cycle) throw invalidParams(`runner.depends_on: forms a cycle: ${cycle.join(" -> ")}`);
+    if (unknown) {
+      throw invalidParams(`runner.depends_on: no runner is named "${unknown}"`);
+    }
+    const cycle = findCycle([
+      ...[...this.#runners.values()].map((r) => r.config),
+      config,
+    ]);
+    if (cycle) {
+      throw invalidParams(
+        `runner.depends_on: forms a cycle: ${cycle.join(" -> ")}`,
+      );
+    }
     allowed?.(config);
     await this.#ctx.store.putRunnerConfig(config);
     const runner = new Runner(config, this.#ctx);
     this.#runners.set(config.name, runner);
     this.#registered.add(config.name);
-    this.#ctx.events.emit({ type: "runner.registered", subject: config.name, ...audit });
+    this.#ctx.events.emit({
+      type: "runner.registered",
+      subject: config.name,
+      ...audit,
+    });
     await this.start(config.name, audit, false);
     return runner;
   }
@@ -116,18 +142,25 @@ export class RunnerManager implements RunnerDirectory {
     const runner = this.get(name);
     const dependant = [...this.#runners.values()].find((r) => r.config.depends_on?.includes(name));
     if (dependant) {
-      throw conflict(`runner ${JSON.stringify(dependant.name)} depends on ${JSON.stringify(name)}`);
+      throw conflict(
+        `runner ${JSON.stringify(dependant.name)} depends on ${JSON.stringify(name)}`,
+      );
     }
     await runner.dispose(audit);
     this.#runners.delete(name);
-    if (this.#registered.delete(name)) await this.#ctx.store.deleteRunnerConfig(name);
+    if (this.#registered.delete(name)) {
+      await this.#ctx.store.deleteRunnerConfig(name);
+    }
     this.#ctx.events.emit({ type: "runner.removed", subject: name, ...audit });
   }
 
   async #agentRunners(lookingFor?: string): Promise<Map<string, RunnerConfig>> {
     // Cached briefly (job creation asks for every job), but a name not seen yet is looked up.
     const age = Date.now() - this.#agentConfigsAt;
-    if (age > 2000 || (lookingFor && !this.#agentConfigs.has(lookingFor) && age > 100)) {
+    if (
+      age > 2000 ||
+      (lookingFor && !this.#agentConfigs.has(lookingFor) && age > 100)
+    ) {
       const configs = await this.#ctx.store.agentRunners();
       this.#agentConfigs = new Map(configs.map((c) => [c.name, c]));
       this.#agentConfigsAt = Date.now();
@@ -153,7 +186,10 @@ export class RunnerManager implements RunnerDirectory {
     return await this.#statusOf(name, depths);
   }
 
-  async #statusOf(name: string, depths: Record<string, number>): Promise<RunnerStatus> {
+  async #statusOf(
+    name: string,
+    depths: Record<string, number>,
+  ): Promise<RunnerStatus> {
     const agents = (await this.#ctx.store.liveAgents(name, Date.now())).length;
     const runner = this.#runners.get(name);
     if (runner) return runner.status(depths[name] ?? 0, agents);
@@ -180,13 +216,16 @@ export class RunnerManager implements RunnerDirectory {
   /** Every runner's status. */
   async statuses(): Promise<RunnerStatus[]> {
     const depths = await this.#ctx.store.queueDepths();
-    return await Promise.all((await this.names()).map((n) => this.#statusOf(n, depths)));
+    return await Promise.all(
+      (await this.names()).map((n) => this.#statusOf(n, depths)),
+    );
   }
 
   // ---- RunnerDirectory ----------------------------------------------------------
 
   async config(name: string): Promise<RunnerConfig | null> {
-    return this.#runners.get(name)?.config ?? (await this.#agentRunners(name)).get(name) ?? null;
+    return this.#runners.get(name)?.config ??
+      (await this.#agentRunners(name)).get(name) ?? null;
   }
 
   async isLive(name: string): Promise<boolean> {
@@ -203,6 +242,8 @@ export class RunnerManager implements RunnerDirectory {
   }
 
   async released(jobId: string, timeoutMs: number): Promise<void> {
-    await Promise.all([...this.#runners.values()].map((r) => r.released(jobId, timeoutMs)));
+    await Promise.all(
+      [...this.#runners.values()].map((r) => r.released(jobId, timeoutMs)),
+    );
   }
 }

@@ -98,7 +98,11 @@ export class ScriptExecutor implements Executor {
       size: config.instances ?? 1,
       graceMs: options.graceMs,
       onFailure: (error) =>
-        options.hooks.onFailure({ abnormal: true, uptimeMs: 0, message: error.message }),
+        options.hooks.onFailure({
+          abnormal: true,
+          uptimeMs: 0,
+          message: error.message,
+        }),
       onReady: () => options.hooks.onReady(),
       spawn: () =>
         new SessionProcess({

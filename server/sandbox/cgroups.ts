@@ -88,7 +88,10 @@ async function removeGroupDir(dir: string): Promise<void> {
   }
 }
 
-async function killUntilEmpty(procsFile: string, killFile?: string): Promise<void> {
+async function killUntilEmpty(
+  procsFile: string,
+  killFile?: string,
+): Promise<void> {
   // cgroup.kill (v2, Linux 5.14+) kills the whole group at once, forks in flight included.
   if (killFile && write(killFile, "1")) return;
   for (let round = 0; round < 100; round++) {
@@ -143,9 +146,14 @@ class V2Tree implements CgroupTree {
       // The whole group goes at once: a job is not left half killed.
       write(`${dir}/memory.oom.group`, "1");
     }
-    if (limits.pidsMax && this.enforces.pids) write(`${dir}/pids.max`, String(limits.pidsMax));
+    if (limits.pidsMax && this.enforces.pids) {
+      write(`${dir}/pids.max`, String(limits.pidsMax));
+    }
     if (limits.cpus && this.enforces.cpu) {
-      write(`${dir}/cpu.max`, `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`);
+      write(
+        `${dir}/cpu.max`,
+        `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`,
+      );
     }
     return new V2Group(dir);
   }
@@ -179,7 +187,11 @@ class V1Tree implements CgroupTree {
   readonly version = 1 as const;
   readonly enforces: { memory: boolean; pids: boolean; cpu: boolean };
   constructor(readonly dirs: { memory?: string; pids?: string; cpu?: string }) {
-    this.enforces = { memory: !!dirs.memory, pids: !!dirs.pids, cpu: !!dirs.cpu };
+    this.enforces = {
+      memory: !!dirs.memory,
+      pids: !!dirs.pids,
+      cpu: !!dirs.cpu,
+    };
   }
 
   create(name: string, limits: CgroupLimits): Cgroup {
@@ -197,13 +209,21 @@ class V1Tree implements CgroupTree {
     if (limits.memoryBytes && dirs.memory) {
       write(`${dirs.memory}/memory.limit_in_bytes`, String(limits.memoryBytes));
       // With swap accounting, swap counts too (it must be at least the memory limit).
-      write(`${dirs.memory}/memory.memsw.limit_in_bytes`, String(limits.memoryBytes));
+      write(
+        `${dirs.memory}/memory.memsw.limit_in_bytes`,
+        String(limits.memoryBytes),
+      );
       write(`${dirs.memory}/memory.swappiness`, "0");
     }
-    if (limits.pidsMax && dirs.pids) write(`${dirs.pids}/pids.max`, String(limits.pidsMax));
+    if (limits.pidsMax && dirs.pids) {
+      write(`${dirs.pids}/pids.max`, String(limits.pidsMax));
+    }
     if (limits.cpus && dirs.cpu) {
       write(`${dirs.cpu}/cpu.cfs_period_us`, String(CPU_PERIOD_US));
-      write(`${dirs.cpu}/cpu.cfs_quota_us`, String(Math.round(limits.cpus * CPU_PERIOD_US)));
+      write(
+        `${dirs.cpu}/cpu.cfs_quota_us`,
+        String(Math.round(limits.cpus * CPU_PERIOD_US)),
+      );
     }
     return new V1Group(dirs);
   }
@@ -262,10 +282,14 @@ async function sweep(
     return;
   }
   for (const entry of entries) {
-    if (!entry.isDirectory || !entry.name.startsWith(prefix) || entry.name === own) continue;
+    if (
+      !entry.isDirectory || !entry.name.startsWith(prefix) || entry.name === own
+    ) continue;
     if (!isOrphan(entry.name)) continue;
     const tree = `${parent}/${entry.name}`;
-    const groups = [...Deno.readDirSync(tree)].filter((e) => e.isDirectory).map((e) => e.name);
+    const groups = [...Deno.readDirSync(tree)].filter((e) => e.isDirectory).map(
+      (e) => e.name,
+    );
     for (const group of groups) {
       await killUntilEmpty(`${tree}/${group}/cgroup.procs`);
       await removeGroupDir(`${tree}/${group}`);

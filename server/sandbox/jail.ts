@@ -31,14 +31,18 @@ function shellQuote(word: string): string {
 
 /** The shell line that moves itself into the group, then becomes the program. */
 function joinScript(procsFiles: string[]): string {
-  const joins = procsFiles.map((f) => `echo $$ > ${shellQuote(f)}`).join(" && ");
+  const joins = procsFiles.map((f) => `echo $$ > ${shellQuote(f)}`).join(
+    " && ",
+  );
   return `${joins} || exit 125; exec "$@"`;
 }
 
 /** The first child of a process (bubblewrap's init in the namespace), or null. */
 function firstChild(pid: number): number | null {
   try {
-    const first = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(" ")[0];
+    const first = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(
+      " ",
+    )[0];
     if (first) return Number(first);
   } catch {
     // No such file on this kernel: look through /proc below.
@@ -48,7 +52,9 @@ function firstChild(pid: number): number | null {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
         const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        const ppid = Number(
+          stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1],
+        );
         if (ppid === pid) return Number(entry.name);
       } catch {
         // Gone.
@@ -72,19 +78,34 @@ export class Jailed {
   /** Reaped: its pid may belong to another process now, its group only to what it left. */
   #reaped = false;
 
-  constructor(program: string, options: Deno.CommandOptions, launch: JailLaunch) {
+  constructor(
+    program: string,
+    options: Deno.CommandOptions,
+    launch: JailLaunch,
+  ) {
     this.#launch = launch;
     let argv = [program, ...(options.args ?? [])];
-    if (launch.bwrap) argv = [launch.bwrap.path, ...launch.bwrap.args, "--", ...argv];
+    if (launch.bwrap) {
+      argv = [launch.bwrap.path, ...launch.bwrap.args, "--", ...argv];
+    }
     if (launch.cgroup) {
-      argv = ["/bin/sh", "-c", joinScript(launch.cgroup.procsFiles), "sh", ...argv];
+      argv = [
+        "/bin/sh",
+        "-c",
+        joinScript(launch.cgroup.procsFiles),
+        "sh",
+        ...argv,
+      ];
     }
     const spawnOptions = { ...options, args: argv.slice(1) };
     this.child = launch.ownGroup || launch.bwrap
       ? spawnGroupLeader(argv[0], spawnOptions)
       : new Deno.Command(argv[0], spawnOptions).spawn();
     this.pid = this.child.pid;
-    this.child.status.then(() => (this.#reaped = true), () => (this.#reaped = true));
+    this.child.status.then(
+      () => (this.#reaped = true),
+      () => (this.#reaped = true),
+    );
   }
 
   /** Whether it runs in namespaces of its own. */
@@ -117,10 +138,16 @@ export class Jailed {
    * group, and whatever else is left in the control group.
    */
   kill(): void {
-    if (this.#launch.bwrap || this.#launch.ownGroup) signalGroup(this.pid, "SIGKILL");
+    if (this.#launch.bwrap || this.#launch.ownGroup) {
+      signalGroup(this.pid, "SIGKILL");
+    }
     if (!this.#reaped) signalProcess(this.pid, "SIGKILL");
     const cgroup = this.#launch.cgroup;
-    if (cgroup) this.#killing = this.#killing.then(() => cgroup.killAll()).catch(() => {});
+    if (cgroup) {
+      this.#killing = this.#killing.then(() => cgroup.killAll()).catch(
+        () => {},
+      );
+    }
   }
 
   /** Whether the kernel killed a process of it for exceeding its memory limit. */
@@ -132,7 +159,8 @@ export class Jailed {
   release(): Promise<void> {
     const cgroup = this.#launch.cgroup;
     this.#released ??= cgroup
-      ? this.#killing.then(() => cgroup.killAll()).then(() => cgroup.remove()).catch(() => {})
+      ? this.#killing.then(() => cgroup.killAll()).then(() => cgroup.remove())
+        .catch(() => {})
       : Promise.resolve();
     return this.#released;
   }

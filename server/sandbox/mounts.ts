@@ -63,7 +63,11 @@ function absolute(path: string, cwd: string): string {
 }
 
 /** Resolves a runner's read and write grants (lists only; `true` means everything). */
-export function resolveGrants(read: Grant, write: Grant, cwd: string): ResolvedPath[] {
+export function resolveGrants(
+  read: Grant,
+  write: Grant,
+  cwd: string,
+): ResolvedPath[] {
   const out: ResolvedPath[] = [];
   for (const [grant, access] of [[read, "read"], [write, "write"]] as const) {
     if (!Array.isArray(grant)) continue;
@@ -126,7 +130,8 @@ export function planMounts(plan: MountPlan): Mount[] {
     }
   }
   return [...byTarget.values()].sort((a, b) =>
-    a.target.split("/").length - b.target.split("/").length || a.target.localeCompare(b.target)
+    a.target.split("/").length - b.target.split("/").length ||
+    a.target.localeCompare(b.target)
   );
 }
 
@@ -153,7 +158,9 @@ export function mountArgs(
   for (const m of mounts) {
     if (m.target === "/") continue;
     // A system dir is already there, read-only; a grant under it may still make part writable.
-    if (!whole && !m.writable && SYSTEM_DIRS.some((d) => within(m.target, d))) continue;
+    if (!whole && !m.writable && SYSTEM_DIRS.some((d) => within(m.target, d))) {
+      continue;
+    }
     args.push(m.writable ? "--bind" : "--ro-bind", m.source, m.target);
   }
   return args;

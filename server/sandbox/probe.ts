@@ -42,7 +42,15 @@ export interface HostSandbox {
 const BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"];
 
 /** The directories every confined program needs to start (read-only). */
-export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32"];
+export const SYSTEM_DIRS = [
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib64",
+  "/lib32",
+  "/libx32",
+];
 
 /** bubblewrap's arguments that make `/usr` and the merged-/usr links (or dirs) visible. */
 export function systemMounts(): string[] {
@@ -60,7 +68,10 @@ export function systemMounts(): string[] {
   return args;
 }
 
-async function run(program: string, args: string[]): Promise<{ ok: boolean; text: string }> {
+async function run(
+  program: string,
+  args: string[],
+): Promise<{ ok: boolean; text: string }> {
   try {
     const out = await new Deno.Command(program, {
       args,
@@ -71,7 +82,10 @@ async function run(program: string, args: string[]): Promise<{ ok: boolean; text
       env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
     }).output();
     const decoder = new TextDecoder();
-    return { ok: out.success, text: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
+    return {
+      ok: out.success,
+      text: decoder.decode(out.stdout) + decoder.decode(out.stderr),
+    };
   } catch (error) {
     return { ok: false, text: (error as Error).message };
   }
@@ -81,7 +95,9 @@ async function run(program: string, args: string[]): Promise<{ ok: boolean; text
  * Finds bubblewrap (`HERO_BWRAP` names it when it is elsewhere) and runs
  * `true` in the namespaces sessions use; null and why when it cannot.
  */
-export async function probeBwrap(): Promise<{ info: BwrapInfo | null; why?: string }> {
+export async function probeBwrap(): Promise<
+  { info: BwrapInfo | null; why?: string }
+> {
   const given = Deno.env.get("HERO_BWRAP");
   const path = (given ? [given] : BWRAP_PATHS).find((p) => {
     try {
@@ -91,7 +107,10 @@ export async function probeBwrap(): Promise<{ info: BwrapInfo | null; why?: stri
     }
   });
   if (!path) {
-    return { info: null, why: `bubblewrap (bwrap) is not installed${given ? ` at ${given}` : ""}` };
+    return {
+      info: null,
+      why: `bubblewrap (bwrap) is not installed${given ? ` at ${given}` : ""}`,
+    };
   }
   const help = await run(path, ["--help"]);
   const base = [
@@ -106,7 +125,12 @@ export async function probeBwrap(): Promise<{ info: BwrapInfo | null; why?: stri
     "--",
     "true",
   ];
-  const withUserns = await run(path, ["--unshare-user", "--cap-drop", "ALL", ...base]);
+  const withUserns = await run(path, [
+    "--unshare-user",
+    "--cap-drop",
+    "ALL",
+    ...base,
+  ]);
   let userns = withUserns.ok;
   if (!userns) {
     // Root can do without a user namespace (then capabilities are dropped instead).
@@ -221,18 +245,26 @@ function prepareV2(mount: CgroupMount, own: string): CgroupLayout | null {
   const enabled = () => (readText(`${dir}/cgroup.subtree_control`) ?? "").split(/\s+/);
   const enable = () => {
     for (const c of wanted) {
-      if (!enabled().includes(c)) Deno.writeTextFileSync(`${dir}/cgroup.subtree_control`, `+${c}`);
+      if (!enabled().includes(c)) {
+        Deno.writeTextFileSync(`${dir}/cgroup.subtree_control`, `+${c}`);
+      }
     }
   };
   try {
     try {
       enable();
     } catch {
-      if (dir === mount.path) throw new Error("the root group cannot be delegated");
+      if (dir === mount.path) {
+        throw new Error("the root group cannot be delegated");
+      }
       const leaf = `${dir}/supervisor`;
       Deno.mkdirSync(leaf, { recursive: true });
-      const procs = (readText(`${dir}/cgroup.procs`) ?? "").split("\n").filter(Boolean);
-      for (const pid of procs) Deno.writeTextFileSync(`${leaf}/cgroup.procs`, pid);
+      const procs = (readText(`${dir}/cgroup.procs`) ?? "").split("\n").filter(
+        Boolean,
+      );
+      for (const pid of procs) {
+        Deno.writeTextFileSync(`${leaf}/cgroup.procs`, pid);
+      }
       enable();
     }
   } catch {
@@ -271,10 +303,18 @@ export function probeCgroups(): { layout: CgroupLayout | null; why?: string } {
   if (v2 && groups.has("")) {
     const layout = prepareV2(v2, groups.get("")!);
     if (layout) return { layout };
-    return { layout: null, why: "the cgroup v2 hierarchy is not delegated to this user" };
+    return {
+      layout: null,
+      why: "the cgroup v2 hierarchy is not delegated to this user",
+    };
   }
-  if (mounts.length === 0) return { layout: null, why: "no cgroup file system is mounted" };
-  return { layout: null, why: "no cgroup hierarchy with memory or pids is writable here" };
+  if (mounts.length === 0) {
+    return { layout: null, why: "no cgroup file system is mounted" };
+  }
+  return {
+    layout: null,
+    why: "no cgroup hierarchy with memory or pids is writable here",
+  };
 }
 
 /** Probes both layers. */

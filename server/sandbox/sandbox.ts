@@ -121,7 +121,12 @@ export class Sandbox {
     isOrphan: (name: string) => boolean,
   ): Promise<Sandbox> {
     if (mode === "off") {
-      return new Sandbox(mode, { bwrap: null, cgroups: null, missing: [] }, null, null);
+      return new Sandbox(
+        mode,
+        { bwrap: null, cgroups: null, missing: [] },
+        null,
+        null,
+      );
     }
     const host = await probeHost();
     let cgroups: CgroupTree | null = null;
@@ -129,7 +134,9 @@ export class Sandbox {
       try {
         cgroups = await openCgroupTree(host.cgroups, name, prefix, isOrphan);
       } catch (error) {
-        host.missing.push(`cannot make a control group: ${(error as Error).message}`);
+        host.missing.push(
+          `cannot make a control group: ${(error as Error).message}`,
+        );
         host.cgroups = null;
       }
     }
@@ -149,7 +156,11 @@ export class Sandbox {
     const runGranted = grants(permissions.run);
     const paths = resolveGrants(permissions.read, permissions.write, spec.cwd);
     const memoryMb = Math.max(spec.memoryMb, MIN_SESSION_MEMORY_MB);
-    const limits = this.#limits(memoryMb, spec.pidsMax ?? DEFAULT_PIDS_MAX, spec.cpus);
+    const limits = this.#limits(
+      memoryMb,
+      spec.pidsMax ?? DEFAULT_PIDS_MAX,
+      spec.cpus,
+    );
     const status: SandboxStatus = {
       fs: bwrap ? "os" : "deno-only",
       net: bwrap && !network ? "os" : "deno-only",
@@ -169,7 +180,10 @@ export class Sandbox {
         write: permissions.write,
         paths,
         readOnly: [spec.deno, spec.hostPath, ...programs],
-        writable: [spec.socket, ...(network ? spec.sharedCaches.filter(exists) : [])],
+        writable: [
+          spec.socket,
+          ...(network ? spec.sharedCaches.filter(exists) : []),
+        ],
         cwd: spec.cwd,
         network,
       };
@@ -268,7 +282,12 @@ function namespaceArgs(
   bwrap: NonNullable<HostSandbox["bwrap"]>,
   want: { user: boolean; net: boolean },
 ): string[] {
-  const args = ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"];
+  const args = [
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--unshare-uts",
+    "--unshare-cgroup-try",
+  ];
   args.push("--die-with-parent", "--new-session");
   if (want.net) args.push("--unshare-net");
   if (want.user && bwrap.userns) {
@@ -281,7 +300,10 @@ function namespaceArgs(
 }
 
 /** The warning for what this host lacks, naming what each gap weakens. */
-function weakened(host: HostSandbox, cgroups: CgroupTree | null): string | null {
+function weakened(
+  host: HostSandbox,
+  cgroups: CgroupTree | null,
+): string | null {
   const gaps: string[] = [];
   if (!host.bwrap) {
     gaps.push(

@@ -90,5 +90,9 @@ export function permissionFlags(
     ...flag("sys", permissions.sys),
   ];
   const { run } = permissions;
-  return { flags, revoke, startsProcesses: run === true || (Array.isArray(run) && run.length > 0) };
+  return {
+    flags,
+    revoke,
+    startsProcesses: run === true || (Array.isArray(run) && run.length > 0),
+  };
 }

@@ -82,7 +82,9 @@ export function encodeFrame(frame: object): string {
 }
 
 /** The frame types a peer may send, each with its required fields and their JSON types. */
-export type FrameFields = Readonly<Record<string, Readonly<Record<string, string>>>>;
+export type FrameFields = Readonly<
+  Record<string, Readonly<Record<string, string>>>
+>;
 
 /** The frames of {@linkcode SessionFrame}. */
 export const SESSION_FRAMES: FrameFields = {
@@ -116,7 +118,9 @@ export function decodeFrame<T extends { type: string }>(
   } catch {
     return null;
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return null;
+  }
   const frame = value as Record<string, unknown>;
   const required = typeof frame.type === "string" && Object.hasOwn(fields, frame.type)
     ? fields[frame.type]

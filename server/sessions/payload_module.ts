@@ -46,9 +46,14 @@ const IMPORT_DECLARATION = /\bimport\s*[\w${*]/;
  * wrong with it.
  */
 export function payloadModule(payload: string): PayloadModule {
-  if (payload.length <= MAX_STRIPPED_CHARS && !IMPORT_DECLARATION.test(payload)) {
+  if (
+    payload.length <= MAX_STRIPPED_CHARS && !IMPORT_DECLARATION.test(payload)
+  ) {
     try {
-      return { source: stripTypeScriptTypes(payload, { mode: "strip" }), language: "javascript" };
+      return {
+        source: stripTypeScriptTypes(payload, { mode: "strip" }),
+        language: "javascript",
+      };
     } catch {
       // Not erasable, or not valid: Deno's own transpile decides.
     }

@@ -56,7 +56,11 @@ export class SessionChannel {
   expect(
     token: string,
     onFrame: FrameHandler,
-  ): { connected: Promise<Deno.UnixConn>; closed: Promise<void>; cancel(): void } {
+  ): {
+    connected: Promise<Deno.UnixConn>;
+    closed: Promise<void>;
+    cancel(): void;
+  } {
     let resolve!: (conn: Deno.UnixConn) => void;
     let close!: () => void;
     const connected = new Promise<Deno.UnixConn>((r) => (resolve = r));

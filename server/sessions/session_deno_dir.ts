@@ -50,7 +50,11 @@ export class SessionDenoDir {
   /** Removals under way. */
   readonly #removing = new Set<Promise<void>>();
 
-  private constructor(userDenoDir: string, parent: string, options: SessionDenoDirOptions) {
+  private constructor(
+    userDenoDir: string,
+    parent: string,
+    options: SessionDenoDirOptions,
+  ) {
     this.#userDenoDir = userDenoDir;
     this.#parent = parent;
     this.#maxCacheBytes = options.maxCacheBytes ?? 64 * 1024 * 1024;
@@ -73,7 +77,10 @@ export class SessionDenoDir {
 
   /** The DENO_DIR a session starting now gets. */
   forNextSession(): string {
-    if (++this.#started % this.#checkEvery === 0 && this.#cacheBytes() > this.#maxCacheBytes) {
+    if (
+      ++this.#started % this.#checkEvery === 0 &&
+      this.#cacheBytes() > this.#maxCacheBytes
+    ) {
       this.#replaced.push({ path: this.#current, at: Date.now() });
       this.#current = this.#make();
       this.#removeReplaced(Date.now() - this.#keepReplacedMs);
@@ -116,7 +123,9 @@ export class SessionDenoDir {
 
   /** Removes the dirs replaced before `before` (ms since the epoch), in the background. */
   #removeReplaced(before: number): void {
-    for (const { path } of this.#replaced.filter((r) => r.at <= before)) this.#remove(path);
+    for (const { path } of this.#replaced.filter((r) => r.at <= before)) {
+      this.#remove(path);
+    }
     this.#replaced = this.#replaced.filter((r) => r.at > before);
   }
 

@@ -69,22 +69,53 @@ function moduleUrl(source, language) {
 
 /**
  * Deno's words for an `npm:` import in a session whose runner may not reach
- * the npm registry (see `deno_flags.ts`): they name a flag the user never gave.
+ * the npm registry, and for a remote one whose host it may not reach (see
+ * `deno_flags.ts`): they name a flag the user never gave.
  */
 const NO_NPM = "but --no-npm is specified";
+const NO_REMOTE = "but --no-remote is specified";
+
+/** Error names Deno puts in front of a module's load error (then wrapped in a TypeError). */
+const INNER_NAME = /^(SyntaxError|TypeError|ReferenceError|RangeError|Error): /;
 
 /**
+ * An error as the job's error: its name once (a module that does not parse
+ * is a TypeError whose message is the SyntaxError), the payload called
+ * `payload` where Deno names the line and column (not the percent-encoded
+ * `data:` URL it was imported from; the stack too), and a hint where Deno
+ * names a flag the user never gave.
  * @param {unknown} error
+ * @param {string} url the payload's module URL
  * @returns {{ message: string; name?: string; stack?: string }}
  */
-function describe(error) {
+function describe(error, url) {
+  const named = (/** @type {string} */ text) => url ? text.replaceAll(url, "payload") : text;
   if (error instanceof Error) {
-    const said = error.message.includes(NO_NPM)
-      ? `${error.message} (npm: imports need a net grant that reaches the npm registry)`
-      : error.message;
-    return { message: `${error.name}: ${said}`, name: error.name, stack: error.stack };
+    let said = named(error.message);
+    // The hint goes right after Deno's sentence, before the location lines.
+    said = said.replace(
+      /run again with the --allow-(\w+) flag/,
+      (/** @type {string} */ _, /** @type {string} */ flag) =>
+        flag === "import" || flag === "net"
+          ? "the runner's permissions.net does not grant it"
+          : flag === "ffi" || flag === "all"
+          ? "jobs are never granted it"
+          : `the runner's permissions.${flag} does not grant it`,
+    ).replace(
+      NO_NPM,
+      `${NO_NPM} (npm: imports need a net grant that reaches the npm registry)`,
+    ).replace(
+      NO_REMOTE,
+      `${NO_REMOTE} (imports from the network need the runner's net grant to include that host)`,
+    );
+    const inner = said.match(INNER_NAME);
+    const name = inner ? inner[1] : error.name;
+    const message = inner ? said : `${error.name}: ${said}`;
+    return { message, name, stack: error.stack && named(error.stack) };
   }
-  return { message: `Uncaught ${typeof error === "string" ? error : String(error)}` };
+  return {
+    message: `Uncaught ${typeof error === "string" ? error : String(error)}`,
+  };
 }
 
 // Warm the module loader and the output path before saying ready. Not the TypeScript
@@ -97,9 +128,15 @@ writeStdout(new Uint8Array(0));
 const [socket, token, revoke = ""] = Deno.args;
 const conn = await Deno.connect({ transport: "unix", path: socket });
 // The socket is this host's alone: job code gets no grant to reach it.
-if (revoke.includes("n")) Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
-if (revoke.includes("r")) Deno.permissions.revokeSync({ name: "read", path: socket });
-if (revoke.includes("w")) Deno.permissions.revokeSync({ name: "write", path: socket });
+if (revoke.includes("n")) {
+  Deno.permissions.revokeSync({ name: "net", host: `unix:${socket}` });
+}
+if (revoke.includes("r")) {
+  Deno.permissions.revokeSync({ name: "read", path: socket });
+}
+if (revoke.includes("w")) {
+  Deno.permissions.revokeSync({ name: "write", path: socket });
+}
 const frameLine = lineReader((buffer) => conn.read(buffer).catch(() => null));
 let sending = Promise.resolve();
 /**
@@ -116,7 +153,9 @@ function send(frame) {
 function sendText(text) {
   const bytes = encode(text + "\n");
   sending = sending.then(async () => {
-    for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+    for (let off = 0; off < bytes.length;) {
+      off += await conn.write(bytes.subarray(off));
+    }
   });
   return sending;
 }
@@ -138,7 +177,9 @@ const line = await frameLine();
 if (line === null) exit(0);
 jobStarted = true;
 /** @type {HostFrame} */
-const { job, payload, language, end_mark, max_result_chars } = parse(/** @type {string} */ (line));
+const { job, payload, language, end_mark, max_result_chars } = parse(
+  /** @type {string} */ (line),
+);
 // The supervisor sends nothing more: its end closing means it is gone, and so is the job.
 let finishing = false;
 (async () => {
@@ -148,28 +189,35 @@ let finishing = false;
 
 // Job variables the runner lets jobs read are also set in the environment.
 for (const [name, value] of Object.entries(job.env_vars)) {
-  if (Deno.permissions.querySync({ name: "env", variable: name }).state === "granted") {
+  if (
+    Deno.permissions.querySync({ name: "env", variable: name }).state ===
+      "granted"
+  ) {
     Deno.env.set(name, value);
   }
 }
 
 /** @type {SessionFrame} */
 let outcome;
+const url = moduleUrl(payload, language);
 try {
-  const mod = await import(moduleUrl(payload, language));
+  const mod = await import(url);
   if ("default" in mod) {
     const exported = mod.default;
     const value = typeof exported === "function"
       ? await exported({ job, signal: controller.signal })
       : await exported;
     outcome = typeof value === "function" || typeof value === "symbol"
-      ? { type: "error", message: `the result is a ${typeof value}, which JSON cannot carry` }
+      ? {
+        type: "error",
+        message: `the result is a ${typeof value}, which JSON cannot carry`,
+      }
       : { type: "result", mode: "value", value: value ?? null };
   } else {
     outcome = { type: "result", mode: "stdout" };
   }
 } catch (error) {
-  outcome = { type: "error", ...describe(error) };
+  outcome = { type: "error", ...describe(error, url) };
 }
 // The job's output ends here: a last line on each stream tells the supervisor it
 // has read all of it, without waiting for this process to be torn down.
@@ -191,7 +239,7 @@ try {
     type: "error",
     message: error instanceof RangeError
       ? "result too deep: it cannot be encoded as JSON (the limit is 256 levels of nesting)"
-      : describe(error).message,
+      : describe(error, url).message,
   });
 }
 if (text.length > max_result_chars + 64) {

@@ -70,7 +70,10 @@ export class SessionPool {
 
   /** Fills the pool up to its size. */
   fill(): void {
-    while (!this.#closed && !this.#held && this.#ready.length + this.#starting.size < this.#size) {
+    while (
+      !this.#closed && !this.#held &&
+      this.#ready.length + this.#starting.size < this.#size
+    ) {
       let session: SessionProcess;
       try {
         session = this.#options.spawn();
@@ -91,7 +94,10 @@ export class SessionPool {
 
   #onReady(session: SessionProcess): void {
     this.#starting.delete(session);
-    if (this.#closed || (this.#ready.length >= this.#size && this.#waiters.length === 0)) {
+    if (
+      this.#closed ||
+      (this.#ready.length >= this.#size && this.#waiters.length === 0)
+    ) {
       session.kill(0);
       return;
     }
@@ -138,7 +144,9 @@ export class SessionPool {
     if (session) {
       return new Promise((resolve) => this.#take(session, resolve));
     }
-    if (this.#closed) return Promise.reject(new Error("the runner is stopping"));
+    if (this.#closed) {
+      return Promise.reject(new Error("the runner is stopping"));
+    }
     const taken = this.#waiters.wait(signal);
     this.fill();
     return taken;

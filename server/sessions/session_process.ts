@@ -97,7 +97,10 @@ export class SessionProcess {
     this.#memoryMb = options.memoryMb;
     this.#sink = warmSink;
     const token = crypto.randomUUID();
-    const expected = options.channel.expect(token, (frame) => this.#onFrame(frame));
+    const expected = options.channel.expect(
+      token,
+      (frame) => this.#onFrame(frame),
+    );
     this.#cancelHello = expected.cancel;
     const command: Deno.CommandOptions = {
       args: [
@@ -165,7 +168,10 @@ export class SessionProcess {
     this.ready.catch(() => {});
   }
 
-  async #read(stream: ReadableStream<Uint8Array>, name: "stdout" | "stderr"): Promise<void> {
+  async #read(
+    stream: ReadableStream<Uint8Array>,
+    name: "stdout" | "stderr",
+  ): Promise<void> {
     // The host writes "\n" + mark: after output that ended its last line, that makes an
     // empty line, which is not the job's. An empty line is held until the next one shows
     // it was not that.
@@ -191,7 +197,11 @@ export class SessionProcess {
    * One line (or piece of a long one) of the job's output: kept for the
    * result and the death message, then sunk.
    */
-  #line(name: "stdout" | "stderr", line: string, partial: boolean): void | Promise<void> {
+  #line(
+    name: "stdout" | "stderr",
+    line: string,
+    partial: boolean,
+  ): void | Promise<void> {
     if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
       this.#stdoutText += (this.#stdoutText && !this.#stdoutContinues ? "\n" : "") + line;
       this.#stdoutContinues = partial;
@@ -245,7 +255,9 @@ export class SessionProcess {
     };
     try {
       const bytes = new TextEncoder().encode(encodeFrame(frame));
-      for (let off = 0; off < bytes.length;) off += await this.#conn!.write(bytes.subarray(off));
+      for (let off = 0; off < bytes.length;) {
+        off += await this.#conn!.write(bytes.subarray(off));
+      }
     } catch {
       // The process is gone (or was never ready); its exit says why.
     }
@@ -260,7 +272,9 @@ export class SessionProcess {
     this.#onFinal = null;
     // Whatever a killed grandchild still had in the pipe is not the job's any more.
     this.#sink = () => {};
-    const final = this.#final as Extract<SessionFrame, { type: "result" | "error" }> | null;
+    const final = this.#final as
+      | Extract<SessionFrame, { type: "result" | "error" }>
+      | null;
     // Its memory group hit the limit (a child may have been the one killed): the job failed.
     if (final && this.#jail.memoryExceeded()) {
       return { kind: "error", message: this.#memoryMessage() };
@@ -270,8 +284,13 @@ export class SessionProcess {
       const problem = resultProblem(value);
       return problem ? { kind: "error", message: problem } : { kind: "success", value };
     }
-    if (final?.type === "error") return { kind: "error", message: final.message };
-    return { kind: "error", message: this.#deathMessage(status ?? await this.exited) };
+    if (final?.type === "error") {
+      return { kind: "error", message: final.message };
+    }
+    return {
+      kind: "error",
+      message: this.#deathMessage(status ?? await this.exited),
+    };
   }
 
   #memoryMessage(): string {
@@ -279,9 +298,12 @@ export class SessionProcess {
   }
 
   #deathMessage(status: Deno.CommandStatus): string {
-    if (this.#outOfMemory || this.#jail.memoryExceeded()) return this.#memoryMessage();
+    if (this.#outOfMemory || this.#jail.memoryExceeded()) {
+      return this.#memoryMessage();
+    }
     const last = this.#stderrTail.filter((l) => l.trim()).at(-1);
-    return `the job's process ${describeExit(status)} without a result` + (last ? `: ${last}` : "");
+    return `the job's process ${describeExit(status)} without a result` +
+      (last ? `: ${last}` : "");
   }
 
   /**

@@ -31,7 +31,11 @@ export class Batcher<In, Out> {
    * `run` gets the inputs of a batch and returns their outputs in the same
    * order; if it throws, every call of the batch rejects with that error.
    */
-  constructor(run: (inputs: In[]) => Promise<Out[]>, maxBatch = 500, maxInFlight = 1) {
+  constructor(
+    run: (inputs: In[]) => Promise<Out[]>,
+    maxBatch = 500,
+    maxInFlight = 1,
+  ) {
     this.#run = run;
     this.#maxBatch = maxBatch;
     this.#maxInFlight = maxInFlight;

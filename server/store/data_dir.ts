@@ -52,7 +52,12 @@ export async function claimDataDir(path: string): Promise<DataDirClaim> {
     }
   }
   const lockPath = `${path}/${LOCK_FILE}`;
-  const file = await Deno.open(lockPath, { read: true, write: true, create: true, mode: 0o600 });
+  const file = await Deno.open(lockPath, {
+    read: true,
+    write: true,
+    create: true,
+    mode: 0o600,
+  });
   if (!(await file.tryLock(true))) {
     const text = await Deno.readTextFile(lockPath).catch(() => "");
     file.close();

@@ -9,6 +9,9 @@
  */
 
 import type { JobResult, JobStatus, LogLine } from "../../shared/types.generated.ts";
+import { getLog } from "../logging/mod.ts";
+
+const log = getLog("store");
 
 /** Every kind of notice. */
 export type Notice =
@@ -17,7 +20,13 @@ export type Notice =
    * lookup). `result`: the job's result, when the process that ended it knows it
    * (then a waiter needs no read).
    */
-  | { type: "job.final"; id: string; status: JobStatus; dependants?: boolean; result?: JobResult }
+  | {
+    type: "job.final";
+    id: string;
+    status: JobStatus;
+    dependants?: boolean;
+    result?: JobResult;
+  }
   | { type: "logs"; id: string; lines: LogLine[] }
   | { type: "job.stop"; id: string; reason?: string }
   | { type: "secrets.changed" }
@@ -45,7 +54,10 @@ export class NoticeBus {
       try {
         listener(notice);
       } catch (error) {
-        console.error("notice listener failed:", error);
+        log.error(
+          `a notice listener failed: ${(error as Error)?.message ?? error}`,
+          { error },
+        );
       }
     }
   }

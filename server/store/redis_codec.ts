@@ -39,7 +39,9 @@ export function encodeSpec(job: Omit<JobRecord, "seq">): string {
 }
 
 /** State fields (of a new job, or of a patch) as alternating names and values, for HSET. */
-export function encodeState(state: JobPatch | Omit<JobRecord, "seq">): string[] {
+export function encodeState(
+  state: JobPatch | Omit<JobRecord, "seq">,
+): string[] {
   const out: string[] = [];
   for (const key in state) {
     const value = state[key as keyof typeof state];

@@ -19,8 +19,14 @@ export const KEY_TEMPLATES = {
     template: "job:{}",
     holds: "Hash: one job: its spec (JSON, written once) and its state (see `docs/protocol.md`).",
   },
-  jobSeq: { template: "jobs:seq", holds: "String: the last job `seq` given out." },
-  jobsAll: { template: "jobs:all", holds: "Sorted set, score `seq`: every job (for `jobs.list`)." },
+  jobSeq: {
+    template: "jobs:seq",
+    holds: "String: the last job `seq` given out.",
+  },
+  jobsAll: {
+    template: "jobs:all",
+    holds: "Sorted set, score `seq`: every job (for `jobs.list`).",
+  },
   jobsByStatus: {
     template: "jobs:status:{}",
     holds: "Sorted set, score `seq`: the jobs in one status.",
@@ -37,18 +43,30 @@ export const KEY_TEMPLATES = {
     template: "jobs:context:{}",
     holds: "Sorted set, score `seq`: the jobs of one context.",
   },
-  queue: { template: "queue:{}", holds: "List of job ids: a runner's queue, oldest at the head." },
+  queue: {
+    template: "queue:{}",
+    holds: "List of job ids: a runner's queue, oldest at the head.",
+  },
   marker: {
     template: "marker:{}",
     holds: "Sorted set with one member: set when the runner's queue may hold work (for BZPOPMIN).",
   },
-  queueRunners: { template: "queues", holds: "Set: runner names that ever had a queue." },
+  queueRunners: {
+    template: "queues",
+    holds: "Set: runner names that ever had a queue.",
+  },
   delayed: {
     template: "delayed",
     holds: "Sorted set, score `run_after`: queued jobs waiting for their retry time.",
   },
-  waiting: { template: "waiting", holds: "Set: jobs started but waiting for prerequisites." },
-  dependants: { template: "dependants:{}", holds: "Set: the jobs that depend on one job." },
+  waiting: {
+    template: "waiting",
+    holds: "Set: jobs started but waiting for prerequisites.",
+  },
+  dependants: {
+    template: "dependants:{}",
+    holds: "Set: the jobs that depend on one job.",
+  },
   hasDependants: {
     template: "has_dependants",
     holds: "Set: jobs that some job depends on (so a job's end checks its dependants only then).",
@@ -74,7 +92,10 @@ export const KEY_TEMPLATES = {
     template: "secrets",
     holds: "Hash, secret hash → JSON: secrets added through the API.",
   },
-  runners: { template: "runners", holds: "Hash, runner name → JSON config: registered runners." },
+  runners: {
+    template: "runners",
+    holds: "Hash, runner name → JSON config: registered runners.",
+  },
   agentRunners: {
     template: "agent_runners",
     holds: "Hash, runner name → JSON config: runners announced by remote agents.",
@@ -83,7 +104,10 @@ export const KEY_TEMPLATES = {
     template: "agents:{}",
     holds: "Sorted set, score heartbeat deadline: the live remote agents of one runner.",
   },
-  notices: { template: "notices", holds: "Pub/sub channel: notices (`ORIGIN|JSON`)." },
+  notices: {
+    template: "notices",
+    holds: "Pub/sub channel: notices (`ORIGIN|JSON`).",
+  },
 } as const;
 
 type KeyName = keyof typeof KEY_TEMPLATES;

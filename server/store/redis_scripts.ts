@@ -69,9 +69,19 @@ function script(
   body: string,
   helpers: (keyof typeof HELPERS)[] = [],
 ): LuaScript {
-  const source = [`-- hero supervisor: ${name}`, HEAD, ...helpers.map((h) => HELPERS[h]), body]
+  const source = [
+    `-- hero supervisor: ${name}`,
+    HEAD,
+    ...helpers.map((h) => HELPERS[h]),
+    body,
+  ]
     .join("\n");
-  return { name, usage, source, sha: createHash("sha1").update(source).digest("hex") };
+  return {
+    name,
+    usage,
+    source,
+    sha: createHash("sha1").update(source).digest("hex"),
+  };
 }
 
 /** The `insert_jobs` script. */

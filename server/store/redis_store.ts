@@ -49,7 +49,12 @@ import {
 
 type RedisClient = ReturnType<typeof createClient>;
 
-const ALL_STATUSES: JobStatus[] = ["created", "queued", "running", ...FINAL_STATUSES];
+const ALL_STATUSES: JobStatus[] = [
+  "created",
+  "queued",
+  "running",
+  ...FINAL_STATUSES,
+];
 const RESULT_REASONS = ["missing", "status", "worker", "lease"] as const;
 
 /**
@@ -78,9 +83,11 @@ function replyResult(id: string, reply: TransitionReply): TransitionResult {
   };
   if (runAfter != null) job.run_after = runAfter;
   if (error != null) job.error = error;
-  return code === 4
-    ? { ok: true, job }
-    : { ok: false, reason: RESULT_REASONS[code] as "status" | "worker" | "lease", job };
+  return code === 4 ? { ok: true, job } : {
+    ok: false,
+    reason: RESULT_REASONS[code] as "status" | "worker" | "lease",
+    job,
+  };
 }
 
 /** An insert not acknowledged yet (see `RedisStore.#unacked`). */
@@ -147,7 +154,10 @@ export class RedisStore implements Store {
     2,
   );
   /** Transitions that must follow an insert: on the inserts' connection. */
-  readonly #followingInserts = new Batcher<[string, Transition], TransitionReply>(
+  readonly #followingInserts = new Batcher<
+    [string, Transition],
+    TransitionReply
+  >(
     (changes) => this.#transitionsOn(changes, this.#client),
     500,
     2,
@@ -177,7 +187,9 @@ export class RedisStore implements Store {
     const reconnectStrategy = (retries: number) => {
       // Before the first connection, give up at the deadline; after it, retry forever.
       if (!state.connected && Date.now() > deadline) {
-        return new Error(`cannot connect to Redis at ${redactUrl(options.url)}`);
+        return new Error(
+          `cannot connect to Redis at ${redactUrl(options.url)}`,
+        );
       }
       return state.closed ? false : Math.min(50 * 2 ** retries, 1000);
     };
@@ -206,7 +218,10 @@ export class RedisStore implements Store {
       );
     }
     state.connected = true;
-    await subscriber.subscribe(store.keys.key("notices"), (message) => store.#onNotice(message));
+    await subscriber.subscribe(
+      store.keys.key("notices"),
+      (message) => store.#onNotice(message),
+    );
     store.notices.setRemote((notice) => store.#publish(notice));
     return store;
   }
@@ -218,7 +233,13 @@ export class RedisStore implements Store {
       const notice = JSON.parse(message.slice(bar + 1));
       if (notice.type === "jobs.final") {
         // The transitions script announces a batch of ends at once.
-        for (const job of notice.jobs as { id: string; status: JobStatus; dependants: boolean }[]) {
+        for (
+          const job of notice.jobs as {
+            id: string;
+            status: JobStatus;
+            dependants: boolean;
+          }[]
+        ) {
           this.notices.deliver({ type: "job.final", ...job });
         }
       } else {
@@ -231,7 +252,10 @@ export class RedisStore implements Store {
 
   async #publish(notice: Notice): Promise<void> {
     await this.#guard(
-      this.#client.publish(this.keys.key("notices"), `${this.#origin}|${JSON.stringify(notice)}`),
+      this.#client.publish(
+        this.keys.key("notices"),
+        `${this.#origin}|${JSON.stringify(notice)}`,
+      ),
     );
   }
 
@@ -247,7 +271,8 @@ export class RedisStore implements Store {
       return await promise;
     } catch (error) {
       if (
-        error instanceof ErrorReply && !/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)/.test(error.message)
+        error instanceof ErrorReply &&
+        !/^(LOADING|BUSY|MASTERDOWN|TRYAGAIN)/.test(error.message)
       ) {
         throw error;
       }
@@ -266,10 +291,16 @@ export class RedisStore implements Store {
   ): Promise<unknown> {
     const argv = [this.#namespace, ...args.map(String)];
     try {
-      return await this.#guard(client.evalSha(script.sha, { keys: [], arguments: argv }));
+      return await this.#guard(
+        client.evalSha(script.sha, { keys: [], arguments: argv }),
+      );
     } catch (error) {
-      if (!(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")) throw error;
-      return await this.#guard(client.eval(script.source, { keys: [], arguments: argv }));
+      if (
+        !(error instanceof ErrorReply) || !error.message.startsWith("NOSCRIPT")
+      ) throw error;
+      return await this.#guard(
+        client.eval(script.source, { keys: [], arguments: argv }),
+      );
     }
   }
 
@@ -280,7 +311,12 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    const clients = [this.#client, ...this.#workers, this.#subscriber, ...this.#blocking.values()];
+    const clients = [
+      this.#client,
+      ...this.#workers,
+      this.#subscriber,
+      ...this.#blocking.values(),
+    ];
     await Promise.allSettled(clients.map((c) => c.destroy()));
   }
 
@@ -290,7 +326,10 @@ export class RedisStore implements Store {
     // Only a job stored as running (direct dispatch) can change before its insert is back.
     if (input.status !== "running") return this.#insert(input);
     let markSent!: () => void;
-    const pending: Unacked = { sent: new Promise<void>((r) => (markSent = r)), markSent };
+    const pending: Unacked = {
+      sent: new Promise<void>((r) => (markSent = r)),
+      markSent,
+    };
     this.#unacked.set(input.id, pending);
     try {
       const call = this.#insert(input);
@@ -298,7 +337,9 @@ export class RedisStore implements Store {
       return await call;
     } finally {
       pending.markSent();
-      if (this.#unacked.get(input.id) === pending) this.#unacked.delete(input.id);
+      if (this.#unacked.get(input.id) === pending) {
+        this.#unacked.delete(input.id);
+      }
     }
   }
 
@@ -319,11 +360,19 @@ export class RedisStore implements Store {
       job.context_id ?? "",
       job.waiting_on?.length ? 1 : 0,
       job.depends_on ?? [],
-      ["spec", encodeSpec(job), "timeout", String(job.timeout ?? 0), ...encodeState(job)],
+      [
+        "spec",
+        encodeSpec(job),
+        "timeout",
+        String(job.timeout ?? 0),
+        ...encodeState(job),
+      ],
     ]);
     const reply = this.#eval(INSERT_JOBS, [JSON.stringify(rows)]);
     // The command is on the connection now (#eval sends before its first await).
-    if (this.#unacked.size) { for (const job of jobs) this.#unacked.get(job.id)?.markSent(); }
+    if (this.#unacked.size) {
+      for (const job of jobs) this.#unacked.get(job.id)?.markSent();
+    }
     return await reply as number[];
   }
 
@@ -342,11 +391,17 @@ export class RedisStore implements Store {
     const indexes: string[] = [];
     if (query.status) indexes.push(this.keys.byStatus(query.status));
     if (query.runner) indexes.push(this.keys.key("jobsByRunner", query.runner));
-    if (query.caller_id) indexes.push(this.keys.key("jobsByCaller", query.caller_id));
-    if (query.context_id) indexes.push(this.keys.key("jobsByContext", query.context_id));
+    if (query.caller_id) {
+      indexes.push(this.keys.key("jobsByCaller", query.caller_id));
+    }
+    if (query.context_id) {
+      indexes.push(this.keys.key("jobsByContext", query.context_id));
+    }
     if (indexes.length === 0) indexes.push(this.keys.key("jobsAll"));
     // Walk the smallest index newest first; check the other filters on each job.
-    const sizes = await Promise.all(indexes.map((k) => this.#guard(this.#client.zCard(k))));
+    const sizes = await Promise.all(
+      indexes.map((k) => this.#guard(this.#client.zCard(k))),
+    );
     const index = indexes[sizes.indexOf(Math.min(...sizes))];
     const out: JobRecord[] = [];
     let max = query.beforeSeq !== undefined ? `(${query.beforeSeq}` : "+inf";
@@ -381,8 +436,14 @@ export class RedisStore implements Store {
     return jobCounts(ALL_STATUSES.map((s, i) => [s, counts[i]]));
   }
 
-  async deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult> {
-    return replyResult(id, await this.#eval(DELETE_JOB, [id, ...from]) as TransitionReply);
+  async deleteJob(
+    id: string,
+    from: readonly JobStatus[],
+  ): Promise<TransitionResult> {
+    return replyResult(
+      id,
+      await this.#eval(DELETE_JOB, [id, ...from]) as TransitionReply,
+    );
   }
 
   async transition(id: string, change: Transition): Promise<TransitionResult> {
@@ -450,7 +511,12 @@ export class RedisStore implements Store {
       leaseUntil,
       timeoutGraceMs,
     ], this.#worker());
-    const taken = JSON.parse(reply as string) as [number, number, string | null, JobRecord][];
+    const taken = JSON.parse(reply as string) as [
+      number,
+      number,
+      string | null,
+      JobRecord,
+    ][];
     const jobs: JobRecord[] = new Array(taken.length);
     for (let i = 0; i < taken.length; i++) {
       const [seq, attempts, error, job] = taken[i];
@@ -461,27 +527,45 @@ export class RedisStore implements Store {
       job.started_at = now;
       job.worker = worker;
       job.lease_until = leaseUntil;
-      job.deadline_at = Math.floor(now + (job.timeout ?? 0) * 1000 + timeoutGraceMs);
+      job.deadline_at = Math.floor(
+        now + (job.timeout ?? 0) * 1000 + timeoutGraceMs,
+      );
       if (error !== null) job.error = error;
       jobs[i] = job;
     }
     return jobs;
   }
 
-  async renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
+  async renewLeases(
+    worker: string,
+    ids: readonly string[],
+    leaseUntil: number,
+  ): Promise<string[]> {
     // A job whose insert is not acknowledged yet holds a fresh lease, and may not be there yet.
     if (this.#unacked.size) ids = ids.filter((id) => !this.#unacked.has(id));
     if (ids.length === 0) return [];
-    return await this.#eval(RENEW_LEASES, [worker, leaseUntil, ...ids], this.#worker()) as string[];
+    return await this.#eval(
+      RENEW_LEASES,
+      [worker, leaseUntil, ...ids],
+      this.#worker(),
+    ) as string[];
   }
 
   async expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
-    const due = await this.#eval(DUE_JOBS, ["lease_until", now, limit]) as string[][];
+    const due = await this.#eval(DUE_JOBS, [
+      "lease_until",
+      now,
+      limit,
+    ]) as string[][];
     return due.map(decodeJob);
   }
 
   async overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
-    const due = await this.#eval(DUE_JOBS, ["deadline_at", now, limit]) as string[][];
+    const due = await this.#eval(DUE_JOBS, [
+      "deadline_at",
+      now,
+      limit,
+    ]) as string[][];
     return due.map(decodeJob);
   }
 
@@ -490,7 +574,9 @@ export class RedisStore implements Store {
   }
 
   async queueDepths(): Promise<Record<string, number>> {
-    const runners = await this.#guard(this.#client.sMembers(this.keys.key("queueRunners")));
+    const runners = await this.#guard(
+      this.#client.sMembers(this.keys.key("queueRunners")),
+    );
     const depths = await Promise.all(
       runners.map((r) => this.#guard(this.#client.lLen(this.keys.queue(r)))),
     );
@@ -498,14 +584,21 @@ export class RedisStore implements Store {
   }
 
   async dependantsOf(id: string): Promise<string[]> {
-    return await this.#guard(this.#client.sMembers(this.keys.key("dependants", id)));
+    return await this.#guard(
+      this.#client.sMembers(this.keys.key("dependants", id)),
+    );
   }
 
   async waitingJobs(limit: number): Promise<string[]> {
-    return (await this.#guard(this.#client.sMembers(this.keys.key("waiting")))).slice(0, limit);
+    return (await this.#guard(this.#client.sMembers(this.keys.key("waiting"))))
+      .slice(0, limit);
   }
 
-  async waitForWork(runner: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  async waitForWork(
+    runner: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     if (signal.aborted || this.#state.closed) return;
     let conn = this.#blocking.get(runner);
     if (!conn) {
@@ -515,12 +608,18 @@ export class RedisStore implements Store {
       await this.#guard(conn.connect());
     }
     // BZPOPMIN cannot be cancelled: the timeout bounds how long an abort waits.
-    await this.#guard(conn.bzPopMin(this.keys.marker(runner), Math.max(timeoutMs, 10) / 1000));
+    await this.#guard(
+      conn.bzPopMin(this.keys.marker(runner), Math.max(timeoutMs, 10) / 1000),
+    );
   }
 
   // ---- bounded sequences -------------------------------------------------------
 
-  async appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number> {
+  async appendSeq(
+    key: string,
+    items: readonly SeqItem[],
+    keep: number,
+  ): Promise<number> {
     if (items.length === 0) return 0;
     // One chunk per append: Redis keeps (and trims) chunks, not items.
     const last = Number(
@@ -533,8 +632,16 @@ export class RedisStore implements Store {
     return last - items.length + 1;
   }
 
-  async readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
-    const [last, first, ...chunks] = await this.#eval(READ_SEQ, [key, after, limit]) as [
+  async readSeq<T extends SeqItem>(
+    key: string,
+    after: number,
+    limit: number,
+  ): Promise<SeqPage<T>> {
+    const [last, first, ...chunks] = await this.#eval(READ_SEQ, [
+      key,
+      after,
+      limit,
+    ]) as [
       number,
       number,
       ...(number | string)[],
@@ -543,8 +650,14 @@ export class RedisStore implements Store {
     const items: (T & { seq: number })[] = [];
     for (let c = 0; c < chunks.length && items.length < limit; c += 2) {
       const start = chunks[c] as number;
-      const all = JSON.parse(chunks[c + 1] as string) as (T & { seq: number })[];
-      for (let i = Math.max(0, from - start); i < all.length && items.length < limit; i++) {
+      const all = JSON.parse(
+        chunks[c + 1] as string,
+      ) as (T & { seq: number })[];
+      for (
+        let i = Math.max(0, from - start);
+        i < all.length && items.length < limit;
+        i++
+      ) {
         all[i].seq = start + i;
         items.push(all[i]);
       }
@@ -559,31 +672,45 @@ export class RedisStore implements Store {
   // ---- secrets, runners, agents ------------------------------------------------
 
   async listSecrets(): Promise<SecretRecord[]> {
-    const all = await this.#guard(this.#client.hGetAll(this.keys.key("secrets")));
+    const all = await this.#guard(
+      this.#client.hGetAll(this.keys.key("secrets")),
+    );
     return Object.values(all).map((text) => JSON.parse(text));
   }
 
   async putSecret(secret: SecretRecord): Promise<boolean> {
     return Boolean(
       await this.#guard(
-        this.#client.hSetNX(this.keys.key("secrets"), secret.hash, JSON.stringify(secret)),
+        this.#client.hSetNX(
+          this.keys.key("secrets"),
+          secret.hash,
+          JSON.stringify(secret),
+        ),
       ),
     );
   }
 
   async deleteSecret(hash: string): Promise<boolean> {
-    return (await this.#guard(this.#client.hDel(this.keys.key("secrets"), hash))) === 1;
+    return (await this.#guard(
+      this.#client.hDel(this.keys.key("secrets"), hash),
+    )) === 1;
   }
 
   async listRunnerConfigs(): Promise<RunnerConfig[]> {
-    const all = await this.#guard(this.#client.hGetAll(this.keys.key("runners")));
+    const all = await this.#guard(
+      this.#client.hGetAll(this.keys.key("runners")),
+    );
     return Object.values(all).map((text) => JSON.parse(text) as RunnerConfig)
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async putRunnerConfig(config: RunnerConfig): Promise<void> {
     await this.#guard(
-      this.#client.hSet(this.keys.key("runners"), config.name, JSON.stringify(config)),
+      this.#client.hSet(
+        this.keys.key("runners"),
+        config.name,
+        JSON.stringify(config),
+      ),
     );
   }
 
@@ -591,17 +718,32 @@ export class RedisStore implements Store {
     await this.#guard(this.#client.hDel(this.keys.key("runners"), name));
   }
 
-  async heartbeatAgent(config: RunnerConfig, agent: string, until: number): Promise<void> {
+  async heartbeatAgent(
+    config: RunnerConfig,
+    agent: string,
+    until: number,
+  ): Promise<void> {
     await Promise.all([
-      this.#guard(this.#client.zAdd(this.keys.agents(config.name), { score: until, value: agent })),
       this.#guard(
-        this.#client.hSet(this.keys.key("agentRunners"), config.name, JSON.stringify(config)),
+        this.#client.zAdd(this.keys.agents(config.name), {
+          score: until,
+          value: agent,
+        }),
+      ),
+      this.#guard(
+        this.#client.hSet(
+          this.keys.key("agentRunners"),
+          config.name,
+          JSON.stringify(config),
+        ),
       ),
     ]);
   }
 
   async agentRunners(): Promise<RunnerConfig[]> {
-    const all = await this.#guard(this.#client.hGetAll(this.keys.key("agentRunners")));
+    const all = await this.#guard(
+      this.#client.hGetAll(this.keys.key("agentRunners")),
+    );
     return Object.values(all).map((text) => JSON.parse(text) as RunnerConfig)
       .sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -612,7 +754,9 @@ export class RedisStore implements Store {
 
   async liveAgents(runner: string, now: number): Promise<string[]> {
     return await this.#guard(
-      this.#client.zRange(this.keys.agents(runner), now, "+inf", { BY: "SCORE" }),
+      this.#client.zRange(this.keys.agents(runner), now, "+inf", {
+        BY: "SCORE",
+      }),
     );
   }
 }

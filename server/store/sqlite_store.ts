@@ -125,17 +125,23 @@ export class SqliteStore implements Store {
       "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
     );
     this.#db.exec(SCHEMA);
-    const row = this.#get("SELECT MAX(queue_seq) AS q FROM jobs") as { q: number | null };
+    const row = this.#get("SELECT MAX(queue_seq) AS q FROM jobs") as {
+      q: number | null;
+    };
     this.#queueSeq = row.q ?? 0;
     // AUTOINCREMENT's high-water mark: a seq is never given twice, even after deletes.
-    const last = this.#get("SELECT seq FROM sqlite_sequence WHERE name = 'jobs'");
+    const last = this.#get(
+      "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
+    );
     this.#jobSeq = Number(last?.seq ?? 0);
   }
 
   #stmt(sql: string): StatementSync {
     let stmt = this.#statements.get(sql);
     if (!stmt) {
-      if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
+      if (this.#closed) {
+        throw new StoreUnavailableError("the embedded store is closed");
+      }
       stmt = this.#db.prepare(sql);
       this.#statements.set(sql, stmt);
     }
@@ -163,7 +169,9 @@ export class SqliteStore implements Store {
   }
 
   #tx<T>(fn: () => T): T {
-    if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
+    if (this.#closed) {
+      throw new StoreUnavailableError("the embedded store is closed");
+    }
     try {
       this.#db.exec("BEGIN IMMEDIATE");
     } catch (error) {
@@ -199,7 +207,9 @@ export class SqliteStore implements Store {
   }
 
   ping(): Promise<void> {
-    if (this.#closed) throw new StoreUnavailableError("the embedded store is closed");
+    if (this.#closed) {
+      throw new StoreUnavailableError("the embedded store is closed");
+    }
     try {
       this.#get("SELECT 1");
     } catch (error) {
@@ -207,7 +217,12 @@ export class SqliteStore implements Store {
     }
     // After a failed write, a store that reads is not well: try a small write again.
     if (this.#writeFailure !== null) {
-      this.#tx(() => this.#run("INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", Date.now()));
+      this.#tx(() =>
+        this.#run(
+          "INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)",
+          Date.now(),
+        )
+      );
     }
     return Promise.resolve();
   }
@@ -267,7 +282,10 @@ export class SqliteStore implements Store {
         job.runner,
         job.caller_id ?? null,
         job.context_id ?? null,
-        ...this.#columns(job, job.status === "queued" ? this.#queueSeq + 1 : null),
+        ...this.#columns(
+          job,
+          job.status === "queued" ? this.#queueSeq + 1 : null,
+        ),
       );
       this.#jobSeq = job.seq;
       if (job.status === "queued") this.#queueSeq++;
@@ -293,7 +311,9 @@ export class SqliteStore implements Store {
   listJobs(query: JobQuery): Promise<JobRecord[]> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
-    for (const key of ["status", "runner", "caller_id", "context_id"] as const) {
+    for (
+      const key of ["status", "runner", "caller_id", "context_id"] as const
+    ) {
       if (query[key] !== undefined) {
         where.push(`${key} = ?`);
         args.push(query[key]!);
@@ -311,15 +331,21 @@ export class SqliteStore implements Store {
   }
 
   countJobs(): Promise<JobCounts> {
-    const rows = this.#all("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status");
-    return Promise.resolve(jobCounts(rows.map((r) => [r.status as string, Number(r.n)])));
+    const rows = this.#all(
+      "SELECT status, COUNT(*) AS n FROM jobs GROUP BY status",
+    );
+    return Promise.resolve(
+      jobCounts(rows.map((r) => [r.status as string, Number(r.n)])),
+    );
   }
 
   deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult> {
     return Promise.resolve(this.#tx((): TransitionResult => {
       const job = this.#readJob(id);
       if (!job) return { ok: false, reason: "missing" };
-      if (!from.includes(job.status)) return { ok: false, reason: "status", job: jobState(job) };
+      if (!from.includes(job.status)) {
+        return { ok: false, reason: "status", job: jobState(job) };
+      }
       this.#run("DELETE FROM jobs WHERE id = ?", id);
       this.#run("DELETE FROM deps WHERE dependant = ?", id);
       this.#deleteSeq(`log:${id}`);
@@ -330,7 +356,10 @@ export class SqliteStore implements Store {
   transition(id: string, change: Transition): Promise<TransitionResult> {
     const [result, was] = this.#tx(() => this.#transition(id, change));
     if (result.ok && isFinal(result.job.status) && was && !isFinal(was)) {
-      const dependants = !!this.#get("SELECT 1 AS x FROM deps WHERE prerequisite = ? LIMIT 1", id);
+      const dependants = !!this.#get(
+        "SELECT 1 AS x FROM deps WHERE prerequisite = ? LIMIT 1",
+        id,
+      );
       this.notices.deliver(finalNotice(id, change, dependants));
     }
     return Promise.resolve(result);
@@ -352,7 +381,12 @@ export class SqliteStore implements Store {
       return [{ ok: false, reason: "lease", job: jobState(job) }];
     }
     const wasStatus = job.status;
-    const next: JobRecord = { ...job, ...change.set, status: change.to, updated_at: change.now };
+    const next: JobRecord = {
+      ...job,
+      ...change.set,
+      status: change.to,
+      updated_at: change.now,
+    };
     for (const key of change.unset ?? []) delete next[key];
     if (wasStatus === "running" && change.to !== "running") {
       delete next.worker;
@@ -361,7 +395,10 @@ export class SqliteStore implements Store {
     }
     const enqueue = change.to === "queued" && wasStatus !== "queued";
     const row = this.#get("SELECT queue_seq FROM jobs WHERE id = ?", id)!;
-    this.#writeJob(next, enqueue ? ++this.#queueSeq : row.queue_seq as number | null);
+    this.#writeJob(
+      next,
+      enqueue ? ++this.#queueSeq : row.queue_seq as number | null,
+    );
     return [{ ok: true, job: jobState(next) }, wasStatus];
   }
 
@@ -400,7 +437,11 @@ export class SqliteStore implements Store {
     }));
   }
 
-  renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
+  renewLeases(
+    worker: string,
+    ids: readonly string[],
+    leaseUntil: number,
+  ): Promise<string[]> {
     return Promise.resolve(this.#tx(() => {
       const lost: string[] = [];
       for (const id of ids) {
@@ -444,26 +485,33 @@ export class SqliteStore implements Store {
     const rows = this.#all(
       "SELECT runner, COUNT(*) AS n FROM jobs WHERE status = 'queued' GROUP BY runner",
     );
-    return Promise.resolve(Object.fromEntries(rows.map((r) => [r.runner, Number(r.n)])));
+    return Promise.resolve(
+      Object.fromEntries(rows.map((r) => [r.runner, Number(r.n)])),
+    );
   }
 
   dependantsOf(id: string): Promise<string[]> {
     return Promise.resolve(
-      this.#all("SELECT dependant FROM deps WHERE prerequisite = ?", id).map((r) =>
-        r.dependant as string
-      ),
+      this.#all("SELECT dependant FROM deps WHERE prerequisite = ?", id).map((
+        r,
+      ) => r.dependant as string),
     );
   }
 
   waitingJobs(limit: number): Promise<string[]> {
     return Promise.resolve(
-      this.#all("SELECT id FROM jobs WHERE waiting = 1 ORDER BY seq LIMIT ?", limit).map((r) =>
-        r.id as string
-      ),
+      this.#all(
+        "SELECT id FROM jobs WHERE waiting = 1 ORDER BY seq LIMIT ?",
+        limit,
+      ).map((r) => r.id as string),
     );
   }
 
-  waitForWork(_runner: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  waitForWork(
+    _runner: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
     // One process owns the embedded store: wake-ups are in-process, so this only paces polling.
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
@@ -482,10 +530,17 @@ export class SqliteStore implements Store {
   // a batch of log lines is one insert, not one per line. Trimming drops whole chunks
   // below the first kept `seq`; reads skip what is below it in a chunk that stays.
 
-  appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number> {
+  appendSeq(
+    key: string,
+    items: readonly SeqItem[],
+    keep: number,
+  ): Promise<number> {
     if (items.length === 0) return Promise.resolve(0);
     return Promise.resolve(this.#tx(() => {
-      const head = this.#get("SELECT last, first FROM seq_heads WHERE key = ?", key);
+      const head = this.#get(
+        "SELECT last, first FROM seq_heads WHERE key = ?",
+        key,
+      );
       const start = (head ? Number(head.last) : 0) + 1;
       const last = start + items.length - 1;
       let first = head ? Number(head.first) : 1;
@@ -517,8 +572,15 @@ export class SqliteStore implements Store {
     }));
   }
 
-  readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>> {
-    const head = this.#get("SELECT last, first FROM seq_heads WHERE key = ?", key);
+  readSeq<T extends SeqItem>(
+    key: string,
+    after: number,
+    limit: number,
+  ): Promise<SeqPage<T>> {
+    const head = this.#get(
+      "SELECT last, first FROM seq_heads WHERE key = ?",
+      key,
+    );
     if (!head) return Promise.resolve({ items: [], last: 0, dropped: 0 });
     const from = Math.max(after + 1, Number(head.first));
     const items: (T & { seq: number })[] = [];
@@ -531,13 +593,21 @@ export class SqliteStore implements Store {
     for (const chunk of chunks) {
       const start = Number(chunk.first);
       const all = JSON.parse(chunk.items as string) as (T & { seq: number })[];
-      for (let i = Math.max(0, from - start); i < all.length && items.length < limit; i++) {
+      for (
+        let i = Math.max(0, from - start);
+        i < all.length && items.length < limit;
+        i++
+      ) {
         all[i].seq = start + i;
         items.push(all[i]);
       }
       if (items.length >= limit) break;
     }
-    return Promise.resolve({ items, last: Number(head.last), dropped: Number(head.first) - 1 });
+    return Promise.resolve({
+      items,
+      last: Number(head.last),
+      dropped: Number(head.first) - 1,
+    });
   }
 
   #deleteSeq(key: string): void {
@@ -569,7 +639,9 @@ export class SqliteStore implements Store {
   }
 
   deleteSecret(hash: string): Promise<boolean> {
-    return Promise.resolve(this.#write("DELETE FROM secrets WHERE hash = ?", hash) === 1);
+    return Promise.resolve(
+      this.#write("DELETE FROM secrets WHERE hash = ?", hash) === 1,
+    );
   }
 
   listRunnerConfigs(): Promise<RunnerConfig[]> {
@@ -593,7 +665,11 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  heartbeatAgent(config: RunnerConfig, agent: string, until: number): Promise<void> {
+  heartbeatAgent(
+    config: RunnerConfig,
+    agent: string,
+    until: number,
+  ): Promise<void> {
     this.#tx(() => {
       this.#run(
         `INSERT INTO agents (runner, agent, until) VALUES (?, ?, ?)
@@ -621,15 +697,21 @@ export class SqliteStore implements Store {
   }
 
   removeAgent(runner: string, agent: string): Promise<void> {
-    this.#write("DELETE FROM agents WHERE runner = ? AND agent = ?", runner, agent);
+    this.#write(
+      "DELETE FROM agents WHERE runner = ? AND agent = ?",
+      runner,
+      agent,
+    );
     return Promise.resolve();
   }
 
   liveAgents(runner: string, now: number): Promise<string[]> {
     return Promise.resolve(
-      this.#all("SELECT agent FROM agents WHERE runner = ? AND until >= ?", runner, now).map((r) =>
-        r.agent as string
-      ),
+      this.#all(
+        "SELECT agent FROM agents WHERE runner = ? AND until >= ?",
+        runner,
+        now,
+      ).map((r) => r.agent as string),
     );
   }
 }

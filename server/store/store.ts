@@ -187,7 +187,11 @@ export interface Store {
     timeoutGraceMs: number,
   ): Promise<JobRecord[]>;
   /** Extends the leases of jobs `worker` still holds; returns the ids it no longer holds. */
-  renewLeases(worker: string, ids: readonly string[], leaseUntil: number): Promise<string[]>;
+  renewLeases(
+    worker: string,
+    ids: readonly string[],
+    leaseUntil: number,
+  ): Promise<string[]>;
   /** Running jobs whose lease ran out before `now`. */
   expiredLeases(now: number, limit: number): Promise<JobRecord[]>;
   /** Running jobs past their deadline (timeout plus grace) at `now`. */
@@ -204,16 +208,28 @@ export interface Store {
    * Waits until the runner's queue may hold work, at most `timeoutMs`.
    * Cross-process wake-up; in-process wake-ups are the caller's.
    */
-  waitForWork(runner: string, timeoutMs: number, signal: AbortSignal): Promise<void>;
+  waitForWork(
+    runner: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<void>;
 
   // ---- bounded sequences: job logs and events ------------------------------
   /**
    * Appends items to a bounded sequence, numbering them; keeps the last
    * `keep`. Returns the `seq` of the first one (the others follow it).
    */
-  appendSeq(key: string, items: readonly SeqItem[], keep: number): Promise<number>;
+  appendSeq(
+    key: string,
+    items: readonly SeqItem[],
+    keep: number,
+  ): Promise<number>;
   /** Reads items with `seq` greater than `after`, at most `limit`. */
-  readSeq<T extends SeqItem>(key: string, after: number, limit: number): Promise<SeqPage<T>>;
+  readSeq<T extends SeqItem>(
+    key: string,
+    after: number,
+    limit: number,
+  ): Promise<SeqPage<T>>;
   /** Removes a sequence. */
   deleteSeq(key: string): Promise<void>;
 
@@ -228,7 +244,11 @@ export interface Store {
   putRunnerConfig(config: RunnerConfig): Promise<void>;
   deleteRunnerConfig(name: string): Promise<void>;
   /** Records that a remote agent serves a runner (configured so) until `until`. */
-  heartbeatAgent(config: RunnerConfig, agent: string, until: number): Promise<void>;
+  heartbeatAgent(
+    config: RunnerConfig,
+    agent: string,
+    until: number,
+  ): Promise<void>;
   /** Removes an agent's record (on clean shutdown). */
   removeAgent(runner: string, agent: string): Promise<void>;
   /** Agents of a runner whose heartbeat holds at `now`. */
@@ -254,7 +274,12 @@ export class DuplicateJobError extends Error {
 }
 
 /** The statuses after which a job never changes again. */
-export const FINAL_STATUSES: readonly JobStatus[] = ["completed", "failed", "stopped", "timeout"];
+export const FINAL_STATUSES: readonly JobStatus[] = [
+  "completed",
+  "failed",
+  "stopped",
+  "timeout",
+];
 
 /** Whether a status is final. */
 export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(status);
@@ -263,8 +288,17 @@ export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(s
  * The `job.final` notice of a transition that made a job final, with its
  * result when the change carries it (completed with a result, or an error).
  */
-export function finalNotice(id: string, change: Transition, dependants: boolean): Notice {
-  const notice: Notice = { type: "job.final", id, status: change.to, dependants };
+export function finalNotice(
+  id: string,
+  change: Transition,
+  dependants: boolean,
+): Notice {
+  const notice: Notice = {
+    type: "job.final",
+    id,
+    status: change.to,
+    dependants,
+  };
   if (change.to === "completed" && change.set && "result" in change.set) {
     notice.result = { success: change.set.result ?? null };
   } else if (change.to !== "completed" && change.set?.error !== undefined) {
@@ -274,7 +308,10 @@ export function finalNotice(id: string, change: Transition, dependants: boolean)
 }
 
 /** Gives appended items their `seq`, from the first one's (in place: they are the caller's). */
-export function numbered<T extends SeqItem>(items: T[], first: number): (T & { seq: number })[] {
+export function numbered<T extends SeqItem>(
+  items: T[],
+  first: number,
+): (T & { seq: number })[] {
   for (let i = 0; i < items.length; i++) (items[i] as SeqItem).seq = first + i;
   return items as (T & { seq: number })[];
 }

@@ -69,9 +69,14 @@ export class RestartTracker {
    */
   decide(abnormal: boolean, uptimeMs: number, now: number): RestartDecision {
     const s = this.#settings;
-    if (s.policy === "temporary") return { action: "stay-down", reason: "restart = temporary" };
+    if (s.policy === "temporary") {
+      return { action: "stay-down", reason: "restart = temporary" };
+    }
     if (s.policy === "transient" && !abnormal) {
-      return { action: "stay-down", reason: "restart = transient and it exited normally" };
+      return {
+        action: "stay-down",
+        reason: "restart = transient and it exited normally",
+      };
     }
     this.#recent = this.#recent.filter((t) => t > now - s.windowMs);
     if (this.#recent.length >= s.maxRestarts) {
@@ -81,9 +86,14 @@ export class RestartTracker {
       };
     }
     if (uptimeMs >= s.stableAfterMs) this.#streak = 0;
-    const exponential = Math.min(s.delayMs * s.factor ** this.#streak, s.delayMaxMs);
+    const exponential = Math.min(
+      s.delayMs * s.factor ** this.#streak,
+      s.delayMaxMs,
+    );
     // Jitter spreads restarts of many runners; it never exceeds the cap.
-    const delayMs = Math.round(Math.min(exponential * (1 + 0.1 * this.#random()), s.delayMaxMs));
+    const delayMs = Math.round(
+      Math.min(exponential * (1 + 0.1 * this.#random()), s.delayMaxMs),
+    );
     this.#streak++;
     this.#recent.push(now);
     return { action: "restart", delayMs };

@@ -9,7 +9,10 @@
  * @module
  */
 
+import { getLog } from "../logging/mod.ts";
 import type { Timer } from "./timer.ts";
+
+const log = getLog("supervisor");
 
 interface Entry {
   at: number;
@@ -63,7 +66,10 @@ export class Deadlines {
     if (next >= this.#timerAt || next === Infinity) return;
     clearTimeout(this.#timer);
     this.#timerAt = next;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, next - Date.now()));
+    this.#timer = setTimeout(
+      () => this.#onTimer(),
+      Math.max(0, next - Date.now()),
+    );
   }
 
   #onTimer(): void {
@@ -76,7 +82,10 @@ export class Deadlines {
       try {
         entry.fire();
       } catch (error) {
-        console.error("a deadline callback failed:", error);
+        log.error(
+          `a deadline callback failed: ${(error as Error)?.message ?? error}`,
+          { error },
+        );
       }
     }
     this.#arm();

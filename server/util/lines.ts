@@ -26,7 +26,9 @@ async function* chunksOf(
 ): AsyncGenerator<Uint8Array> {
   if (!(source instanceof ReadableStream)) {
     const buffer = new Uint8Array(CHUNK_BYTES);
-    for (let n; (n = await source.read(buffer)) !== null;) yield buffer.subarray(0, n);
+    for (let n; (n = await source.read(buffer)) !== null;) {
+      yield buffer.subarray(0, n);
+    }
     return;
   }
   let reader: ReadableStreamBYOBReader;
@@ -77,7 +79,10 @@ export const MAX_LINE_CHARS = 16_384;
  * longer than the limit and this is one of its pieces; the next call
  * continues it (its last piece comes with `partial` false).
  */
-export type LineHandler = (line: string, partial: boolean) => void | Promise<void>;
+export type LineHandler = (
+  line: string,
+  partial: boolean,
+) => void | Promise<void>;
 
 /** Where to cut `text` at most `max` characters in, without splitting a surrogate pair. */
 function cutAt(text: string, max: number): number {

@@ -25,7 +25,11 @@ export interface OwnedTempDir {
 /** Makes a temp dir named `prefix…`, held by this process until `release()` or its end. */
 export async function makeOwnedTempDir(prefix: string): Promise<OwnedTempDir> {
   const path = await Deno.makeTempDir({ prefix });
-  const lock = await Deno.open(`${path}/${LOCK_FILE}`, { create: true, read: true, write: true });
+  const lock = await Deno.open(`${path}/${LOCK_FILE}`, {
+    create: true,
+    read: true,
+    write: true,
+  });
   await lock.lock(true);
   let held = true;
   return {
@@ -42,15 +46,23 @@ export async function makeOwnedTempDir(prefix: string): Promise<OwnedTempDir> {
  * no live process holds. Dirs with no lock file are left alone: they may be
  * another program's. Returns the paths removed.
  */
-export async function sweepOrphanedDirs(prefix: string, near: string): Promise<string[]> {
+export async function sweepOrphanedDirs(
+  prefix: string,
+  near: string,
+): Promise<string[]> {
   const parent = near.slice(0, near.lastIndexOf("/")) || "/";
   const removed: string[] = [];
   for await (const entry of Deno.readDir(parent)) {
     const dir = `${parent}/${entry.name}`;
-    if (!entry.isDirectory || !entry.name.startsWith(prefix) || dir === near) continue;
+    if (!entry.isDirectory || !entry.name.startsWith(prefix) || dir === near) {
+      continue;
+    }
     let lock: Deno.FsFile;
     try {
-      lock = await Deno.open(`${dir}/${LOCK_FILE}`, { read: true, write: true });
+      lock = await Deno.open(`${dir}/${LOCK_FILE}`, {
+        read: true,
+        write: true,
+      });
     } catch {
       continue;
     }

@@ -34,9 +34,15 @@ function isExecutable(path: string): boolean {
  * executable file (so that Deno's own error says why it cannot start),
  * `detached` is used.
  */
-export function spawnGroupLeader(program: string, options: Deno.CommandOptions): Deno.ChildProcess {
+export function spawnGroupLeader(
+  program: string,
+  options: Deno.CommandOptions,
+): Deno.ChildProcess {
   if (SETSID && program.startsWith("/") && isExecutable(program)) {
-    return new Deno.Command(SETSID, { ...options, args: [program, ...(options.args ?? [])] })
+    return new Deno.Command(SETSID, {
+      ...options,
+      args: [program, ...(options.args ?? [])],
+    })
       .spawn();
   }
   return new Deno.Command(program, { ...options, detached: true }).spawn();
@@ -91,7 +97,10 @@ export async function terminateGroup(
   const graceOver = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(true), graceMs);
   });
-  const graceRanOut = await Promise.race([exited.then(() => false, () => false), graceOver]);
+  const graceRanOut = await Promise.race([
+    exited.then(() => false, () => false),
+    graceOver,
+  ]);
   clearTimeout(timer);
   // Grandchildren may outlive the leader: SIGKILL the group either way.
   send(pid, "SIGKILL");

@@ -15,13 +15,22 @@ import type { JsonSchema } from "../../shared/json_schema.ts";
 // Two compilers: a fast one that stops at the first error (every valid value takes
 // this path), and a thorough one that finds the error worth reporting (invalid only).
 const fast = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
-const thorough = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-for (const ajv of [fast, thorough]) ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+const thorough = new Ajv({
+  allErrors: true,
+  verbose: true,
+  strict: true,
+  allowUnionTypes: true,
+});
+for (const ajv of [fast, thorough]) {
+  ajv.addKeyword({ keyword: "x-expected", schemaType: "string" });
+}
 
 /** Describes, in words, the values a schema accepts. */
 export function describeSchema(schema: JsonSchema): string {
   if (schema["x-expected"]) return schema["x-expected"];
-  if (schema.enum) return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (schema.enum) {
+    return `one of ${schema.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  }
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const union = schema.anyOf ?? schema.oneOf;
   if (union) {
@@ -35,8 +44,12 @@ export function describeSchema(schema: JsonSchema): string {
     case "number": {
       const noun = schema.type === "integer" ? "an integer" : "a number";
       const { minimum: min, maximum: max, exclusiveMinimum: xmin } = schema;
-      if (min !== undefined && max !== undefined) return `${noun} ${min}-${max}`;
-      if (xmin !== undefined && max !== undefined) return `${noun} > ${xmin} and <= ${max}`;
+      if (min !== undefined && max !== undefined) {
+        return `${noun} ${min}-${max}`;
+      }
+      if (xmin !== undefined && max !== undefined) {
+        return `${noun} > ${xmin} and <= ${max}`;
+      }
       if (min !== undefined) return `${noun} >= ${min}`;
       if (xmin !== undefined) return `${noun} > ${xmin}`;
       if (max !== undefined) return `${noun} <= ${max}`;
@@ -44,7 +57,9 @@ export function describeSchema(schema: JsonSchema): string {
     }
     case "string": {
       const { minLength: min, maxLength: max } = schema;
-      if (min !== undefined && max !== undefined) return `a string of ${min}-${max} characters`;
+      if (min !== undefined && max !== undefined) {
+        return `a string of ${min}-${max} characters`;
+      }
       if (min !== undefined) {
         return min === 1 ? "a non-empty string" : `a string of at least ${min} characters`;
       }
@@ -94,7 +109,9 @@ function formatError(error: ErrorObject, base: string, root: string): string {
     }
     case "additionalProperties": {
       const key = (error.params as { additionalProperty: string }).additionalProperty;
-      const known = Object.keys((error.parentSchema as JsonSchema).properties ?? {});
+      const known = Object.keys(
+        (error.parentSchema as JsonSchema).properties ?? {},
+      );
       const hint = known.length ? ` (known: ${known.join(", ")})` : "";
       return `${here}: unknown key "${key}"${hint}`;
     }
@@ -124,7 +141,8 @@ function formatError(error: ErrorObject, base: string, root: string): string {
  */
 function pickError(errors: ErrorObject[]): ErrorObject {
   return errors.find((e) => e.keyword === "additionalProperties") ??
-    errors.find((e) => e.keyword === "anyOf" || e.keyword === "oneOf") ?? errors[0];
+    errors.find((e) => e.keyword === "anyOf" || e.keyword === "oneOf") ??
+    errors[0];
 }
 
 /** A compiled schema: `check` returns null when valid, else one message. */
@@ -136,8 +154,13 @@ export interface Validator {
  * Compiles a schema once. Messages name keys relative to `path` (e.g. a param
  * name); a fault of the whole value is named `root` ("params", "config").
  */
-export function compileValidator(schema: JsonSchema, root = "value"): Validator {
-  const isValid: ValidateFunction = fast.compile(schema as Record<string, unknown>);
+export function compileValidator(
+  schema: JsonSchema,
+  root = "value",
+): Validator {
+  const isValid: ValidateFunction = fast.compile(
+    schema as Record<string, unknown>,
+  );
   let explain: ValidateFunction | undefined;
   return {
     check(value: unknown, path = ""): string | null {

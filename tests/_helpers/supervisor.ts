@@ -52,7 +52,10 @@ export async function startSupervisor(
   options: StartOptions = {},
 ): Promise<TestSupervisor> {
   const config = await testConfig(overrides);
-  const sup = await Supervisor.start(config, { log: () => {}, ...options });
+  const sup = await Supervisor.start(config, { log: () => {}, ...options }).catch(async (error) => {
+    await Deno.remove(config.data_dir, { recursive: true }).catch(() => {});
+    throw error;
+  });
   const close = async () => {
     await sup.shutdown(0);
     await Deno.remove(config.data_dir, { recursive: true }).catch(() => {});

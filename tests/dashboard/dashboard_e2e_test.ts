@@ -224,6 +224,45 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
       await page.setViewportSize({ width: 1280, height: 900 });
     });
 
+    await t.step(
+      "axe-core: no serious or critical violation on any view, 1280 and 390 px, light and dark",
+      async () => {
+        // axe runs inside the page (page.evaluate is not held to the dashboard's CSP).
+        const axe = await Deno.readTextFile(`${ROOT}node_modules/axe-core/axe.min.js`);
+        const found: string[] = [];
+        for (const theme of ["light", "dark"]) {
+          if (await page.getAttribute("html", "data-theme") !== theme) await page.click("#theme");
+          for (const width of [1280, 390]) {
+            await page.setViewportSize({ width, height: 900 });
+            for (const tab of TABS) {
+              await page.goto(`${sup.url}/#/${tab}`);
+              await page.waitForSelector(`#tabs a[aria-current=page][href="#/${tab}"]`);
+              await page.waitForLoadState("networkidle");
+              await page.evaluate(axe);
+              const violations = await page.evaluate(async () => {
+                // deno-lint-ignore no-explicit-any
+                const { axe } = globalThis as any;
+                const result = await axe.run(document, { resultTypes: ["violations"] });
+                return (result.violations as { id: string; impact: string; nodes: unknown[] }[])
+                  .filter((v) => v.impact === "serious" || v.impact === "critical")
+                  .map((v) => `${v.impact} ${v.id} (${v.nodes.length})`);
+              });
+              // No value cut off either (a card that cannot show what it holds).
+              const cut = await page.evaluate(() =>
+                [...document.querySelectorAll(".card .value")]
+                  .filter((e) => e.scrollWidth > e.clientWidth + 1)
+                  .map((e) => e.textContent)
+              );
+              for (const v of violations) found.push(`${theme} ${width}px #/${tab}: ${v}`);
+              for (const v of cut) found.push(`${theme} ${width}px #/${tab}: ${v} is cut off`);
+            }
+          }
+        }
+        await page.setViewportSize({ width: 1280, height: 900 });
+        assertEquals(found, []);
+      },
+    );
+
     await t.step("a user secret sees the job tabs only; admin parts are hidden", async () => {
       await page.click("#signout");
       await page.waitForSelector("#signin:not([hidden])");

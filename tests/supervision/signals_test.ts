@@ -6,7 +6,8 @@
  * 0, and nothing is force-killed.
  */
 
-import type { Job } from "../../shared/types.generated.ts";
+import { probeHost } from "../../server/sandbox/probe.ts";
+import type { Job, RunnerStatus } from "../../shared/types.generated.ts";
 import { assertEquals, eventually } from "../_helpers/assert.ts";
 import { ROOT } from "../_helpers/command.ts";
 import { freePort } from "../_helpers/ports.ts";
@@ -34,14 +35,23 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const output = task.output();
     const rpc = new RpcCaller(`http://127.0.0.1:${port}`, SECRETS.admin);
     try {
-      await eventually(
+      const status = await eventually(
         async () => {
-          const st = await rpc.call<{ state: string }>("get_runner_status", { name: "work" })
+          const st = await rpc.call<RunnerStatus>("get_runner_status", { name: "work" })
             .catch(() => null);
-          return st?.state === "running";
+          return st?.state === "running" ? st : null;
         },
         30_000,
         "the supervisor up",
+      );
+      // The task's permissions let it use every layer this host has (cgroups live under /sys,
+      // process facts under /proc: Deno grants those with --allow-all only).
+      const host = await probeHost();
+      const os = (have: boolean) => have ? "os" : "deno-only";
+      assertEquals(
+        [status.sandbox?.fs, status.sandbox?.memory],
+        [os(host.bwrap !== null), os(host.cgroups !== null)],
+        "the task's runner is confined by every layer the host has",
       );
       const id = await rpc.call<string>("queue_job_to_runner", {
         runner: "work",

@@ -39,13 +39,25 @@ const THEME_KEY = "hero.theme";
 const TABS = [
   { path: "jobs", label: "Jobs", needs: "jobs.list", render: renderJobs },
   { path: "run", label: "Run script", needs: "jobs.create", render: renderRun },
-  { path: "runners", label: "Runners", needs: "get_all_runner_status", render: renderRunners },
+  {
+    path: "runners",
+    label: "Runners",
+    needs: "get_all_runner_status",
+    render: renderRunners,
+  },
   { path: "stats", label: "Stats", needs: "get_stats", render: renderStats },
-  { path: "events", label: "Events", needs: "events.list", render: renderEvents },
+  {
+    path: "events",
+    label: "Events",
+    needs: "events.list",
+    render: renderEvents,
+  },
   { path: "admin", label: "Admin", needs: "list_secrets", render: renderAdmin },
 ];
 
-const $ = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
+const $ = (
+  /** @type {string} */ id,
+) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @type {{ client: SupervisorClient, identity: ViewContext["identity"] } | null} */
 let session = null;
@@ -84,7 +96,9 @@ showThemeButton();
 function makeClient(secret) {
   // Only the signed-in client's refusals sign out (not those of a sign-in attempt).
   const refused = () => {
-    if (session?.client === client) signOut("Your secret is no longer accepted: sign in again.");
+    if (session?.client === client) {
+      signOut("Your secret is no longer accepted: sign in again.");
+    }
   };
   /** @type {typeof fetch} */
   const watching = async (input, init) => {
@@ -98,7 +112,10 @@ function makeClient(secret) {
     }
     return res;
   };
-  const client = new SupervisorClient(location.origin, { secret, fetch: watching });
+  const client = new SupervisorClient(location.origin, {
+    secret,
+    fetch: watching,
+  });
   return client;
 }
 
@@ -169,7 +186,9 @@ function startPulse() {
   const can = (/** @type {string} */ m) => identity.methods.includes(m);
   // A register secret sees none of these numbers: nothing to poll.
   replace($("pulse"));
-  if (!["get_stats", "get_all_runner_status", "get_supervisor_info"].some(can)) return;
+  if (
+    !["get_stats", "get_all_runner_status", "get_supervisor_info"].some(can)
+  ) return;
   poll(
     async () => {
       const [stats, runners, info] = await client.batch((api) => [
@@ -184,7 +203,15 @@ function startPulse() {
         /** @type {string | number} */ value,
         /** @type {string} */ name,
       ) =>
-        items.push(h("span", { "data-pulse": name }, label, " ", h("b", { text: String(value) })));
+        items.push(
+          h(
+            "span",
+            { "data-pulse": name },
+            label,
+            " ",
+            h("b", { text: String(value) }),
+          ),
+        );
       if (stats.status === "fulfilled" && stats.value) {
         const jobs = /** @type {any} */ (stats.value).jobs;
         item("running", jobs.running, "running");
@@ -268,7 +295,8 @@ addEventListener("keydown", (event) => {
   const links = $("tabs").querySelectorAll("a");
   if (n >= 1 && n <= links.length) {
     event.preventDefault();
-    location.hash = /** @type {HTMLAnchorElement} */ (links[n - 1]).getAttribute("href") ?? "";
+    location.hash = /** @type {HTMLAnchorElement} */ (links[n - 1]).getAttribute("href") ??
+      "";
   }
 });
 

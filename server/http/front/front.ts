@@ -37,9 +37,15 @@ export class Front {
    * Unix socket `upstream`. Throws {@linkcode BindError} when it cannot
    * listen there.
    */
-  static async start(bind: FrontBind, upstream: string, limits: FrontLimits): Promise<Front> {
+  static async start(
+    bind: FrontBind,
+    upstream: string,
+    limits: FrontLimits,
+  ): Promise<Front> {
     if ("path" in bind) await removeStaleSocket(bind.path);
-    const worker = new Worker(new URL("./front_worker.ts", import.meta.url), { type: "module" });
+    const worker = new Worker(new URL("./front_worker.ts", import.meta.url), {
+      type: "module",
+    });
     const answer = new Promise<FromFront>((resolve) => {
       worker.onmessage = (event: MessageEvent<FromFront>) => resolve(event.data);
       worker.onerror = (event) => {
@@ -47,7 +53,9 @@ export class Front {
         resolve({ type: "failed", message: event.message, code: "Error" });
       };
     });
-    worker.postMessage({ type: "listen", bind, upstream, limits } satisfies ToFront);
+    worker.postMessage(
+      { type: "listen", bind, upstream, limits } satisfies ToFront,
+    );
     const first = await answer;
     if (first.type !== "listening") {
       worker.terminate();
@@ -78,7 +86,10 @@ export class Front {
     });
     this.#worker.postMessage({ type: "close" } satisfies ToFront);
     let timer: Timer | undefined;
-    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    await Promise.race([
+      closed,
+      new Promise((r) => (timer = setTimeout(r, 2000))),
+    ]);
     clearTimeout(timer);
     this.#worker.terminate();
   }

@@ -26,7 +26,10 @@ export type ToFront =
 
 /** What the front tells the main thread. */
 export type FromFront =
-  | { type: "listening"; addr: { hostname: string; port: number } | { path: string } }
+  | {
+    type: "listening";
+    addr: { hostname: string; port: number } | { path: string };
+  }
   | { type: "failed"; message: string; code: string }
   | { type: "closed" };
 
@@ -73,7 +76,9 @@ function post(message: FromFront): void {
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
+  for (let off = 0; off < bytes.length;) {
+    off += await conn.write(bytes.subarray(off));
+  }
 }
 
 /** Closes both sides: what the server still sends has nowhere to go. */
@@ -91,9 +96,16 @@ function close(c: Connection): void {
 }
 
 /** Answers the client itself, then closes. */
-async function refuse(c: Connection, status: number, reason: string, message: string) {
+async function refuse(
+  c: Connection,
+  status: number,
+  reason: string,
+  message: string,
+) {
   const code = status === 503 ? -32003 : -32600;
-  await writeAll(c.conn, refusal(status, reason, message, code)).catch(() => {});
+  await writeAll(c.conn, refusal(status, reason, message, code)).catch(
+    () => {},
+  );
   close(c);
 }
 
@@ -129,7 +141,12 @@ async function serve(conn: Deno.Conn): Promise<void> {
     closed: false,
   };
   if (connections.size >= limits.maxConnections) {
-    await refuse(c, 503, "Service Unavailable", "too many connections: try again later");
+    await refuse(
+      c,
+      503,
+      "Service Unavailable",
+      "too many connections: try again later",
+    );
     return;
   }
   connections.add(c);
@@ -182,7 +199,11 @@ async function serve(conn: Deno.Conn): Promise<void> {
             return;
           }
           try {
-            head = parseHead(joined.subarray(0, end), peer, limits.maxBodyBytes);
+            head = parseHead(
+              joined.subarray(0, end),
+              peer,
+              limits.maxBodyBytes,
+            );
           } catch (error) {
             if (!(error instanceof HeadError)) throw error;
             await refuse(c, error.status, REASONS[error.status], error.message);
@@ -284,9 +305,15 @@ scope.onmessage = (event: MessageEvent<ToFront>) => {
         Deno.chmodSync(message.bind.path, 0o600);
         post({ type: "listening", addr: { path: message.bind.path } });
       } else {
-        listener = Deno.listen({ hostname: message.bind.hostname, port: message.bind.port });
+        listener = Deno.listen({
+          hostname: message.bind.hostname,
+          port: message.bind.port,
+        });
         const addr = listener.addr as Deno.NetAddr;
-        post({ type: "listening", addr: { hostname: addr.hostname, port: addr.port } });
+        post({
+          type: "listening",
+          addr: { hostname: addr.hostname, port: addr.port },
+        });
       }
     } catch (error) {
       post({

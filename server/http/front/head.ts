@@ -42,7 +42,8 @@ const decoder = new TextDecoder("latin1");
 export function headEnd(bytes: Uint8Array, from = 0): number {
   for (let i = Math.max(3, from); i < bytes.length; i++) {
     if (
-      bytes[i] === 10 && bytes[i - 1] === 13 && bytes[i - 2] === 10 && bytes[i - 3] === 13
+      bytes[i] === 10 && bytes[i - 1] === 13 && bytes[i - 2] === 10 &&
+      bytes[i - 3] === 13
     ) {
       return i + 1;
     }
@@ -54,7 +55,11 @@ export function headEnd(bytes: Uint8Array, from = 0): number {
  * Parses a request head (`bytes` ends with its blank line) and rewrites it
  * with the peer header. Throws {@linkcode HeadError}.
  */
-export function parseHead(bytes: Uint8Array, peer: string, maxBodyBytes: number): RequestHead {
+export function parseHead(
+  bytes: Uint8Array,
+  peer: string,
+  maxBodyBytes: number,
+): RequestHead {
   const lines = decoder.decode(bytes).split("\r\n");
   // A head ends with an empty line; the split leaves two empty strings after it.
   lines.length -= 2;
@@ -78,13 +83,19 @@ export function parseHead(bytes: Uint8Array, peer: string, maxBodyBytes: number)
     const value = line.slice(colon + 1).trim();
     if (name === PEER_HEADER) continue;
     if (name === "content-length") {
-      if (!/^\d{1,15}$/.test(value) || (length !== null && length !== Number(value))) {
+      if (
+        !/^\d{1,15}$/.test(value) ||
+        (length !== null && length !== Number(value))
+      ) {
         throw new HeadError(400, "bad or conflicting Content-Length");
       }
       length = Number(value);
     } else if (name === "transfer-encoding") {
       if (value.toLowerCase() !== "chunked" || chunked) {
-        throw new HeadError(501, `Transfer-Encoding ${JSON.stringify(value)} is not supported`);
+        throw new HeadError(
+          501,
+          `Transfer-Encoding ${JSON.stringify(value)} is not supported`,
+        );
       }
       chunked = true;
     }
@@ -144,7 +155,9 @@ export class ChunkedBody {
             ? b - 55
             : -1;
           if (digit >= 0) {
-            if (++this.#digits > 12) throw new HeadError(400, "chunk size too long");
+            if (++this.#digits > 12) {
+              throw new HeadError(400, "chunk size too long");
+            }
             this.#size = this.#size * 16 + digit;
           } else if (b === 59 && this.#digits) {
             this.#state = "ext";
@@ -181,12 +194,16 @@ export class ChunkedBody {
           break;
         }
         case "data-cr":
-          if (b !== 13) throw new HeadError(400, "chunk data longer than its size");
+          if (b !== 13) {
+            throw new HeadError(400, "chunk data longer than its size");
+          }
           this.#state = "data-lf";
           i++;
           break;
         case "data-lf":
-          if (b !== 10) throw new HeadError(400, "chunk data longer than its size");
+          if (b !== 10) {
+            throw new HeadError(400, "chunk data longer than its size");
+          }
           this.#state = "size";
           i++;
           break;
@@ -212,7 +229,12 @@ export class ChunkedBody {
 }
 
 /** A complete HTTP response the front sends itself (before closing the connection). */
-export function refusal(status: number, reason: string, message: string, code: number): Uint8Array {
+export function refusal(
+  status: number,
+  reason: string,
+  message: string,
+  code: number,
+): Uint8Array {
   const body = JSON.stringify({ error: { code, message } });
   return encoder.encode(
     `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n` +

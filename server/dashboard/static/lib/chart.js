@@ -51,8 +51,22 @@ function frame(root, starts, { top, step: tick }, label) {
   const innerH = H - PAD.top - PAD.bottom;
   for (let v = 0; v <= top + tick / 2; v += tick) {
     const y = PAD.top + innerH - (innerH * v) / top;
-    root.append(svg("line", { class: "axis", x1: PAD.left, x2: W - PAD.right, y1: y, y2: y }));
-    root.append(svg("text", { x: PAD.left - 6, y: y + 3, "text-anchor": "end" }, label(v)));
+    root.append(
+      svg("line", {
+        class: "axis",
+        x1: PAD.left,
+        x2: W - PAD.right,
+        y1: y,
+        y2: y,
+      }),
+    );
+    root.append(
+      svg(
+        "text",
+        { x: PAD.left - 6, y: y + 3, "text-anchor": "end" },
+        label(v),
+      ),
+    );
   }
   const step = Math.max(1, Math.ceil(starts.length / 6));
   const bw = (W - PAD.left - PAD.right) / starts.length;

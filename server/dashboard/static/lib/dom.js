@@ -22,9 +22,13 @@ export function h(tag, props = {}, ...children) {
     else if (key === "text") el.textContent = String(value);
     else if (key === "dataset") Object.assign(el.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") {
-      el.addEventListener(key.slice(2).toLowerCase(), /** @type {EventListener} */ (value));
-    } else if (key === "value") /** @type {HTMLInputElement} */ (el).value = String(value);
-    else el.setAttribute(key, value === true ? "" : String(value));
+      el.addEventListener(
+        key.slice(2).toLowerCase(),
+        /** @type {EventListener} */ (value),
+      );
+    } else if (key === "value") {
+      /** @type {HTMLInputElement} */ (el).value = String(value);
+    } else el.setAttribute(key, value === true ? "" : String(value));
   }
   append(el, children);
   return el;
@@ -50,6 +54,26 @@ export function table(props, columns, body) {
       ? h("th", { class: column[1], text: column[0] })
       : h("th", { text: column });
   return h("table", props, h("thead", {}, h("tr", {}, columns.map(th))), body);
+}
+
+/**
+ * A wrapper that scrolls a wide table sideways on a narrow screen. It takes
+ * the keyboard focus, so that it can be scrolled without a mouse.
+ * @param {string} label what it holds (a screen reader names the region so)
+ * @param {string} extraClass more classes
+ * @param {...unknown} children
+ */
+export function scrollArea(label, extraClass, ...children) {
+  return h(
+    "div",
+    {
+      class: `table-wrap ${extraClass}`.trim(),
+      role: "region",
+      "aria-label": label,
+      tabindex: "0",
+    },
+    ...children,
+  );
 }
 
 /** Replaces an element's children. @param {Element} el @param {...unknown} children */
@@ -161,7 +185,12 @@ export function describe(error) {
 /** A labelled form field. @param {string} label @param {HTMLElement} control */
 export function field(label, control) {
   if (!control.id) control.id = `f-${Math.random().toString(36).slice(2, 9)}`;
-  return h("div", { class: "field" }, h("label", { for: control.id, text: label }), control);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: control.id, text: label }),
+    control,
+  );
 }
 
 /**
@@ -169,5 +198,11 @@ export function field(label, control) {
  * @param {"h2" | "h3"} level @param {string} title @param {unknown} end
  */
 export function headingRow(level, title, end) {
-  return h("div", { class: "row" }, h(level, { text: title }), h("span", { class: "spacer" }), end);
+  return h(
+    "div",
+    { class: "row" },
+    h(level, { text: title }),
+    h("span", { class: "spacer" }),
+    end,
+  );
 }

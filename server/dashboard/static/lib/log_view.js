@@ -55,7 +55,13 @@ export function logView({ client, jobId, signal, onEnd }) {
           line.line,
           // A piece of a long line: the next one continues it.
           ...(line.partial
-            ? [h("span", { class: "cut", title: "continued on the next line", text: " ↩" })]
+            ? [
+              h("span", {
+                class: "cut",
+                title: "continued on the next line",
+                text: " ↩",
+              }),
+            ]
             : []),
           "\n",
         ),
@@ -108,7 +114,9 @@ export function logView({ client, jobId, signal, onEnd }) {
     } finally {
       dot.classList.remove("on");
     }
-    if (!total) pre.append(h("span", { class: "l-system", text: "(no output)" }));
+    if (!total) {
+      pre.append(h("span", { class: "l-system", text: "(no output)" }));
+    }
     schedule();
     onEnd?.();
   })();

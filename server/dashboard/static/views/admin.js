@@ -5,14 +5,17 @@
  * @module
  */
 
-import { describe, field, fmt, h, replace, table, toast } from "../lib/dom.js";
+import { describe, field, fmt, h, replace, scrollArea, table, toast } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
 /** A random secret: 32 bytes, base64url. */
 function generateSecret() {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll(
+    "/",
+    "_",
+  ).replace(
     /=+$/,
     "",
   );
@@ -63,7 +66,10 @@ export function renderAdmin(main, ctx) {
     const input = /** @type {HTMLInputElement} */ (value);
     const k = /** @type {HTMLSelectElement} */ (kind).value;
     try {
-      await client.addSecret({ kind: /** @type {any} */ (k), value: input.value });
+      await client.addSecret({
+        kind: /** @type {any} */ (k),
+        value: input.value,
+      });
       replace(
         reveal,
         `Added a ${k} secret. Copy it now: it is stored hashed and cannot be shown again. `,
@@ -85,7 +91,9 @@ export function renderAdmin(main, ctx) {
     onclick: async () => {
       // /metrics is plain HTTP with the admin secret, not JSON-RPC.
       const res = await fetch("/metrics", {
-        headers: { authorization: `Bearer ${sessionStorage.getItem("hero.secret")}` },
+        headers: {
+          authorization: `Bearer ${sessionStorage.getItem("hero.secret")}`,
+        },
         signal,
       });
       metrics.textContent = res.ok
@@ -105,7 +113,12 @@ export function renderAdmin(main, ctx) {
       h(
         "div",
         { class: "grid-2" },
-        h("section", { class: "panel" }, h("h3", { text: "Supervisor" }), facts),
+        h(
+          "section",
+          { class: "panel" },
+          h("h3", { text: "Supervisor" }),
+          facts,
+        ),
         h(
           "section",
           { class: "panel stack" },
@@ -134,7 +147,10 @@ export function renderAdmin(main, ctx) {
             "div",
             { class: "row" },
             metricsButton,
-            h("span", { class: "muted", text: "Prometheus text on GET /metrics, admin secret" }),
+            h("span", {
+              class: "muted",
+              text: "Prometheus text on GET /metrics, admin secret",
+            }),
           ),
           metrics,
         ),
@@ -143,12 +159,15 @@ export function renderAdmin(main, ctx) {
         "section",
         { class: "panel stack" },
         h("h3", { text: "Secrets" }),
-        h(
-          "div",
-          { class: "table-wrap" },
+        scrollArea(
+          "Secrets table",
+          "",
           table(
             { "aria-label": "Secrets" },
-            ["Kind", "Fingerprint", "From", ["Added", "hide-narrow"], ""],
+            ["Kind", "Fingerprint", "From", ["Added", "hide-narrow"], [
+              "Actions",
+              "sr-only-text",
+            ]],
             secrets,
           ),
         ),
@@ -171,7 +190,10 @@ export function renderAdmin(main, ctx) {
       ["Uptime", fmt.uptime(info.uptime_s)],
       ["Memory (RSS)", fmt.bytes(info.memory_rss)],
       ["Runners", info.runners],
-      ["Jobs", `${info.jobs.total} (${info.jobs.running} running, ${info.jobs.queued} queued)`],
+      [
+        "Jobs",
+        `${info.jobs.total} (${info.jobs.running} running, ${info.jobs.queued} queued)`,
+      ],
     ];
     replace(
       facts,
@@ -222,7 +244,10 @@ export function renderAdmin(main, ctx) {
                     )
                   ) return;
                   try {
-                    await client.removeSecret({ kind: s.kind, fingerprint: s.fingerprint });
+                    await client.removeSecret({
+                      kind: s.kind,
+                      fingerprint: s.fingerprint,
+                    });
                     toast(`Removed ${s.fingerprint}`);
                     await loadSecrets();
                   } catch (e) {
@@ -237,7 +262,10 @@ export function renderAdmin(main, ctx) {
     );
   };
 
-  Promise.all([ctx.can("get_supervisor_info") ? loadInfo() : null, loadSecrets()]).catch((e) => {
+  Promise.all([
+    ctx.can("get_supervisor_info") ? loadInfo() : null,
+    loadSecrets(),
+  ]).catch((e) => {
     if (!signal.aborted) error.textContent = describe(e);
   });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describe, field, fmt, h, replace, table } from "../lib/dom.js";
+import { describe, field, fmt, h, replace, scrollArea, table } from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -14,7 +14,10 @@ const KEEP = 500;
 /** @param {any} e */
 function row(e) {
   const subject = e.type.startsWith("job.")
-    ? h("a", { href: `#/jobs/${encodeURIComponent(e.subject)}`, text: e.subject })
+    ? h("a", {
+      href: `#/jobs/${encodeURIComponent(e.subject)}`,
+      text: e.subject,
+    })
     : e.subject;
   const details = [
     e.requested_by ? `by ${e.requested_by}` : "",
@@ -49,7 +52,11 @@ export function renderEvents(main, ctx) {
     placeholder: "runner, job id…",
     value: ctx.query.get("subject") ?? "",
   });
-  const pause = h("button", { type: "button", text: "Pause", "aria-pressed": "false" });
+  const pause = h("button", {
+    type: "button",
+    text: "Pause",
+    "aria-pressed": "false",
+  });
   const state = h("span", { class: "muted", text: "connecting…" });
   const dot = h("span", { class: "live-dot on", "aria-hidden": "true" });
   const body = h("tbody", { "aria-live": "off" });
@@ -104,9 +111,9 @@ export function renderEvents(main, ctx) {
         pause,
       ),
       error,
-      h(
-        "div",
-        { class: "panel table-wrap" },
+      scrollArea(
+        "Events table",
+        "panel",
         table(
           { class: "events", "aria-label": "Events" },
           ["When", "Type", "Subject", ["Details", "hide-narrow"]],
@@ -119,12 +126,17 @@ export function renderEvents(main, ctx) {
   (async () => {
     try {
       const { last } = await client.events.list({ limit: 1 }, { signal });
-      const recent = await client.events.list({ after: Math.max(0, last - 100), limit: 100 }, {
+      const recent = await client.events.list({
+        after: Math.max(0, last - 100),
+        limit: 100,
+      }, {
         signal,
       });
       add(recent.events);
       state.textContent = "live";
-      for await (const event of client.events.stream({ after: recent.next, signal })) {
+      for await (
+        const event of client.events.stream({ after: recent.next, signal })
+      ) {
         if (paused) {
           held.push(event);
           state.textContent = `paused, ${held.length} held`;

@@ -5,10 +5,29 @@
  * @module
  */
 
-import { badge, describe, field, fmt, h, poll, replace, table, toast } from "../lib/dom.js";
+import {
+  badge,
+  describe,
+  field,
+  fmt,
+  h,
+  poll,
+  replace,
+  scrollArea,
+  table,
+  toast,
+} from "../lib/dom.js";
 import { logView } from "../lib/log_view.js";
 
-const STATUSES = ["created", "queued", "running", "completed", "failed", "stopped", "timeout"];
+const STATUSES = [
+  "created",
+  "queued",
+  "running",
+  "completed",
+  "failed",
+  "stopped",
+  "timeout",
+];
 const FINAL = ["completed", "failed", "stopped", "timeout"];
 const FILTERS = ["status", "runner", "caller_id", "context_id"];
 const SPEC_FIELDS = [
@@ -27,7 +46,8 @@ const SPEC_FIELDS = [
 /** @param {any} job */
 const runTime = (job) =>
   job.started_at
-    ? (job.finished_at ?? (FINAL.includes(job.status) ? job.updated_at : Date.now())) -
+    ? (job.finished_at ??
+      (FINAL.includes(job.status) ? job.updated_at : Date.now())) -
       job.started_at
     : undefined;
 
@@ -69,7 +89,11 @@ export function renderJobs(main, ctx) {
     value: query.get("context_id") ?? "",
   });
   const names = h("datalist", { id: "runner-names" });
-  const live = h("input", { type: "checkbox", id: "jobs-live", checked: !before });
+  const live = h("input", {
+    type: "checkbox",
+    id: "jobs-live",
+    checked: !before,
+  });
   const form = h(
     "form",
     { class: "row", role: "search", "aria-label": "Filter jobs" },
@@ -78,7 +102,11 @@ export function renderJobs(main, ctx) {
     field("Caller", caller),
     field("Context", context),
     h("button", { type: "submit", class: "primary", text: "Filter" }),
-    h("button", { type: "button", text: "Clear", onclick: () => ctx.navigate("#/jobs") }),
+    h("button", {
+      type: "button",
+      text: "Clear",
+      onclick: () => ctx.navigate("#/jobs"),
+    }),
     h("span", { class: "spacer" }),
     h("label", { class: "row", for: "jobs-live" }, live, "Live"),
     names,
@@ -117,7 +145,13 @@ export function renderJobs(main, ctx) {
       { class: "stack" },
       h("h2", { text: "Jobs" }),
       h("div", { class: "panel" }, form),
-      h("div", { class: "panel" }, error, h("div", { class: "table-wrap" }, jobsTable), pager),
+      h(
+        "div",
+        { class: "panel" },
+        error,
+        scrollArea("Jobs table", "", jobsTable),
+        pager,
+      ),
     ),
   );
 
@@ -131,12 +165,18 @@ export function renderJobs(main, ctx) {
   );
   const load = async () => {
     try {
-      const jobs = await client.jobs.list({ ...filters, before, limit }, { signal });
+      const jobs = await client.jobs.list({ ...filters, before, limit }, {
+        signal,
+      });
       error.textContent = "";
       replace(
         body,
         jobs.length === 0
-          ? h("tr", {}, h("td", { colspan: "7", class: "muted", text: "No jobs match." }))
+          ? h(
+            "tr",
+            {},
+            h("td", { colspan: "7", class: "muted", text: "No jobs match." }),
+          )
           : jobs.map((job) =>
             h(
               "tr",
@@ -145,7 +185,10 @@ export function renderJobs(main, ctx) {
               h("td", {}, badge(job.status)),
               h("td", { text: job.runner }),
               h("td", { class: "hide-narrow", text: job.caller_id ?? "" }),
-              h("td", { title: fmt.time(job.created_at), text: fmt.ago(job.created_at) }),
+              h("td", {
+                title: fmt.time(job.created_at),
+                text: fmt.ago(job.created_at),
+              }),
               h("td", { class: "num", text: fmt.duration(runTime(job)) }),
               h("td", { class: "num hide-narrow", text: job.attempts }),
             )
@@ -155,7 +198,12 @@ export function renderJobs(main, ctx) {
       const pages = [];
       if (before) {
         params.delete("before");
-        pages.push(h("a", { href: `#/jobs${params.size ? `?${params}` : ""}`, text: "← Newest" }));
+        pages.push(
+          h("a", {
+            href: `#/jobs${params.size ? `?${params}` : ""}`,
+            text: "← Newest",
+          }),
+        );
       }
       if (jobs.length === limit) {
         params.set("before", jobs[jobs.length - 1].id);
@@ -245,7 +293,10 @@ export function renderJob(main, ctx, jobId) {
         onclick: async (/** @type {Event} */ e) => {
           /** @type {HTMLButtonElement} */ (e.currentTarget).disabled = true;
           try {
-            await client.job.stop({ job_id: job.id, reason: "stopped from the dashboard" });
+            await client.job.stop({
+              job_id: job.id,
+              reason: "stopped from the dashboard",
+            });
             toast(`Stopping ${job.id}`);
             await refresh();
           } catch (err) {
@@ -262,7 +313,9 @@ export function renderJob(main, ctx, jobId) {
         onclick: async () => {
           try {
             const copy = Object.fromEntries(
-              SPEC_FIELDS.filter((k) => job[k] !== undefined).map((k) => [k, job[k]]),
+              SPEC_FIELDS.filter((k) => job[k] !== undefined).map((
+                k,
+              ) => [k, job[k]]),
             );
             const id = await client.jobs.create({ job: copy });
             await client.job.start({ job_id: id });
@@ -274,7 +327,10 @@ export function renderJob(main, ctx, jobId) {
         },
       }));
     }
-    if (ctx.can("job.delete") && (job.status === "created" || FINAL.includes(job.status))) {
+    if (
+      ctx.can("job.delete") &&
+      (job.status === "created" || FINAL.includes(job.status))
+    ) {
       buttons.push(h("button", {
         type: "button",
         class: "danger",
@@ -309,7 +365,10 @@ export function renderJob(main, ctx, jobId) {
           ? job.depends_on.map((/** @type {string} */ id) => [jobLink(id), " "])
           : undefined,
       ],
-      ["Waiting on", job.waiting_on?.length ? job.waiting_on.join(", ") : undefined],
+      [
+        "Waiting on",
+        job.waiting_on?.length ? job.waiting_on.join(", ") : undefined,
+      ],
       ["Created", fmt.time(job.created_at)],
       ["Started", job.started_at ? fmt.time(job.started_at) : undefined],
       ["Finished", job.finished_at ? fmt.time(job.finished_at) : undefined],
@@ -333,10 +392,17 @@ export function renderJob(main, ctx, jobId) {
     } else if (job.error) {
       replace(
         outcome,
-        h("pre", { class: "block error", "data-testid": "result", text: job.error }),
+        h("pre", {
+          class: "block error",
+          "data-testid": "result",
+          text: job.error,
+        }),
       );
     } else {
-      replace(outcome, h("p", { class: "muted", text: `No result yet (${job.status}).` }));
+      replace(
+        outcome,
+        h("p", { class: "muted", text: `No result yet (${job.status}).` }),
+      );
     }
     if (!specShown) {
       specShown = true;
@@ -351,7 +417,10 @@ export function renderJob(main, ctx, jobId) {
             h("summary", {
               text: `Environment (${env.length}): ${env.map(([k]) => k).join(", ")}`,
             }),
-            h("pre", { class: "block", text: env.map(([k, v]) => `${k}=${v}`).join("\n") }),
+            h("pre", {
+              class: "block",
+              text: env.map(([k, v]) => `${k}=${v}`).join("\n"),
+            }),
           )
           : null,
       );
@@ -362,7 +431,9 @@ export function renderJob(main, ctx, jobId) {
     /** @type {{ ts: number, text: string }[]} */
     let entries = [];
     if (ctx.can("events.list")) {
-      const page = await client.events.list({ subject: job.id, limit: 100 }, { signal });
+      const page = await client.events.list({ subject: job.id, limit: 100 }, {
+        signal,
+      });
       entries = page.events.map((e) => ({
         ts: e.ts,
         text: `${e.type.replace("job.", "")}${e.data?.status ? ` (${e.data.status})` : ""}${
@@ -380,7 +451,12 @@ export function renderJob(main, ctx, jobId) {
     replace(
       timeline,
       entries.map((e) =>
-        h("li", {}, h("span", { class: "muted", text: `${fmt.time(e.ts)} ` }), e.text)
+        h(
+          "li",
+          {},
+          h("span", { class: "muted", text: `${fmt.time(e.ts)} ` }),
+          e.text,
+        )
       ),
     );
   };
@@ -400,10 +476,19 @@ export function renderJob(main, ctx, jobId) {
   };
 
   refresh().then(() => {
-    logs.append(logView({ client, jobId, signal, onEnd: () => refresh().catch(() => {}) }));
+    logs.append(
+      logView({
+        client,
+        jobId,
+        signal,
+        onEnd: () => refresh().catch(() => {}),
+      }),
+    );
     // While the job is not final, keep its status fresh.
     const statusController = new AbortController();
-    signal.addEventListener("abort", () => statusController.abort(), { once: true });
+    signal.addEventListener("abort", () => statusController.abort(), {
+      once: true,
+    });
     poll(
       async () => {
         if (FINAL.includes(job.status)) return statusController.abort();

@@ -55,9 +55,16 @@ export function renderRun(main, ctx) {
     ? h(
       "select",
       { name: "runner" },
-      h("option", { value: draft.runner ?? "default", text: draft.runner ?? "default" }),
+      h("option", {
+        value: draft.runner ?? "default",
+        text: draft.runner ?? "default",
+      }),
     )
-    : h("input", { name: "runner", value: draft.runner ?? "default", required: true });
+    : h("input", {
+      name: "runner",
+      value: draft.runner ?? "default",
+      required: true,
+    });
   const timeout = h("input", {
     name: "timeout",
     type: "number",
@@ -119,7 +126,12 @@ export function renderRun(main, ctx) {
   const form = /** @type {HTMLFormElement} */ (h(
     "form",
     { class: "panel stack", "aria-label": "Run a script" },
-    h("div", { class: "row" }, field("Runner", runner), field("Timeout (s)", timeout)),
+    h(
+      "div",
+      { class: "row" },
+      field("Runner", runner),
+      field("Timeout (s)", timeout),
+    ),
     field("Script", payload),
     field("Environment", env),
     h(
@@ -142,7 +154,11 @@ export function renderRun(main, ctx) {
     };
     sessionStorage.setItem(DRAFT_KEY, JSON.stringify(values));
     /** @type {Record<string, unknown>} */
-    const job = { runner: values.runner, payload: values.payload, caller_id: "dashboard" };
+    const job = {
+      runner: values.runner,
+      payload: values.payload,
+      caller_id: "dashboard",
+    };
     try {
       const envVars = parseEnv(values.env);
       if (Object.keys(envVars).length) job.env_vars = envVars;
@@ -150,7 +166,11 @@ export function renderRun(main, ctx) {
       runButton.setAttribute("disabled", "");
       const jobId = await client.jobs.create({ job: /** @type {any} */ (job) });
       await client.job.start({ job_id: jobId });
-      const result = h("pre", { class: "block", "data-testid": "run-result", text: "running…" });
+      const result = h("pre", {
+        class: "block",
+        "data-testid": "run-result",
+        text: "running…",
+      });
       replace(
         output,
         h(
@@ -159,7 +179,10 @@ export function renderRun(main, ctx) {
           headingRow(
             "h3",
             "Output",
-            h("a", { href: `#/jobs/${encodeURIComponent(jobId)}`, text: `Open ${jobId}` }),
+            h("a", {
+              href: `#/jobs/${encodeURIComponent(jobId)}`,
+              text: `Open ${jobId}`,
+            }),
           ),
           logView({
             client,
@@ -167,7 +190,9 @@ export function renderRun(main, ctx) {
             signal,
             onEnd: async () => {
               try {
-                const outcome = await client.job.result({ job_id: jobId }, { signal });
+                const outcome = await client.job.result({ job_id: jobId }, {
+                  signal,
+                });
                 result.textContent = JSON.stringify(outcome, null, 2);
                 result.classList.toggle("error", "error" in outcome);
               } catch (e) {
@@ -185,5 +210,8 @@ export function renderRun(main, ctx) {
     }
   });
 
-  replace(main, h("div", { class: "stack" }, h("h2", { text: "Run script" }), form, output));
+  replace(
+    main,
+    h("div", { class: "stack" }, h("h2", { text: "Run script" }), form, output),
+  );
 }

@@ -64,7 +64,14 @@ export function renderRunners(main, ctx) {
   const registerPanel = ctx.can("register_runner") ? registerForm(ctx, () => load()) : null;
   replace(
     main,
-    h("div", { class: "stack" }, h("h2", { text: "Runners" }), error, list, registerPanel),
+    h(
+      "div",
+      { class: "stack" },
+      h("h2", { text: "Runners" }),
+      error,
+      list,
+      registerPanel,
+    ),
   );
 
   /**
@@ -100,7 +107,9 @@ export function renderRunners(main, ctx) {
         logs,
       );
       details.addEventListener("toggle", () => {
-        if (/** @type {HTMLDetailsElement} */ (details).open) showLogs(r.name, logs);
+        if (/** @type {HTMLDetailsElement} */ (details).open) {
+          showLogs(r.name, logs);
+        }
       });
       const scaleInput = h("input", {
         type: "number",
@@ -118,10 +127,17 @@ export function renderRunners(main, ctx) {
       );
       scale.addEventListener("submit", (event) => {
         event.preventDefault();
-        const instances = Number(/** @type {HTMLInputElement} */ (scaleInput).value);
+        const instances = Number(
+          /** @type {HTMLInputElement} */ (scaleInput).value,
+        );
         control(
           `${r.name} scaled to ${instances}`,
-          () => client.scaleRunner({ name: r.name, instances, reason: "from the dashboard" }),
+          () =>
+            client.scaleRunner({
+              name: r.name,
+              instances,
+              reason: "from the dashboard",
+            }),
         );
       });
       el.append(
@@ -153,7 +169,10 @@ export function renderRunners(main, ctx) {
       Array.from(
         { length: Math.min(r.instances, 64) },
         (_, i) =>
-          h("span", { class: i < r.busy ? "busy" : "", title: i < r.busy ? "busy" : "idle" }),
+          h("span", {
+            class: i < r.busy ? "busy" : "",
+            title: i < r.busy ? "busy" : "idle",
+          }),
       ),
     );
     /** @type {[string, unknown][]} */
@@ -164,11 +183,20 @@ export function renderRunners(main, ctx) {
       ["Last exit", lastExit(r.last_exit)],
       ["Last ping", r.last_ping ? fmt.ago(r.last_ping) : undefined],
       ["Restart", r.restart],
-      ["Next restart", r.next_restart_at ? fmt.time(r.next_restart_at) : undefined],
+      [
+        "Next restart",
+        r.next_restart_at ? fmt.time(r.next_restart_at) : undefined,
+      ],
       ["Why", r.reason],
-      ["Depends on", r.depends_on?.length ? r.depends_on.join(", ") : undefined],
+      [
+        "Depends on",
+        r.depends_on?.length ? r.depends_on.join(", ") : undefined,
+      ],
       ["Remote agents", r.remote_agents || undefined],
-      ["Permissions", r.kind === "script" ? permissions(r.permissions) : undefined],
+      [
+        "Permissions",
+        r.kind === "script" ? permissions(r.permissions) : undefined,
+      ],
       ["Sandbox", sandboxFacts(r.sandbox)],
       ["PIDs", r.pids?.length ? r.pids.join(", ") : undefined],
     ];
@@ -182,7 +210,12 @@ export function renderRunners(main, ctx) {
     const name = r.name;
     /** @type {[string, string, boolean, () => Promise<unknown>, string?][]} */
     const buttons = [
-      ["start_runner", "Start", r.state === "stopped", () => client.startRunner({ name })],
+      [
+        "start_runner",
+        "Start",
+        r.state === "stopped",
+        () => client.startRunner({ name }),
+      ],
       [
         "stop_runner",
         "Stop",
@@ -234,7 +267,11 @@ export function renderRunners(main, ctx) {
           class: "danger",
           text: "Remove",
           onclick: () => {
-            if (confirm(`Stop runner ${name} and forget it? Its queued jobs stay queued.`)) {
+            if (
+              confirm(
+                `Stop runner ${name} and forget it? Its queued jobs stay queued.`,
+              )
+            ) {
               control(`Removed ${name}`, () => client.removeRunner({ name }));
             }
           },
@@ -242,12 +279,16 @@ export function renderRunners(main, ctx) {
         : null,
     );
     // Keep the scale input in step unless someone is editing it.
-    const scaleInput =
-      /** @type {HTMLInputElement | null} */ (el.querySelector("[data-part=scale]"));
-    if (scaleInput && document.activeElement !== scaleInput) scaleInput.value = String(r.instances);
+    const scaleInput = /** @type {HTMLInputElement | null} */ (el.querySelector(
+      "[data-part=scale]",
+    ));
+    if (scaleInput && document.activeElement !== scaleInput) {
+      scaleInput.value = String(r.instances);
+    }
     const logs = /** @type {HTMLElement | null} */ (el.querySelector("[data-part=logs]"));
-    const details =
-      /** @type {HTMLDetailsElement | null} */ (el.querySelector("[data-part=details]"));
+    const details = /** @type {HTMLDetailsElement | null} */ (el.querySelector(
+      "[data-part=details]",
+    ));
     if (logs && details?.open) showLogs(name, logs);
     return el;
   };
@@ -255,7 +296,9 @@ export function renderRunners(main, ctx) {
   /** @param {string} name @param {HTMLElement} pre */
   const showLogs = async (name, pre) => {
     try {
-      const lines = await client.getRunnerLogs({ name, lines: 200 }, { signal });
+      const lines = await client.getRunnerLogs({ name, lines: 200 }, {
+        signal,
+      });
       pre.textContent = lines.length ? lines.join("\n") : "(nothing yet)";
     } catch (e) {
       pre.textContent = describe(e);
@@ -309,14 +352,20 @@ function registerForm(ctx, done) {
     "form",
     { class: "stack" },
     field("Config (JSON, as in [[runners]] of the config file)", config),
-    h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: "Register" })),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { type: "submit", class: "primary", text: "Register" }),
+    ),
     error,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
     try {
-      const runner = JSON.parse(/** @type {HTMLTextAreaElement} */ (config).value);
+      const runner = JSON.parse(
+        /** @type {HTMLTextAreaElement} */ (config).value,
+      );
       await ctx.client.registerRunner({ runner });
       toast(`Registered ${runner.name}`);
       done();

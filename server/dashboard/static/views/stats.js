@@ -33,7 +33,11 @@ const card = (label, value, name) =>
 
 /** A chart's key. @param {string[]} keys */
 const legend = (keys) =>
-  h("div", { class: "legend" }, keys.map((k) => h("span", {}, h("i", { class: `c-${k}` }), k)));
+  h(
+    "div",
+    { class: "legend" },
+    keys.map((k) => h("span", {}, h("i", { class: `c-${k}` }), k)),
+  );
 
 /**
  * @param {HTMLElement} main
@@ -51,7 +55,10 @@ export function renderStats(main, ctx) {
   );
   windowSelect.addEventListener(
     "change",
-    () => ctx.navigate(`#/stats?minutes=${/** @type {HTMLSelectElement} */ (windowSelect).value}`),
+    () =>
+      ctx.navigate(
+        `#/stats?minutes=${/** @type {HTMLSelectElement} */ (windowSelect).value}`,
+      ),
   );
 
   const counts = h("div", { class: "cards", "aria-label": "Jobs by status" });
@@ -99,7 +106,12 @@ export function renderStats(main, ctx) {
           table({}, ["Runner", ["Queued", "num"]], queues),
         ),
         ctx.can("get_supervisor_info")
-          ? h("section", { class: "panel" }, h("h3", { text: "Supervisor" }), supervisor)
+          ? h(
+            "section",
+            { class: "panel" },
+            h("h3", { text: "Supervisor" }),
+            supervisor,
+          )
           : null,
       ),
     ),
@@ -109,7 +121,10 @@ export function renderStats(main, ctx) {
     try {
       const stats = await client.getStats({ minutes }, { signal });
       error.textContent = "";
-      replace(counts, STATUSES.map((s) => card(s, /** @type {any} */ (stats.jobs)[s], s)));
+      replace(
+        counts,
+        STATUSES.map((s) => card(s, /** @type {any} */ (stats.jobs)[s], s)),
+      );
 
       const ended = stats.buckets.reduce(
         (n, b) => n + b.completed + b.failed + b.stopped + b.timeout,
@@ -151,9 +166,18 @@ export function renderStats(main, ctx) {
         queues,
         depths.length
           ? depths.map(([runner, n]) =>
-            h("tr", {}, h("td", { text: runner }), h("td", { class: "num", text: n }))
+            h(
+              "tr",
+              {},
+              h("td", { text: runner }),
+              h("td", { class: "num", text: n }),
+            )
           )
-          : h("tr", {}, h("td", { colspan: "2", class: "muted", text: "No queues." })),
+          : h(
+            "tr",
+            {},
+            h("td", { colspan: "2", class: "muted", text: "No queues." }),
+          ),
       );
 
       if (ctx.can("get_supervisor_info")) {
