@@ -28,6 +28,7 @@
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 import { type CpuSpent, cpuSpent, readCpu } from "./cpu_usage.ts";
+import { ensureBullmq, runBaseline } from "./bullmq.ts";
 
 const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 20_000);
 const BATCH = 1000;
@@ -36,27 +37,6 @@ const LATENCY_RUNS = Number(Deno.env.get("BENCH_LATENCY_RUNS") ?? 1000);
 const WARMUP_JOBS = Number(Deno.env.get("BENCH_WARMUP_JOBS") ?? 4000);
 /** Bulk rounds per side, taking turns; the median one counts. */
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 5);
-const here = new URL(".", import.meta.url).pathname;
-
-async function ensureBullmq(): Promise<string> {
-  const dir = `${here}.baseline`;
-  try {
-    await Deno.stat(`${dir}/node_modules/bullmq/package.json`);
-  } catch {
-    console.error("installing bullmq@5 for the baseline (npm)...");
-    await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(`${dir}/package.json`, '{ "private": true, "type": "module" }\n');
-    const npm = await new Deno.Command("npm", {
-      args: ["install", "--no-audit", "--no-fund", "--silent", "bullmq@5"],
-      cwd: dir,
-    }).output();
-    if (!npm.success) throw new Error(new TextDecoder().decode(npm.stderr));
-  }
-  for (const file of ["bullmq_baseline.mjs", "cpu_parse.js"]) {
-    await Deno.copyFile(`${here}${file}`, `${dir}/${file}`);
-  }
-  return dir;
-}
 
 interface Rates {
   enqueue_per_s: number;
@@ -178,22 +158,16 @@ async function ourLatency(url: string): Promise<{ p50_ms: number; p99_ms: number
 const fmt = (n: number, unit = "") => `${n.toFixed(n < 10 ? 2 : 0)}${unit}`;
 
 /** One run of the BullMQ baseline under Node (`mode`: "bulk" or "rest"); its JSON line. */
-async function bullmq(baselineDir: string, redisPort: number, mode: "bulk" | "rest") {
-  const node = await new Deno.Command("node", {
-    args: [
-      "bullmq_baseline.mjs",
-      String(redisPort),
-      String(JOBS),
-      String(BATCH),
-      String(LATENCY_RUNS),
-      String(WARMUP_JOBS),
-      mode,
-    ],
-    cwd: baselineDir,
-    stderr: "inherit",
-  }).output();
-  if (!node.success) throw new Error(`the BullMQ baseline (${mode}) failed`);
-  return JSON.parse(new TextDecoder().decode(node.stdout).trim().split("\n").at(-1)!);
+function bullmq(baselineDir: string, redisPort: number, mode: "bulk" | "rest") {
+  // deno-lint-ignore no-explicit-any
+  return runBaseline<any>(baselineDir, "bullmq_baseline.mjs", [
+    String(redisPort),
+    String(JOBS),
+    String(BATCH),
+    String(LATENCY_RUNS),
+    String(WARMUP_JOBS),
+    mode,
+  ]);
 }
 
 /** The round with the median completion rate. */

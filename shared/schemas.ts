@@ -291,6 +291,19 @@ export const RunnerConfig: JsonSchema = {
       description: "`permanent`: always restarted; `transient`: after an abnormal exit; " +
         "`temporary`: never.",
     },
+    isolation: {
+      type: "string",
+      enum: ["job", "runner"],
+      description: "For `script`: `job` (default), a fresh Deno process per job; `runner`, a " +
+        "warm process serves many jobs of the runner one at a time (a payload's module is " +
+        "loaded once per process and its default export called per job; see " +
+        "docs/operations.md for what it shares between jobs).",
+    },
+    max_jobs: int(
+      'With `isolation = "runner"`: jobs a process serves before it is replaced (default 10000).',
+      1,
+      1_000_000_000,
+    ),
     permissions: Permissions,
     binary_path: str("For `process`: the program to start.", { minLength: 1 }),
     args: { type: "array", items: { type: "string" }, description: "For `process`: arguments." },

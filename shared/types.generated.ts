@@ -184,6 +184,10 @@ export interface RunnerConfig {
   cpu?: number;
   /** `permanent`: always restarted; `transient`: after an abnormal exit; `temporary`: never. */
   restart?: "permanent" | "transient" | "temporary";
+  /** For `script`: `job` (default), a fresh Deno process per job; `runner`, a warm process serves many jobs of the runner one at a time (a payload's module is loaded once per process and its default export called per job; see docs/operations.md for what it shares between jobs). */
+  isolation?: "job" | "runner";
+  /** With `isolation = "runner"`: jobs a process serves before it is replaced (default 10000). */
+  max_jobs?: number;
   /** Deno permissions granted to every job of a script runner. Absent means none. */
   permissions?: Permissions;
   /** For `process`: the program to start. */

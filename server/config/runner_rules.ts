@@ -26,6 +26,11 @@ export function runnerProblem(
   if (kind !== "script" && config.permissions !== undefined) {
     return `${path}.permissions: only a script runner takes permissions (kind is "${kind}")`;
   }
+  if (kind !== "script") {
+    for (const key of ["isolation", "max_jobs"] as const) {
+      if (config[key] !== undefined) return `${path}.${key}: only a script runner takes it`;
+    }
+  }
   if (kind === "noop") {
     for (const key of ["memory_mb", "pids_max", "cpu"] as const) {
       if (config[key] !== undefined) {

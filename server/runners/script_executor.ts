@@ -53,6 +53,9 @@ export interface ScriptExecutorOptions {
  */
 const PLAIN_SESSION_GRACE_MS = 500;
 
+/** Jobs a reused session serves before it is replaced (runner isolation), by default. */
+export const DEFAULT_MAX_JOBS = 10_000;
+
 /** Runs jobs in warm, permission-scoped Deno processes. */
 export class ScriptExecutor implements Executor {
   readonly #options: ScriptExecutorOptions;
@@ -60,6 +63,12 @@ export class ScriptExecutor implements Executor {
   readonly #confinement: Confinement;
   /** SIGTERM-to-SIGKILL grace of a job's session. */
   readonly #jobGraceMs: number;
+  /** Runner isolation: sessions serve many jobs. */
+  readonly #reuse: boolean;
+  readonly #startsProcesses: boolean;
+  readonly #maxJobs: number;
+  /** Resident memory past which a reused session is replaced, bytes. */
+  readonly #memoryMark: number;
 
   constructor(options: ScriptExecutorOptions) {
     this.#options = options;
@@ -72,6 +81,10 @@ export class ScriptExecutor implements Executor {
       config.env?.NPM_CONFIG_REGISTRY,
     );
     const memoryMb = config.memory_mb ?? 256;
+    this.#reuse = config.isolation === "runner";
+    this.#startsProcesses = startsProcesses;
+    this.#maxJobs = config.max_jobs ?? DEFAULT_MAX_JOBS;
+    this.#memoryMark = memoryMb * 1024 * 1024 * 0.75;
     this.#jobGraceMs = startsProcesses
       ? options.graceMs
       : Math.min(options.graceMs, PLAIN_SESSION_GRACE_MS);
@@ -96,6 +109,7 @@ export class ScriptExecutor implements Executor {
     }
     this.#pool = new SessionPool({
       size: config.instances ?? 1,
+      reuse: this.#reuse,
       graceMs: options.graceMs,
       onFailure: (error) =>
         options.hooks.onFailure({
@@ -113,6 +127,7 @@ export class ScriptExecutor implements Executor {
           ownGroup: startsProcesses,
           memoryMb,
           confinement: this.#confinement,
+          reuse: this.#reuse,
           env: {
             ...runtime.baseEnv,
             DENO_DIR: runtime.denoDir.forNextSession(),
@@ -142,7 +157,9 @@ export class ScriptExecutor implements Executor {
   }
 
   async execute({ job, log, signal }: Execution): Promise<Outcome> {
-    const session = await this.#pool.acquire(signal);
+    const warm = this.#pool.acquire(signal);
+    const session = warm instanceof Promise ? await warm : warm;
+    session.jobs++;
     const kill = () => session.kill(this.#jobGraceMs);
     signal.addEventListener("abort", kill, { once: true });
     try {
@@ -159,6 +176,28 @@ export class ScriptExecutor implements Executor {
       );
     } finally {
       signal.removeEventListener("abort", kill);
+      if (this.#reuse) this.#afterJob(session, signal.aborted);
+    }
+  }
+
+  /**
+   * Runner isolation: a session that ran a job serves the next one, unless
+   * the job was stopped (its process is being killed), it has run
+   * `max_jobs`, it holds more than three quarters of `memory_mb`, or the job
+   * left processes running (a `run` grant: what they do cannot be undone).
+   */
+  #afterJob(session: SessionProcess, aborted: boolean): void {
+    const { reusable, rss } = session.state;
+    // Processes it cannot count are taken to be left behind.
+    const count = this.#startsProcesses ? session.processCount() : 0;
+    const leftovers = count === null || count > session.baselineProcesses;
+    if (
+      !aborted && reusable && !leftovers && session.jobs < this.#maxJobs &&
+      rss < this.#memoryMark
+    ) {
+      this.#pool.release(session);
+    } else if (!aborted) {
+      session.kill(0);
     }
   }
 
@@ -177,6 +216,7 @@ export class ScriptExecutor implements Executor {
         'export default () => "pong";',
         () => {},
       );
+      if (this.#reuse) this.#afterJob(session, abort.signal.aborted);
       if (abort.signal.aborted) throw abort.signal.reason;
       if (outcome.kind !== "success" || outcome.value !== "pong") {
         throw new Error(

@@ -66,6 +66,44 @@ function firstChild(pid: number): number | null {
   return null;
 }
 
+/**
+ * A process and its descendants, counted through /proc's children lists
+ * (every thread's: a child's parent is the thread that spawned it); null
+ * when the kernel has no such lists.
+ */
+function descendantCount(pid: number): number | null {
+  try {
+    Deno.statSync(`/proc/${pid}/task/${pid}/children`);
+  } catch {
+    return null; // No such lists on this kernel (or the process is gone).
+  }
+  let count = 0;
+  const stack = [pid];
+  try {
+    while (stack.length) {
+      const next = stack.pop()!;
+      count++;
+      let tasks: Iterable<Deno.DirEntry>;
+      try {
+        tasks = Deno.readDirSync(`/proc/${next}/task`);
+      } catch {
+        continue; // Gone meanwhile.
+      }
+      for (const task of tasks) {
+        try {
+          const kids = Deno.readTextFileSync(`/proc/${next}/task/${task.name}/children`).trim();
+          if (kids) stack.push(...kids.split(" ").map(Number));
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+      }
+    }
+  } catch {
+    return null;
+  }
+  return count;
+}
+
 /** A confined process tree. */
 export class Jailed {
   readonly child: Deno.ChildProcess;
@@ -150,9 +188,30 @@ export class Jailed {
     }
   }
 
-  /** Whether the kernel killed a process of it for exceeding its memory limit. */
-  memoryExceeded(): boolean {
-    return (this.#launch.cgroup?.oomKills() ?? 0) > 0;
+  /**
+   * How many processes it has now: from its control group, else (a group
+   * of its own, no namespace) itself and its descendants, from /proc; null
+   * when neither can tell.
+   */
+  processCount(): number | null {
+    if (this.#launch.cgroup) return this.#launch.cgroup.pids().length;
+    if (this.#launch.ownGroup && !this.#launch.bwrap && !this.#reaped) {
+      return descendantCount(this.pid);
+    }
+    return null;
+  }
+
+  /**
+   * Whether the kernel killed a process of it for exceeding its memory
+   * limit (more than `before` times: a reused session's count goes on).
+   */
+  memoryExceeded(before = 0): boolean {
+    return this.oomKills() > before;
+  }
+
+  /** How many of its processes the kernel killed for memory so far. */
+  oomKills(): number {
+    return this.#launch.cgroup?.oomKills() ?? 0;
   }
 
   /** Kills what is left in its control group and removes the group (once, after its exit). */

@@ -14,8 +14,8 @@
 /** What a session host process sends the supervisor. */
 export type SessionFrame =
   | { type: "hello"; token: string; pid: number }
-  | { type: "result"; mode: "value" | "stdout"; value?: unknown }
-  | { type: "error"; message: string; name?: string; stack?: string };
+  | { type: "result"; mode: "value" | "stdout"; value?: unknown; rss?: number }
+  | { type: "error"; message: string; name?: string; stack?: string; rss?: number };
 
 /**
  * What the supervisor sends a session host, over the frame socket once the

@@ -46,6 +46,20 @@ const IMPORT_DECLARATION = /\bimport\s*[\w${*]/;
  * wrong with it.
  */
 export function payloadModule(payload: string): PayloadModule {
+  // The same payload over and over (a runner's usual job) is stripped once.
+  const known = recent.get(payload);
+  if (known) return known;
+  const module = strip(payload);
+  if (recent.size >= RECENT_PAYLOADS) recent.delete(recent.keys().next().value!);
+  recent.set(payload, module);
+  return module;
+}
+
+/** Payloads seen lately, and their modules (the oldest go first). */
+const recent = new Map<string, PayloadModule>();
+const RECENT_PAYLOADS = 256;
+
+function strip(payload: string): PayloadModule {
   if (
     payload.length <= MAX_STRIPPED_CHARS && !IMPORT_DECLARATION.test(payload)
   ) {

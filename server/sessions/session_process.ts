@@ -47,6 +47,12 @@ export interface SessionSpawnOptions {
   channel: SessionChannel;
   /** Its runner's OS sandbox (see `server/sandbox/`). */
   confinement: Confinement;
+  /**
+   * Whether it serves many jobs, one after the other (runner isolation): the
+   * host then loads each payload once, puts back what a job changed, and
+   * waits for the next job instead of exiting.
+   */
+  reuse?: boolean;
 }
 
 /** Where a session's output goes. */
@@ -63,6 +69,14 @@ export type SessionOutcome =
   | { kind: "success"; value: unknown }
   | { kind: "error"; message: string };
 
+/** What a reused session's host said of itself after a job. */
+export interface SessionState {
+  /** Whether it can take another job: it reported an outcome and is alive. */
+  reusable: boolean;
+  /** Its resident memory after the job, bytes (0 when it did not say). */
+  rss: number;
+}
+
 const MAX_STDOUT_RESULT = 1 << 20;
 
 /** One session process. */
@@ -76,26 +90,42 @@ export class SessionProcess {
   /** The frame channel's connection, once the host said hello. */
   #conn: Deno.UnixConn | null = null;
   readonly #memoryMb: number;
+  /** Whether its job may start processes. */
+  readonly #ownGroup: boolean;
   #sink: LineSink;
+  readonly #warmSink: LineSink;
   #final: Extract<SessionFrame, { type: "result" | "error" }> | null = null;
   #stdoutText = "";
   /** The last stdout piece was part of a longer line: the next one continues it. */
   #stdoutContinues = false;
   #stderrTail: string[] = [];
   #outOfMemory = false;
+  /** Memory kills in its group before the current job. */
+  #oomBefore = 0;
   /** Settles when stdout and stderr reached their end. */
   #output!: Promise<unknown>;
   /** Called when the final frame comes, and when each stream's end mark is read. */
   #onFinal: (() => void) | null = null;
-  /** The line that ends a job's output on each stream (random: a job cannot guess it). */
-  readonly #endMark = `\u0000hero-end-${crypto.randomUUID()}`;
+  /** The line that ends the current job's output on each stream (random: a job cannot guess it). */
+  #endMark = "";
+  readonly #reuse: boolean;
+  #alive = true;
+  /** Jobs it ran (its runner counts them: a health ping is not one). */
+  jobs = 0;
+  /** How many processes it was when it became ready (see {@linkcode processCount}). */
+  baselineProcesses = Infinity;
+  /** After its last job: whether it may take another, and its memory. */
+  state: SessionState = { reusable: false, rss: 0 };
   #marksSeen = 0;
   #cancelHello: () => void;
 
   /** Spawns a session process; `warmSink` gets what it prints before it has a job. */
   constructor(options: SessionSpawnOptions, warmSink: LineSink) {
     this.#memoryMb = options.memoryMb;
+    this.#ownGroup = options.ownGroup;
+    this.#reuse = options.reuse ?? false;
     this.#sink = warmSink;
+    this.#warmSink = warmSink;
     const token = crypto.randomUUID();
     const expected = options.channel.expect(
       token,
@@ -120,6 +150,7 @@ export class SessionProcess {
         options.channel.path,
         token,
         revokeArgument(options.revoke),
+        ...(this.#reuse ? ["reuse"] : []),
       ],
       cwd: options.cwd,
       clearEnv: true,
@@ -143,7 +174,10 @@ export class SessionProcess {
     this.#output = output;
     // The host gone (a job may exit it) is the end of the job: what it started goes too,
     // which also ends the output it may hold open.
-    child.status.then(() => this.#jail.kill());
+    child.status.then(() => {
+      this.#alive = false;
+      this.#jail.kill();
+    });
     this.exited = Promise.all([child.status, output]).then(async ([status]) => {
       this.#cancelHello();
       // A result the host sent just before it exited may still be on its way: the process
@@ -157,6 +191,7 @@ export class SessionProcess {
     this.ready = Promise.race([
       expected.connected.then((conn) => {
         this.#conn = conn;
+        this.baselineProcesses = this.processCount() ?? Infinity;
       }),
       this.exited.then((status) => {
         throw new Error(
@@ -217,6 +252,11 @@ export class SessionProcess {
   #onFrame(frame: SessionFrame): void {
     if ((frame.type === "result" || frame.type === "error") && !this.#final) {
       this.#final = frame;
+      // A reused session waits for its next job (the host put back what the job changed).
+      if (this.#reuse) {
+        this.#onFinal?.();
+        return;
+      }
       // The job is over: nothing it started may run on (nor its own code: an unload
       // handler, say). In namespaces, killing bubblewrap ends them all (the kernel tears
       // them down). Otherwise frozen now, killed on the next turn, so that tearing the
@@ -232,8 +272,9 @@ export class SessionProcess {
   }
 
   /**
-   * Runs the job. Resolves when the process is gone, with how the job ended.
-   * `sink` gets every output line from now on.
+   * Runs the job. Resolves with how it ended once its outcome and all its
+   * output are in (or the process is gone); a session not reused is being
+   * torn down by then. `sink` gets every output line from now on.
    */
   async run(
     job: HostFrame["job"],
@@ -244,6 +285,12 @@ export class SessionProcess {
     this.#stdoutText = "";
     this.#stdoutContinues = false;
     this.#stderrTail = [];
+    this.#final = null;
+    this.#marksSeen = 0;
+    this.#endMark = `\u0000hero-end-${crypto.randomUUID()}`;
+    this.state = { reusable: false, rss: 0 };
+    // A reused session's count of memory kills goes on from the jobs before.
+    this.#oomBefore = this.#reuse && this.#ownGroup ? this.#jail.oomKills() : 0;
     const { source, language } = payloadModule(payload);
     const frame: HostFrame = {
       type: "job",
@@ -253,14 +300,8 @@ export class SessionProcess {
       end_mark: this.#endMark,
       max_result_chars: MAX_RESULT_BYTES,
     };
-    try {
-      const bytes = new TextEncoder().encode(encodeFrame(frame));
-      for (let off = 0; off < bytes.length;) {
-        off += await this.#conn!.write(bytes.subarray(off));
-      }
-    } catch {
-      // The process is gone (or was never ready); its exit says why.
-    }
+    // Not awaited: the answer is listened for while the frame goes out.
+    this.#send(new TextEncoder().encode(encodeFrame(frame)));
     // Done when the final frame came and both streams showed their end mark (all of
     // the job's output is read, without waiting for the kernel to tear the process
     // down), or when the process is gone.
@@ -270,13 +311,19 @@ export class SessionProcess {
     });
     const status = await Promise.race([reported, this.exited]);
     this.#onFinal = null;
-    // Whatever a killed grandchild still had in the pipe is not the job's any more.
-    this.#sink = () => {};
+    // Whatever a killed grandchild still had in the pipe is not the job's any more; a reused
+    // session's output between jobs is its runner's.
+    this.#sink = this.#reuse ? this.#warmSink : () => {};
     const final = this.#final as
       | Extract<SessionFrame, { type: "result" | "error" }>
       | null;
+    if (final && this.#reuse && this.#alive && !this.#outOfMemory) {
+      this.state = { reusable: true, rss: final.rss ?? 0 };
+    }
     // Its memory group hit the limit (a child may have been the one killed): the job failed.
-    if (final && this.#jail.memoryExceeded()) {
+    // (Only a job that can start processes can have one killed and live on: a session killed
+    // for memory has no outcome to report.)
+    if (final && this.#ownGroup && this.#jail.memoryExceeded(this.#oomBefore)) {
       return { kind: "error", message: this.#memoryMessage() };
     }
     if (final?.type === "result") {
@@ -291,6 +338,22 @@ export class SessionProcess {
       kind: "error",
       message: this.#deathMessage(status ?? await this.exited),
     };
+  }
+
+  /** Writes a frame (one job's at a time: nothing else is written). */
+  async #send(bytes: Uint8Array): Promise<void> {
+    try {
+      for (let off = 0; off < bytes.length;) {
+        off += await this.#conn!.write(bytes.subarray(off));
+      }
+    } catch {
+      // The process is gone (or was never ready); its exit says why.
+    }
+  }
+
+  /** How many processes it is now (in its control group), or null without one. */
+  processCount(): number | null {
+    return this.#jail.processCount();
   }
 
   #memoryMessage(): string {

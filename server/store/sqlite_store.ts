@@ -4,15 +4,24 @@
  * Why SQLite: it ships with Deno (no server, nothing to install), its WAL
  * mode makes every committed transaction survive a `kill -9` of the
  * supervisor, and its indexes give `jobs.list` its filters and pages without
- * scanning. Every method runs synchronously inside one transaction, so each
- * is atomic both for concurrent callers in this process and across a crash.
+ * scanning.
+ *
+ * Writes are group-committed: every write call made in one turn of the event
+ * loop (all the I/O that was ready, and what it led to) runs in one
+ * transaction after it (`setImmediate`: a few µs later, not a timer's
+ * millisecond), each in a savepoint of its own (a call that fails undoes
+ * only itself), and each is answered once that transaction has committed. A
+ * COMMIT (a WAL append) per call cost 0.25 ms of the supervisor's CPU per
+ * job, more than half of the store's share (measured); durability is
+ * unchanged, since no call is answered before its commit.
  *
  * @module
  */
 
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { setImmediate } from "node:timers";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
-import { NoticeBus } from "./notices.ts";
+import { type Notice, NoticeBus } from "./notices.ts";
 import {
   DuplicateJobError,
   finalNotice,
@@ -92,6 +101,18 @@ type Row = Record<string, SQLInputValue>;
 const UNAVAILABLE =
   /database or disk is full|readonly database|disk I\/O error|unable to open database|database disk image is malformed|file is not a database|database is locked/i;
 
+/** A write waiting for its turn's transaction. */
+interface PendingWrite {
+  // deno-lint-ignore no-explicit-any
+  fn: () => any;
+  // deno-lint-ignore no-explicit-any
+  resolve: (value: any) => void;
+  reject: (error: unknown) => void;
+  /** Runs once the transaction committed, before the call is answered (its notices). */
+  // deno-lint-ignore no-explicit-any
+  after?: (value: any) => void;
+}
+
 /** The embedded, durable store. */
 export class SqliteStore implements Store {
   readonly kind = "embedded" as const;
@@ -105,6 +126,9 @@ export class SqliteStore implements Store {
   #closed = false;
   /** Why the last write failed, until a write succeeds again: `/health` reports it. */
   #writeFailure: string | null = null;
+  /** The writes of this turn (see the module's doc). */
+  #pending: PendingWrite[] = [];
+  #flushScheduled = false;
 
   /**
    * Opens (creating if needed) the database file at `path`. The file is
@@ -121,8 +145,12 @@ export class SqliteStore implements Store {
       }
     }
     this.#db = new DatabaseSync(path);
+    // This process is the file's only user (the data dir's lock says so): exclusive locking
+    // keeps the WAL index in memory and takes no file lock per transaction (measured: reads
+    // 4-7x, transactions 1.5x cheaper).
     this.#db.exec(
-      "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+      "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; " +
+        "PRAGMA busy_timeout = 5000;",
     );
     this.#db.exec(SCHEMA);
     const row = this.#get("SELECT MAX(queue_seq) AS q FROM jobs") as {
@@ -157,31 +185,69 @@ export class SqliteStore implements Store {
     return Number(this.#stmt(sql).run(...args).changes);
   }
 
-  /** A write on its own (outside `#tx`), with its failure said the same way. */
-  #write(sql: string, ...args: SQLInputValue[]): number {
-    try {
-      const changes = this.#run(sql, ...args);
-      this.#writeFailure = null;
-      return changes;
-    } catch (error) {
-      throw this.#failure(error);
-    }
-  }
-
-  #tx<T>(fn: () => T): T {
+  /**
+   * A write, in this turn's transaction: resolves with what `fn` returns once
+   * it committed (after `after` ran), rejects with what `fn` threw (only its
+   * own changes undone) or with why the transaction failed. Throws at once
+   * when the store is closed.
+   */
+  #group<T>(fn: () => T, after?: (value: T) => void): Promise<T> {
     if (this.#closed) {
       throw new StoreUnavailableError("the embedded store is closed");
     }
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ fn, resolve, reject, after });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Runs the turn's writes in one transaction. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    if (this.#closed) {
+      const error = new StoreUnavailableError("the embedded store is closed");
+      for (const op of batch) op.reject(error);
+      return;
+    }
+    const fail = (error: unknown) => {
+      const failure = this.#failure(error);
+      for (const op of batch) op.reject(failure);
+    };
     try {
       this.#db.exec("BEGIN IMMEDIATE");
     } catch (error) {
-      throw this.#failure(error);
+      return fail(error);
+    }
+    // One call alone needs no savepoint: its failure rolls the transaction back.
+    const savepoints = batch.length > 1;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    for (const op of batch) {
+      if (savepoints) this.#stmt("SAVEPOINT w").run();
+      try {
+        const value = op.fn();
+        if (savepoints) this.#stmt("RELEASE w").run();
+        outcomes.push({ ok: true, value });
+      } catch (error) {
+        if (savepoints) {
+          try {
+            this.#stmt("ROLLBACK TO w").run();
+            this.#stmt("RELEASE w").run();
+          } catch {
+            // SQLite ended the transaction (a full disk): the COMMIT below says so.
+          }
+        }
+        outcomes.push({ ok: false, value: this.#failure(error) });
+      }
     }
     try {
-      const result = fn();
-      this.#db.exec("COMMIT");
+      if (savepoints || outcomes[0].ok) this.#db.exec("COMMIT");
+      else this.#db.exec("ROLLBACK");
       this.#writeFailure = null;
-      return result;
     } catch (error) {
       // SQLite may have rolled back already (a full disk does): the cause is what counts.
       if (this.#db.isTransaction) {
@@ -191,8 +257,17 @@ export class SqliteStore implements Store {
           // Rolled back by SQLite.
         }
       }
-      throw this.#failure(error);
+      return fail(error);
     }
+    batch.forEach((op, i) => {
+      const { ok, value } = outcomes[i];
+      if (!ok) return op.reject(value);
+      try {
+        op.after?.(value);
+      } finally {
+        op.resolve(value);
+      }
+    });
   }
 
   /** An error of SQLite's file as {@linkcode StoreUnavailableError}, naming the cause. */
@@ -217,12 +292,12 @@ export class SqliteStore implements Store {
     }
     // After a failed write, a store that reads is not well: try a small write again.
     if (this.#writeFailure !== null) {
-      this.#tx(() =>
+      return this.#group(() => {
         this.#run(
           "INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)",
           Date.now(),
-        )
-      );
+        );
+      });
     }
     return Promise.resolve();
   }
@@ -267,7 +342,7 @@ export class SqliteStore implements Store {
   }
 
   insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
-    return Promise.resolve(this.#tx(() => {
+    return this.#group(() => {
       if (this.#get("SELECT 1 AS x FROM jobs WHERE id = ?", input.id)) {
         throw new DuplicateJobError(input.id);
       }
@@ -297,7 +372,7 @@ export class SqliteStore implements Store {
         );
       }
       return job;
-    }));
+    });
   }
 
   getJob(id: string): Promise<JobRecord | null> {
@@ -340,7 +415,7 @@ export class SqliteStore implements Store {
   }
 
   deleteJob(id: string, from: readonly JobStatus[]): Promise<TransitionResult> {
-    return Promise.resolve(this.#tx((): TransitionResult => {
+    return this.#group((): TransitionResult => {
       const job = this.#readJob(id);
       if (!job) return { ok: false, reason: "missing" };
       if (!from.includes(job.status)) {
@@ -350,24 +425,31 @@ export class SqliteStore implements Store {
       this.#run("DELETE FROM deps WHERE dependant = ?", id);
       this.#deleteSeq(`log:${id}`);
       return { ok: true, job: jobState(job) };
-    }));
+    });
   }
 
   transition(id: string, change: Transition): Promise<TransitionResult> {
-    const [result, was] = this.#tx(() => this.#transition(id, change));
-    if (result.ok && isFinal(result.job.status) && was && !isFinal(was)) {
-      const dependants = !!this.#get(
-        "SELECT 1 AS x FROM deps WHERE prerequisite = ? LIMIT 1",
-        id,
-      );
-      this.notices.deliver(finalNotice(id, change, dependants));
-    }
-    return Promise.resolve(result);
+    let final: Notice | null = null;
+    return this.#group(() => {
+      const [result, was] = this.#transition(id, change);
+      if (result.ok && isFinal(result.job.status) && was && !isFinal(was)) {
+        const dependants = !!this.#get(
+          "SELECT 1 AS x FROM deps WHERE prerequisite = ? LIMIT 1",
+          id,
+        );
+        final = finalNotice(id, change, dependants);
+      }
+      return result;
+    }, () => {
+      // Told once it is committed: whoever hears it reads what it says.
+      if (final) this.notices.deliver(final);
+    });
   }
 
   #transition(id: string, change: Transition): [TransitionResult, JobStatus?] {
-    const job = this.#readJob(id);
-    if (!job) return [{ ok: false, reason: "missing" }];
+    const row = this.#get("SELECT data, queue_seq FROM jobs WHERE id = ?", id);
+    if (!row) return [{ ok: false, reason: "missing" }];
+    const job: JobRecord = JSON.parse(row.data as string);
     if (!change.from.includes(job.status)) {
       return [{ ok: false, reason: "status", job: jobState(job) }];
     }
@@ -394,7 +476,6 @@ export class SqliteStore implements Store {
       delete next.deadline_at;
     }
     const enqueue = change.to === "queued" && wasStatus !== "queued";
-    const row = this.#get("SELECT queue_seq FROM jobs WHERE id = ?", id)!;
     this.#writeJob(
       next,
       enqueue ? ++this.#queueSeq : row.queue_seq as number | null,
@@ -410,7 +491,7 @@ export class SqliteStore implements Store {
     leaseUntil: number,
     timeoutGraceMs: number,
   ): Promise<JobRecord[]> {
-    return Promise.resolve(this.#tx(() => {
+    return this.#group(() => {
       const rows = this.#all(
         `SELECT data FROM jobs WHERE runner = ? AND status = 'queued'
            AND (run_after IS NULL OR run_after <= ?) ORDER BY queue_seq LIMIT ?`,
@@ -434,7 +515,7 @@ export class SqliteStore implements Store {
         this.#writeJob(taken, null);
         return taken;
       });
-    }));
+    });
   }
 
   renewLeases(
@@ -442,7 +523,7 @@ export class SqliteStore implements Store {
     ids: readonly string[],
     leaseUntil: number,
   ): Promise<string[]> {
-    return Promise.resolve(this.#tx(() => {
+    return this.#group(() => {
       const lost: string[] = [];
       for (const id of ids) {
         const job = this.#readJob(id);
@@ -453,7 +534,7 @@ export class SqliteStore implements Store {
         this.#writeJob({ ...job, lease_until: leaseUntil }, null);
       }
       return lost;
-    }));
+    });
   }
 
   expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
@@ -536,7 +617,7 @@ export class SqliteStore implements Store {
     keep: number,
   ): Promise<number> {
     if (items.length === 0) return Promise.resolve(0);
-    return Promise.resolve(this.#tx(() => {
+    return this.#group(() => {
       const head = this.#get(
         "SELECT last, first FROM seq_heads WHERE key = ?",
         key,
@@ -569,7 +650,7 @@ export class SqliteStore implements Store {
         first,
       );
       return start;
-    }));
+    });
   }
 
   readSeq<T extends SeqItem>(
@@ -616,8 +697,7 @@ export class SqliteStore implements Store {
   }
 
   deleteSeq(key: string): Promise<void> {
-    this.#tx(() => this.#deleteSeq(key));
-    return Promise.resolve();
+    return this.#group(() => this.#deleteSeq(key));
   }
 
   // ---- secrets, runners, agents ------------------------------------------------
@@ -629,19 +709,17 @@ export class SqliteStore implements Store {
   }
 
   putSecret(secret: SecretRecord): Promise<boolean> {
-    return Promise.resolve(
-      this.#write(
+    return this.#group(() =>
+      this.#run(
         "INSERT OR IGNORE INTO secrets (hash, data) VALUES (?, ?)",
         secret.hash,
         JSON.stringify(secret),
-      ) === 1,
+      ) === 1
     );
   }
 
   deleteSecret(hash: string): Promise<boolean> {
-    return Promise.resolve(
-      this.#write("DELETE FROM secrets WHERE hash = ?", hash) === 1,
-    );
+    return this.#group(() => this.#run("DELETE FROM secrets WHERE hash = ?", hash) === 1);
   }
 
   listRunnerConfigs(): Promise<RunnerConfig[]> {
@@ -651,18 +729,20 @@ export class SqliteStore implements Store {
   }
 
   putRunnerConfig(config: RunnerConfig): Promise<void> {
-    this.#write(
-      `INSERT INTO runners (name, data) VALUES (?, ?)
-       ON CONFLICT (name) DO UPDATE SET data = excluded.data`,
-      config.name,
-      JSON.stringify(config),
-    );
-    return Promise.resolve();
+    return this.#group(() => {
+      this.#run(
+        `INSERT INTO runners (name, data) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET data = excluded.data`,
+        config.name,
+        JSON.stringify(config),
+      );
+    });
   }
 
   deleteRunnerConfig(name: string): Promise<void> {
-    this.#write("DELETE FROM runners WHERE name = ?", name);
-    return Promise.resolve();
+    return this.#group(() => {
+      this.#run("DELETE FROM runners WHERE name = ?", name);
+    });
   }
 
   heartbeatAgent(
@@ -670,7 +750,7 @@ export class SqliteStore implements Store {
     agent: string,
     until: number,
   ): Promise<void> {
-    this.#tx(() => {
+    return this.#group(() => {
       this.#run(
         `INSERT INTO agents (runner, agent, until) VALUES (?, ?, ?)
          ON CONFLICT (runner, agent) DO UPDATE SET until = excluded.until`,
@@ -685,7 +765,6 @@ export class SqliteStore implements Store {
         JSON.stringify(config),
       );
     });
-    return Promise.resolve();
   }
 
   agentRunners(): Promise<RunnerConfig[]> {
@@ -697,12 +776,13 @@ export class SqliteStore implements Store {
   }
 
   removeAgent(runner: string, agent: string): Promise<void> {
-    this.#write(
-      "DELETE FROM agents WHERE runner = ? AND agent = ?",
-      runner,
-      agent,
-    );
-    return Promise.resolve();
+    return this.#group(() => {
+      this.#run(
+        "DELETE FROM agents WHERE runner = ? AND agent = ?",
+        runner,
+        agent,
+      );
+    });
   }
 
   liveAgents(runner: string, now: number): Promise<string[]> {

@@ -17,12 +17,30 @@ import { startSupervisor, type TestSupervisor } from "./supervisor.ts";
 export const LAYERS = ["os", "off"] as const;
 export type Layer = typeof LAYERS[number];
 
-/** A supervisor with `runners`, the OS layer required or off; waits until they are ready. */
+/**
+ * The variants the sandbox suites run under: each layer with a fresh
+ * process per job, and the OS layer with runner isolation (one process
+ * serving many jobs: what one job does must not outlast it there either).
+ */
+export const VARIANTS: readonly { layer: Layer; isolation: "job" | "runner"; name: string }[] = [
+  { layer: "os", isolation: "job", name: "os" },
+  { layer: "off", isolation: "job", name: "off" },
+  { layer: "os", isolation: "runner", name: "os, runner isolation" },
+];
+
+/**
+ * A supervisor with `runners` (script runners under `isolation`), the OS
+ * layer required or off; waits until they are ready.
+ */
 export async function startSandboxed(
   layer: Layer,
   runners: RunnerConfig[],
+  isolation: "job" | "runner" = "job",
 ): Promise<TestSupervisor> {
-  const s = await startSupervisor({ sandbox: layer === "os" ? "require" : "off", runners });
+  const s = await startSupervisor({
+    sandbox: layer === "os" ? "require" : "off",
+    runners: runners.map((r) => r.kind === "script" ? { ...r, isolation } : r),
+  });
   try {
     // Runners start one after the other: wait for each to be running, not just started.
     for (const r of runners) {

@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
-import { type Layer, LAYERS, run, startSandboxed, statusOf } from "../_helpers/sandbox.ts";
+import { type Layer, run, startSandboxed, statusOf, VARIANTS } from "../_helpers/sandbox.ts";
 import type { TestSupervisor } from "../_helpers/supervisor.ts";
 
 /** What one attack does, and what the job sees under each layer. */
@@ -175,8 +175,8 @@ const ATTACKS: Attack[] = [
   },
 ];
 
-for (const layer of LAYERS) {
-  Deno.test(`${layer}: attacks from job payloads`, async (t) => {
+for (const { layer, isolation, name } of VARIANTS) {
+  Deno.test(`${name}: attacks from job payloads`, async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "hero-attacks-" });
     const allowed = `${dir}/allowed`;
     await Deno.mkdir(allowed);
@@ -214,7 +214,7 @@ for (const layer of LAYERS) {
         instances: 2,
         permissions: { read: [allowed], run: ["cat", "bash"] },
       },
-    ]);
+    ], isolation);
     try {
       const setup: Setup = { s, dir, allowed, port: (tcp.addr as Deno.NetAddr).port };
       await t.step("the status says which layer enforces what", async () => {

@@ -12,10 +12,10 @@ import { assertEquals, eventually } from "../_helpers/assert.ts";
 import {
   killAll,
   type Layer,
-  LAYERS,
   markedSleep,
   run,
   startSandboxed,
+  VARIANTS,
 } from "../_helpers/sandbox.ts";
 import type { TestSupervisor } from "../_helpers/supervisor.ts";
 
@@ -93,8 +93,8 @@ async function startAndWait(s: TestSupervisor, job: Record<string, unknown>): Pr
   return id;
 }
 
-for (const layer of LAYERS) {
-  Deno.test(`${layer}: nothing a job starts outlives it (completion, stop, timeout)`, async (t) => {
+for (const { layer, isolation, name } of VARIANTS) {
+  Deno.test(`${name}: nothing a job starts outlives it (completion, stop, timeout)`, async (t) => {
     await using s = await startSandboxed(layer, [
       {
         name: "spawns",
@@ -103,7 +103,7 @@ for (const layer of LAYERS) {
         stop_grace: 1,
         permissions: { run: ["bash"] },
       },
-    ]);
+    ], isolation);
 
     await t.step("after the job completes", async () => {
       await scenario(layer, async (payload) => {

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { type Layer, LAYERS, run, startSandboxed, statusOf } from "../_helpers/sandbox.ts";
+import { type Layer, run, startSandboxed, statusOf, VARIANTS } from "../_helpers/sandbox.ts";
 
 const LIMIT_MB = 128;
 const KILLED = `killed: the job exceeded its memory limit of ${LIMIT_MB} MB (memory_mb)`;
@@ -16,8 +16,8 @@ const KILLED = `killed: the job exceeded its memory limit of ${LIMIT_MB} MB (mem
 /** MiB a job tries to fill: far past the limit with the OS layer; past it, but modest, without. */
 const amount = (layer: Layer, os: number) => (layer === "os" ? os : 384);
 
-for (const layer of LAYERS) {
-  Deno.test(`${layer}: memory_mb bounds all of a job's memory; pids_max its processes`, async (t) => {
+for (const { layer, isolation, name } of VARIANTS) {
+  Deno.test(`${name}: memory_mb bounds all of a job's memory; pids_max its processes`, async (t) => {
     const deno = Deno.execPath();
     await using s = await startSandboxed(layer, [
       { name: "small", kind: "script", instances: 1, memory_mb: LIMIT_MB },
@@ -29,7 +29,7 @@ for (const layer of LAYERS) {
         pids_max: 48,
         permissions: { run: [deno, "sleep"] },
       },
-    ]);
+    ], isolation);
 
     await t.step("the status shows the limits the control group enforces", async () => {
       const { sandbox } = await statusOf(s, "small-runs");
