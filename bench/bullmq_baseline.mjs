@@ -1,6 +1,7 @@
 // The BullMQ baseline, run under Node (BullMQ does not load under Deno here).
 // Usage: node bullmq_baseline.mjs REDIS_PORT JOBS BATCH LATENCY_RUNS WARMUP_JOBS MODE
 // MODE "bulk": one measured bulk round; prints { enqueue_per_s, completed_per_s, bulk_cpu }.
+// MODE "rss": 50 000 jobs through one Queue and Worker; prints { rss_mib } after them.
 // MODE "rest": the single-call round and the round trips; prints { single_enqueue_per_s,
 // single_completed_per_s, p50_ms, p99_ms }. Each run first does its own warm-up round.
 // bulk_cpu (null off Linux) says where the bulk round's time went, counted as bench/cpu_usage.ts
@@ -71,6 +72,12 @@ const addBulk = (count) => async (queue) => {
 };
 // A warm-up round first, unmeasured, as on our side: both runtimes compile their hot paths.
 if (warmup > 0) await throughput("warmup", addBulk(warmup), warmup);
+if (mode === "rss") {
+  // Memory after 50 000 jobs through one Queue and one Worker in this process.
+  await throughput("rss", addBulk(50_000), 50_000);
+  console.log(JSON.stringify({ rss_mib: process.memoryUsage().rss / 1024 / 1024 }));
+  process.exit(0);
+}
 if (mode === "bulk") {
   const bulk = await throughput("bulk", addBulk(total), total);
   console.log(JSON.stringify({

@@ -7,7 +7,15 @@
  *   a time (50 callers vs 50 concurrent `add`), with 50 jobs running at once
  *   on both sides (our noop runner, BullMQ's Worker concurrency 50);
  * - the round trip of one job: our `job.run` over HTTP vs BullMQ's
- *   `add` → `waitUntilFinished`.
+ *   `add` → `waitUntilFinished`;
+ * - all of the above on both of our stores: Redis (the same redis-server as
+ *   BullMQ) and the embedded SQLite store, the bulk rounds of all three
+ *   interleaved; on the embedded store also `jobs.create` + `job.start`;
+ * - the API path: `job.status` requests/s with 32 connections (wrk, when
+ *   installed) against a bare `Deno.serve` answering a fixed JSON body, in
+ *   alternating rounds;
+ * - memory: the embedded supervisor's RSS after 50 000 jobs, against a
+ *   BullMQ worker process's after as many.
  *
  * For the bulk round, each side also says where its time went: CPU per job of
  * Redis and of the queue's own processes (the supervisor and this client on
@@ -27,6 +35,8 @@
 
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
 import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+import { freePort } from "../tests/_helpers/ports.ts";
+import { median } from "./stats.ts";
 import { type CpuSpent, cpuSpent, readCpu } from "./cpu_usage.ts";
 import { ensureBullmq, runBaseline } from "./bullmq.ts";
 
@@ -157,8 +167,8 @@ async function ourLatency(url: string): Promise<{ p50_ms: number; p99_ms: number
 
 const fmt = (n: number, unit = "") => `${n.toFixed(n < 10 ? 2 : 0)}${unit}`;
 
-/** One run of the BullMQ baseline under Node (`mode`: "bulk" or "rest"); its JSON line. */
-function bullmq(baselineDir: string, redisPort: number, mode: "bulk" | "rest") {
+/** One run of the BullMQ baseline under Node (`mode`: "bulk", "rest" or "rss"); its JSON line. */
+function bullmq(baselineDir: string, redisPort: number, mode: "bulk" | "rest" | "rss") {
   // deno-lint-ignore no-explicit-any
   return runBaseline<any>(baselineDir, "bullmq_baseline.mjs", [
     String(redisPort),
@@ -175,85 +185,261 @@ function medianRound(rounds: Rates[]): Rates {
   return [...rounds].sort((a, b) => a.completed_per_s - b.completed_per_s)[rounds.length >> 1];
 }
 
+/** Our enqueue by `jobs.create` then `job.start`, batches of BATCH each. */
+function enqueueCreateStart(url: string): (count: number) => Promise<string> {
+  return async (count) => {
+    let last = "";
+    for (let i = 0; i < count; i += BATCH) {
+      const size = Math.min(BATCH, count - i);
+      const created = await rpc(
+        url,
+        Array.from({ length: size }, (_, k) => ({
+          jsonrpc: "2.0",
+          id: k,
+          method: "jobs.create",
+          params: { job: { runner: "noop", payload: "" } },
+        })),
+      ) as { result: string }[];
+      await rpc(
+        url,
+        created.map((c, k) => ({
+          jsonrpc: "2.0",
+          id: k,
+          method: "job.start",
+          params: { job_id: c.result },
+        })),
+      );
+      last = created.at(-1)!.result;
+    }
+    return last;
+  };
+}
+
+/** requests/s of `body` POSTed to `url` by wrk, 32 connections; null without wrk. */
+async function wrkRate(url: string, body: string, secret?: string): Promise<number | null> {
+  const script = await Deno.makeTempFile({ suffix: ".lua" });
+  await Deno.writeTextFile(
+    script,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n` +
+      `wrk.headers["Content-Type"] = "application/json"\n` +
+      (secret ? `wrk.headers["Authorization"] = "Bearer ${secret}"\n` : ""),
+  );
+  try {
+    const out = await new Deno.Command("wrk", {
+      args: ["-t2", "-c32", "-d4s", "-s", script, url],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const match = new TextDecoder().decode(out.stdout).match(/Requests\/sec:\s+([\d.]+)/);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null; // No wrk here.
+  } finally {
+    await Deno.remove(script);
+  }
+}
+
+/** A process's resident memory, MiB (Linux). */
+function rssMib(pid: number): number {
+  const kb = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+)/)![1];
+  return Number(kb) / 1024;
+}
+
+const STORES = ["redis", "embedded"] as const;
+type Side = (typeof STORES)[number] | "embedded, jobs.create + job.start" | "BullMQ 5";
+
 if (import.meta.main) {
   const baselineDir = await ensureBullmq();
   const redis = await TestRedis.start();
-  const sup = await SupervisorProcess.start(
-    `redis_url = "${redis.url}"\n[[runners]]\nname = "noop"\nkind = "noop"\ninstances = 50\n`,
-  );
-  const meter = { pids: [sup.pid, Deno.pid], redisPort: redis.port };
+  const noop = `[[runners]]\nname = "noop"\nkind = "noop"\ninstances = 50\n`;
+  const sups = {
+    redis: await SupervisorProcess.start(`redis_url = "${redis.url}"\n${noop}`),
+    embedded: await SupervisorProcess.start(noop),
+  };
+  const meter = (store: (typeof STORES)[number]) => ({
+    pids: [sups[store].pid, Deno.pid],
+    redisPort: redis.port,
+  });
+  let bare: Deno.ChildProcess | null = null;
   try {
     // A warm-up round first, unmeasured, as on BullMQ's side.
-    await ours(sup.url, meter, enqueueBulk(sup.url), WARMUP_JOBS);
-    const ourRounds: Rates[] = [];
-    const bullRounds: Rates[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      ourRounds.push(await ours(sup.url, meter, enqueueBulk(sup.url)));
-      const b = await bullmq(baselineDir, redis.port, "bulk");
-      bullRounds.push({
-        enqueue_per_s: b.enqueue_per_s,
-        completed_per_s: b.completed_per_s,
-        cpu: b.bulk_cpu,
-      });
+    for (const store of STORES) {
+      await ours(sups[store].url, meter(store), enqueueBulk(sups[store].url), WARMUP_JOBS);
     }
-    const bulk = medianRound(ourRounds);
-    const bullBulk = medianRound(bullRounds);
-    const single = await ours(sup.url, meter, async (count) => {
-      let next = 0;
-      let last = "";
-      await Promise.all(Array.from({ length: 50 }, async () => {
-        while (next < count) {
-          last = (await rpc(sup.url, call(next++)) as { result: string }).result;
-        }
-      }));
-      return last;
+    const rounds: Record<Side, Rates[]> = {
+      "redis": [],
+      "embedded": [],
+      "embedded, jobs.create + job.start": [],
+      "BullMQ 5": [],
+    };
+    const sides: [Side, () => Promise<Rates>][] = [
+      ["redis", () => ours(sups.redis.url, meter("redis"), enqueueBulk(sups.redis.url))],
+      [
+        "embedded",
+        () => ours(sups.embedded.url, meter("embedded"), enqueueBulk(sups.embedded.url)),
+      ],
+      [
+        "embedded, jobs.create + job.start",
+        () => ours(sups.embedded.url, meter("embedded"), enqueueCreateStart(sups.embedded.url)),
+      ],
+      ["BullMQ 5", async () => {
+        const b = await bullmq(baselineDir, redis.port, "bulk");
+        return {
+          enqueue_per_s: b.enqueue_per_s,
+          completed_per_s: b.completed_per_s,
+          cpu: b.bulk_cpu,
+        };
+      }],
+    ];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each side goes first in turn: the machine drifts.
+      for (let i = 0; i < sides.length; i++) {
+        const [name, measure] = sides[(i + round) % sides.length];
+        rounds[name].push(await measure());
+      }
+    }
+    const single = {} as Record<(typeof STORES)[number], Rates>;
+    const latency = {} as Record<(typeof STORES)[number], { p50_ms: number; p99_ms: number }>;
+    for (const store of STORES) {
+      const url = sups[store].url;
+      single[store] = await ours(url, meter(store), async (count) => {
+        let next = 0;
+        let last = "";
+        await Promise.all(Array.from({ length: 50 }, async () => {
+          while (next < count) last = (await rpc(url, call(next++)) as { result: string }).result;
+        }));
+        return last;
+      });
+      latency[store] = await ourLatency(url);
+    }
+
+    // The API path: job.status of a job that exists, against a bare Deno.serve, alternating.
+    const port = freePort();
+    bare = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("./bare_server.ts", import.meta.url).pathname, String(port)],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    await bare.stdout.pipeThrough(new TextDecoderStream()).getReader().read();
+    const jobId = (await rpc(sups.embedded.url, call(0)) as { result: string }).result;
+    const status = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "job.status",
+      params: { job_id: jobId },
     });
-    const latency = await ourLatency(sup.url);
-    sup.signal("SIGTERM");
-    await sup.exited();
+    const statusRates: { ours: number; bare: number }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const o = await wrkRate(`${sups.embedded.url}/rpc`, status, SECRETS.admin);
+      const b = await wrkRate(`http://127.0.0.1:${port}/`, status);
+      if (o === null || b === null) break;
+      statusRates.push({ ours: o, bare: b });
+    }
+
+    // Memory after 50 000 jobs: a fresh embedded supervisor, and BullMQ's worker process.
+    const fresh = await SupervisorProcess.start(noop);
+    let rss: { ours: number; bull: number };
+    try {
+      await ours(
+        fresh.url,
+        { pids: [fresh.pid], redisPort: redis.port },
+        enqueueBulk(fresh.url),
+        50_000,
+      );
+      const ourRss = rssMib(fresh.pid);
+      const b = await bullmq(baselineDir, redis.port, "rss");
+      rss = { ours: ourRss, bull: b.rss_mib };
+    } finally {
+      await fresh.kill().catch(() => {});
+      await Deno.remove(fresh.dataDir, { recursive: true }).catch(() => {});
+    }
     const bull = await bullmq(baselineDir, redis.port, "rest");
 
-    console.log(`\nbulk rounds, enqueue→completed (jobs/s), taking turns:`);
-    ourRounds.forEach((r, i) =>
+    const bullBulk = medianRound(rounds["BullMQ 5"]);
+    console.log(`\nbulk rounds, enqueue→completed (jobs/s), the sides taking turns:`);
+    console.log(`| round | ${Object.keys(rounds).join(" | ")} |`);
+    console.log(`| --- | ${Object.keys(rounds).map(() => "---").join(" | ")} |`);
+    for (let r = 0; r < ROUNDS; r++) {
       console.log(
-        `  round ${i + 1}: ours ${fmt(r.completed_per_s)}, BullMQ ${
-          fmt(bullRounds[i].completed_per_s)
-        } (${(r.completed_per_s / bullRounds[i].completed_per_s).toFixed(2)}×)`,
-      )
-    );
-    const rows: [string, number, number, boolean][] = [
-      ["bulk enqueue (jobs/s)", bulk.enqueue_per_s, bullBulk.enqueue_per_s, true],
-      ["bulk enqueue→completed (jobs/s)", bulk.completed_per_s, bullBulk.completed_per_s, true],
-      ["single enqueue (jobs/s)", single.enqueue_per_s, bull.single_enqueue_per_s, true],
-      [
-        "single enqueue→completed (jobs/s)",
-        single.completed_per_s,
-        bull.single_completed_per_s,
-        true,
-      ],
-      ["round trip p50 (ms)", latency.p50_ms, bull.p50_ms, false],
-      ["round trip p99 (ms)", latency.p99_ms, bull.p99_ms, false],
-    ];
+        `| ${r + 1} | ${
+          Object.values(rounds).map((xs) => fmt(xs[r].completed_per_s)).join(" | ")
+        } |`,
+      );
+    }
     console.log(
       `\nqueue benchmark: ${JOBS} noop jobs, 50 at a time, one redis-server, same run` +
-        ` (bulk: the median of ${ROUNDS} rounds per side)`,
+        ` (bulk: the median of ${ROUNDS} rounds per side, with its spread)`,
     );
     console.log("| measure | ours | BullMQ 5 | ours / BullMQ |");
     console.log("| --- | --- | --- | --- |");
-    for (const [name, a, b, higherIsBetter] of rows) {
+    const row = (name: string, a: number, b: number, higherIsBetter: boolean, extra = "") => {
       const ratio = a / b;
       console.log(
-        `| ${name} | ${fmt(a)} | ${fmt(b)} | ${ratio.toFixed(2)}× ${
+        `| ${name} | ${fmt(a)}${extra} | ${fmt(b)} | ${ratio.toFixed(2)}× ${
           higherIsBetter
             ? (ratio >= 1 ? "(faster)" : "(slower)")
             : (ratio <= 1 ? "(lower)" : "(higher)")
         } |`,
       );
+    };
+    for (const side of ["redis", "embedded", "embedded, jobs.create + job.start"] as const) {
+      const m = medianRound(rounds[side]);
+      const xs = rounds[side].map((r) => r.completed_per_s);
+      row(`bulk enqueue (jobs/s), ${side}`, m.enqueue_per_s, bullBulk.enqueue_per_s, true);
+      row(
+        `bulk enqueue→completed (jobs/s), ${side}`,
+        m.completed_per_s,
+        bullBulk.completed_per_s,
+        true,
+        ` (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`,
+      );
     }
-    printCpu(JOBS, bulk, bullBulk);
+    for (const store of STORES) {
+      row(
+        `single enqueue (jobs/s), ${store}`,
+        single[store].enqueue_per_s,
+        bull.single_enqueue_per_s,
+        true,
+      );
+      row(
+        `single enqueue→completed (jobs/s), ${store}`,
+        single[store].completed_per_s,
+        bull.single_completed_per_s,
+        true,
+      );
+      row(`round trip p50 (ms), ${store}`, latency[store].p50_ms, bull.p50_ms, false);
+      row(`round trip p99 (ms), ${store}`, latency[store].p99_ms, bull.p99_ms, false);
+    }
+    console.log(
+      `\nembedded job.run p99 ÷ Redis job.run p99: ${
+        (latency.embedded.p99_ms / latency.redis.p99_ms).toFixed(2)
+      }×`,
+    );
+    if (statusRates.length) {
+      const o = median(statusRates.map((r) => r.ours));
+      const b = median(statusRates.map((r) => r.bare));
+      console.log(
+        `job.status, 32 connections (wrk), embedded: ${fmt(o)} req/s; a bare Deno.serve: ${
+          fmt(b)
+        } req/s; ${(o / b).toFixed(2)}× (median of ${statusRates.length} alternating rounds: ${
+          statusRates.map((r) => (r.ours / r.bare).toFixed(2)).join(", ")
+        })`,
+      );
+    } else {
+      console.log("job.status against a bare Deno.serve: skipped (wrk is not installed)");
+    }
+    console.log(
+      `RSS after 50 000 jobs: the embedded supervisor ${rss.ours.toFixed(0)} MiB, a BullMQ ` +
+        `worker process ${rss.bull.toFixed(0)} MiB: ${(rss.ours / rss.bull).toFixed(2)}×`,
+    );
+    printCpu(JOBS, medianRound(rounds.redis), bullBulk);
   } finally {
-    await sup.kill().catch(() => {});
-    await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
+    bare?.kill();
+    await bare?.status;
+    for (const sup of Object.values(sups)) {
+      await sup.kill().catch(() => {});
+      await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
+    }
     await redis.stop();
   }
 }

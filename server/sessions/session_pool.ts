@@ -139,6 +139,7 @@ export class SessionPool {
 
   /** Spawning blocks for a moment: the refill waits for the job's answer to go out first. */
   #scheduleRefill(): void {
+    if (this.#closed) return; // (a process killed by close() exits after it)
     this.#refill ??= setTimeout(() => {
       this.#refill = undefined;
       this.fill();

@@ -62,6 +62,32 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals((await store.getJobs(["a", "x"])).map((j) => j?.id ?? null), ["a", null]);
   });
 
+  test("calls of one turn: a failing one fails alone, the others are stored", async (store) => {
+    await store.insertJob(job("taken", { status: "queued" }));
+    // All in one turn: the store may batch them (one transaction on SQLite, one script on Redis).
+    const results = await Promise.allSettled([
+      store.insertJob(job("first", { status: "queued" })),
+      store.insertJob(job("taken")),
+      store.insertJob(job("second", { status: "queued" })),
+      store.insertJob(job("second")),
+      store.insertJob(job("third", { status: "queued", depends_on: ["first"] })),
+    ]);
+    assertEquals(
+      results.map((r) =>
+        r.status === "fulfilled" ? r.value.id : r.reason instanceof DuplicateJobError
+      ),
+      ["first", true, "second", true, "third"],
+    );
+    const stored = await store.getJobs(["first", "second", "third", "taken"]);
+    assertEquals(stored.map((j) => j?.id), ["first", "second", "third", "taken"]);
+    // Seqs grow in call order, and the queue takes them in that order.
+    const seqs = stored.slice(0, 3).map((j) => j!.seq);
+    assert(seqs[0] < seqs[1] && seqs[1] < seqs[2], `seqs in order: ${seqs}`);
+    const taken = await store.takeJobs("r1", 10, "w", T0, T0 + 1000, 0);
+    assertEquals(taken.map((j) => j.id), ["taken", "first", "second", "third"]);
+    assertEquals(await store.dependantsOf("first"), ["third"]);
+  });
+
   test("list: newest first, filters, paging with beforeSeq", async (store) => {
     for (let i = 0; i < 25; i++) {
       await store.insertJob(job(`j${i}`, {
