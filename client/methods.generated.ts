@@ -141,6 +141,15 @@ export function bindMethods(call: Call) {
       params: MethodParams["register_runner"],
       options?: CallOptions,
     ): Promise<MethodResults["register_runner"]> => call("register_runner", params, options),
+    /**
+     * Add a runner and start it: the seed's name for `register_runner`, the same in all.
+     *
+     * Validated like a `[[runners]]` table of the config. A runner of that name already registered is -32009. With a register secret, the runner must stay within `[register_policy]` (by default: a script runner, no grants, at most 4 instances, no `env`); beyond it is -32002 naming what was refused.
+     */
+    addRunner: (
+      params: MethodParams["add_runner"],
+      options?: CallOptions,
+    ): Promise<MethodResults["add_runner"]> => call("add_runner", params, options),
     /** The names of every runner. */
     listRunners: (options?: CallOptions): Promise<MethodResults["list_runners"]> =>
       call("list_runners", {}, options),
@@ -257,6 +266,15 @@ export function bindMethods(call: Call) {
     /** Name, version, store, namespace, uptime, runner and job counts. */
     getSupervisorInfo: (options?: CallOptions): Promise<MethodResults["get_supervisor_info"]> =>
       call("get_supervisor_info", {}, options),
+    /**
+     * Stop the whole tree gracefully, then the supervisor, which exits 0.
+     *
+     * Answered first; then new jobs are refused, running jobs get `shutdown_grace` to finish, runners stop dependants first (services get SIGTERM, then SIGKILL after their `stop_grace`), and the process exits 0. The `supervisor.stopping` event records `requested_by` and `reason` (the seed's `shutdown_tree`).
+     */
+    shutdown: (
+      params: MethodParams["shutdown"] = {},
+      options?: CallOptions,
+    ): Promise<MethodResults["shutdown"]> => call("shutdown", params, options),
   };
 }
 

@@ -83,5 +83,11 @@ const onSignal = async (signal: Deno.Signal) => {
   log.info("stopped");
   Deno.exit(0);
 };
+// Stopped by the `shutdown` method: exit like after a signal.
+supervisor.stopped.then(() => {
+  if (firstSignalAt !== null) return; // the signal handler exits
+  log.info("stopped");
+  Deno.exit(0);
+});
 Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
 Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));

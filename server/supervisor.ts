@@ -30,6 +30,7 @@ import { Metrics } from "./metrics/metrics.ts";
 import { Dispatcher } from "./rpc/dispatch.ts";
 import { RpcError, unavailable } from "./rpc/rpc_error.ts";
 import { RunnerManager } from "./runners/runner_manager.ts";
+import type { Audit } from "./runners/runner.ts";
 import { ProcessRuntime } from "./runners/process_runtime.ts";
 import { claimDataDir, type DataDirClaim } from "./store/data_dir.ts";
 import { openStore } from "./store/mod.ts";
@@ -100,6 +101,9 @@ export class Supervisor {
     this.info = fields.info;
     this.#log = fields.log;
     this.#drain = fields.drain;
+    this.stopped = new Promise((resolve) => {
+      this.#stopped = (done) => done.then(resolve, resolve);
+    });
   }
 
   /**
@@ -217,6 +221,8 @@ export class Supervisor {
       memory_rss: Deno.memoryUsage().rss,
       bind: bound,
     });
+    // Made below; the shutdown method reaches it through this.
+    const late: { supervisor?: Supervisor } = {};
     const services: Services = {
       config,
       store,
@@ -228,6 +234,10 @@ export class Supervisor {
       draining: () => draining,
       info,
       openrpc: (serverUrl) => buildOpenRpcDocument({ serverUrl }),
+      // The answer goes out first; the supervisor it names exists by the time this is called.
+      shutdown: (audit) => {
+        setTimeout(() => late.supervisor?.shutdown(undefined, audit), 0);
+      },
     };
     const translateError = (error: unknown): RpcError | undefined =>
       error instanceof StoreUnavailableError ? unavailable(error.message) : undefined;
@@ -299,6 +309,7 @@ export class Supervisor {
       log,
       drain: () => (draining = true),
     });
+    late.supervisor = supervisor;
     events.emit({
       type: "supervisor.started",
       subject: config.name,
@@ -319,23 +330,33 @@ export class Supervisor {
    * (SIGTERM, then SIGKILL of each process group), queues unfinished jobs
    * again, closes streams, the server and the store.
    */
-  shutdown(graceMs = this.config.shutdown_grace * 1000): Promise<void> {
-    this.#stopping ??= this.#shutdown(graceMs);
+  shutdown(
+    graceMs = this.config.shutdown_grace * 1000,
+    audit: Audit = { requested_by: "supervisor", reason: "shutdown" },
+  ): Promise<void> {
+    this.#stopping ??= this.#shutdown(graceMs, audit);
+    this.#stopped(this.#stopping);
     return this.#stopping;
   }
 
-  async #shutdown(graceMs: number): Promise<void> {
+  /** Resolves once a shutdown (by a signal or by the `shutdown` method) is complete. */
+  readonly stopped: Promise<void>;
+  #stopped!: (done: Promise<void>) => void;
+
+  async #shutdown(graceMs: number, audit: Audit): Promise<void> {
     const { server, front, dataDir, streams, reaper, hub, secrets, runtime } = this.#parts;
     this.#drain();
     this.events.emit({
       type: "supervisor.stopping",
       subject: this.config.name,
+      ...audit,
     });
-    this.#log.info(`stopping: running jobs have ${graceMs / 1000} s to finish`);
-    await this.runners.stopAll({
-      requested_by: "supervisor",
-      reason: "shutdown",
-    }, graceMs);
+    this.#log.info(
+      `stopping (${audit.requested_by ?? "supervisor"}${
+        audit.reason ? `: ${audit.reason}` : ""
+      }): running jobs have ${graceMs / 1000} s to finish`,
+    );
+    await this.runners.stopAll(audit, graceMs);
     await reaper.stop();
     front.stopAccepting();
     streams.closeAll();

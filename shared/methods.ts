@@ -369,6 +369,24 @@ export const methods: MethodSpec[] = [
     errors: [Conflict, Forbidden],
   },
   {
+    name: "add_runner",
+    summary: "Add a runner and start it: the seed's name for `register_runner`, the same in all.",
+    description: "Validated like a `[[runners]]` table of the config. A runner of that name " +
+      "already registered is -32009. With a register secret, the runner must stay within " +
+      "`[register_policy]` (by default: a script runner, no grants, at most 4 instances, no " +
+      "`env`); beyond it is -32002 naming what was refused.",
+    scope: "register",
+    tag: "runners",
+    params: [{ name: "runner", schema: RunnerConfig, required: true, description: "The runner." }],
+    result: { name: "status", schema: RunnerStatus },
+    examples: [{
+      name: "add",
+      params: { runner: { name: "example-added", kind: "script", instances: 1 } },
+      result: exampleStatus("example-added", "starting"),
+    }],
+    errors: [Conflict, Forbidden],
+  },
+  {
     name: "list_runners",
     summary: "The names of every runner.",
     scope: "admin",
@@ -810,6 +828,25 @@ export const methods: MethodSpec[] = [
       },
     }],
     errors: [Unavailable],
+  },
+  // Last: tools that replay every example in order (test-coverage) stop the server with it.
+  {
+    name: "shutdown",
+    summary: "Stop the whole tree gracefully, then the supervisor, which exits 0.",
+    description: "Answered first; then new jobs are refused, running jobs get `shutdown_grace` " +
+      "to finish, runners stop dependants first (services get SIGTERM, then SIGKILL after " +
+      "their `stop_grace`), and the process exits 0. The `supervisor.stopping` event records " +
+      "`requested_by` and `reason` (the seed's `shutdown_tree`).",
+    scope: "admin",
+    tag: "runners",
+    params: [...auditParams],
+    result: nullResult,
+    examples: [{
+      name: "shutdown",
+      params: { requested_by: "ops", reason: "host maintenance" },
+      result: null,
+    }],
+    errors: [],
   },
 ];
 

@@ -240,6 +240,59 @@ export const Permissions: JsonSchema = {
   },
 };
 
+const seconds = (description: string, min: number, max: number): JsonSchema => ({
+  type: "number",
+  minimum: min,
+  maximum: max,
+  description,
+  "x-expected": `a number of seconds ${min}-${max}`,
+});
+
+/**
+ * Readiness and health checks of a service or process runner, each optional
+ * and combinable: all that are set must pass.
+ */
+export const HealthCheck: JsonSchema = {
+  title: "HealthCheck",
+  type: "object",
+  additionalProperties: false,
+  description: "Checks that say a service (or process runner) is ready, then healthy: all set " +
+    "must pass. Ready once they pass within `start_period`; `retries` failures in a row later " +
+    "restart it (see docs/operations.md, Services).",
+  properties: {
+    test: str(
+      "A command (run with `sh -c`, in the runner's environment and working dir) that exits 0 " +
+        "when healthy (zinit's `test`).",
+      { minLength: 1 },
+    ),
+    tcp: {
+      description: 'A TCP port (on 127.0.0.1) or "host:port" that accepts a connection.',
+      anyOf: [
+        { type: "integer", minimum: 1, maximum: 65535 },
+        { type: "string", pattern: "^[^\\s:]+:[0-9]{1,5}$" },
+      ],
+      "x-expected": 'a port 1-65535 or "host:port"',
+    },
+    http: str("An http(s) URL that answers 2xx.", {
+      pattern: "^https?://",
+      "x-expected": "an http:// or https:// URL",
+    }),
+    log: str(
+      "A regular expression: ready once a line of the program's output matches (readiness only).",
+      { minLength: 1 },
+    ),
+    interval: seconds("Seconds between checks once ready (default 10).", 0.1, 86400),
+    timeout: seconds("Seconds one check may take (default 5).", 0.1, 3600),
+    retries: int("Failed checks in a row that restart it (default 3).", 1, 100),
+    start_period: seconds(
+      "Seconds it may take to pass its checks after a start (default 30); past it, the start " +
+        "failed.",
+      0.1,
+      86400,
+    ),
+  },
+};
+
 /** A runner's configuration: a `[[runners]]` table, or `register_runner`'s `runner`. */
 export const RunnerConfig: JsonSchema = {
   title: "RunnerConfig",
@@ -251,11 +304,35 @@ export const RunnerConfig: JsonSchema = {
     name: RunnerName,
     kind: {
       type: "string",
-      enum: ["script", "process", "noop"],
+      enum: ["script", "process", "service", "noop"],
       default: "script",
-      description: "`script`: built-in Deno script runner; `process`: an external program; " +
-        "`noop`: a test and benchmark fixture that completes every job at once.",
+      description: "`script`: built-in Deno script runner; `process`: an external program that " +
+        "takes jobs (the runner protocol); `service`: any program, supervised (it takes no " +
+        "jobs); `noop`: a test and benchmark fixture that completes every job at once.",
     },
+    oneshot: {
+      type: "boolean",
+      description: "For `service`: a task that runs once to completion; its exit 0 satisfies " +
+        "its dependants (it is then `completed`), another exit is a failure.",
+    },
+    process_manager: str(
+      'For `service` and `process`: where its instances run: `"simple"` (default), child ' +
+        'processes; `"tmux:SESSION"`, each in a window of that tmux session (`tmux attach -t ' +
+        "SESSION` shows it live), its output still in the runner's logs.",
+      {
+        pattern: "^(simple|tmux:[A-Za-z0-9_.-]{1,64})$",
+        "x-expected": '"simple" or "tmux:SESSION" (1-64 letters, digits or _ . -)',
+      },
+    ),
+    working_dir: str("For `service` and `process`: the working directory of its instances.", {
+      minLength: 1,
+    }),
+    user: str(
+      "For `service` and `process`: the user its instances run as (a name or a uid; the " +
+        "supervisor must be root to switch).",
+      { minLength: 1 },
+    ),
+    check: HealthCheck,
     instances: int("Jobs (sessions or processes) that may run at once.", 1, 256),
     timeout: {
       type: "number",
@@ -305,8 +382,12 @@ export const RunnerConfig: JsonSchema = {
       1_000_000_000,
     ),
     permissions: Permissions,
-    binary_path: str("For `process`: the program to start.", { minLength: 1 }),
-    args: { type: "array", items: { type: "string" }, description: "For `process`: arguments." },
+    binary_path: str("For `process` and `service`: the program to start.", { minLength: 1 }),
+    args: {
+      type: "array",
+      items: { type: "string" },
+      description: "For `process` and `service`: arguments.",
+    },
     env: {
       type: "object",
       additionalProperties: { type: "string" },
@@ -459,8 +540,10 @@ export const RunnerState: JsonSchema = {
     "backoff",
     "quarantined",
     "remote",
+    "completed",
   ],
-  description: "`remote`: a runner served only by remote runner agents.",
+  description: "`remote`: a runner served only by remote runner agents; `completed`: a " +
+    "oneshot service that exited 0.",
 };
 
 /** What `get_runner_status` returns. */
@@ -471,7 +554,7 @@ export const RunnerStatus: JsonSchema = {
   additionalProperties: false,
   properties: {
     name: RunnerName,
-    kind: { type: "string", enum: ["script", "process", "noop"] },
+    kind: { type: "string", enum: ["script", "process", "service", "noop"] },
     state: RunnerState,
     instances: { type: "integer", minimum: 0, description: "Jobs that may run at once." },
     busy: { type: "integer", minimum: 0, description: "Jobs running now." },
@@ -494,6 +577,32 @@ export const RunnerStatus: JsonSchema = {
     },
     permissions: Permissions,
     sandbox: SandboxStatus,
+    process_manager: { type: "string", description: '"simple" or "tmux:SESSION".' },
+    check: {
+      type: "object",
+      required: ["state", "failures"],
+      additionalProperties: false,
+      description: "Its health checks (when it has any).",
+      properties: {
+        state: { type: "string", enum: ["unknown", "passing", "failing"] },
+        failures: { type: "integer", minimum: 0, description: "Failed checks in a row." },
+        last_ok: { anyOf: [ms("When they last all passed"), { type: "null" }] },
+        last_error: { type: "string", description: "What the last failed check said." },
+        config: HealthCheck,
+      },
+    },
+    last_failure: {
+      anyOf: [
+        {
+          type: "object",
+          required: ["at", "reason"],
+          additionalProperties: false,
+          properties: { at: ms("When"), reason: { type: "string" } },
+        },
+        { type: "null" },
+      ],
+      description: "Its last failure (an exit, a failed start, failed checks or pings), and why.",
+    },
   },
 };
 
@@ -686,6 +795,7 @@ export const components: Record<string, JsonSchema> = {
   LogPage,
   Permissions,
   RunnerConfig,
+  HealthCheck,
   ExitInfo,
   SandboxStatus,
   RunnerState,

@@ -170,8 +170,18 @@ export interface Permissions {
 export interface RunnerConfig {
   /** A runner name: 1-64 letters, digits or `_ . -`. */
   name: RunnerName;
-  /** `script`: built-in Deno script runner; `process`: an external program; `noop`: a test and benchmark fixture that completes every job at once. */
-  kind?: "script" | "process" | "noop";
+  /** `script`: built-in Deno script runner; `process`: an external program that takes jobs (the runner protocol); `service`: any program, supervised (it takes no jobs); `noop`: a test and benchmark fixture that completes every job at once. */
+  kind?: "script" | "process" | "service" | "noop";
+  /** For `service`: a task that runs once to completion; its exit 0 satisfies its dependants (it is then `completed`), another exit is a failure. */
+  oneshot?: boolean;
+  /** For `service` and `process`: where its instances run: `"simple"` (default), child processes; `"tmux:SESSION"`, each in a window of that tmux session (`tmux attach -t SESSION` shows it live), its output still in the runner's logs. */
+  process_manager?: string;
+  /** For `service` and `process`: the working directory of its instances. */
+  working_dir?: string;
+  /** For `service` and `process`: the user its instances run as (a name or a uid; the supervisor must be root to switch). */
+  user?: string;
+  /** Checks that say a service (or process runner) is ready, then healthy: all set must pass. Ready once they pass within `start_period`; `retries` failures in a row later restart it (see docs/operations.md, Services). */
+  check?: HealthCheck;
   /** Jobs (sessions or processes) that may run at once. */
   instances?: number;
   /** Default job timeout, seconds. */
@@ -190,9 +200,9 @@ export interface RunnerConfig {
   max_jobs?: number;
   /** Deno permissions granted to every job of a script runner. Absent means none. */
   permissions?: Permissions;
-  /** For `process`: the program to start. */
+  /** For `process` and `service`: the program to start. */
   binary_path?: string;
-  /** For `process`: arguments. */
+  /** For `process` and `service`: arguments. */
   args?: string[];
   /** Environment given to the runner's processes. */
   env?: {
@@ -218,6 +228,26 @@ export interface RunnerConfig {
   stable_after?: number;
   /** Seconds between SIGTERM and SIGKILL when stopping (default 5). */
   stop_grace?: number;
+}
+
+/** Checks that say a service (or process runner) is ready, then healthy: all set must pass. Ready once they pass within `start_period`; `retries` failures in a row later restart it (see docs/operations.md, Services). */
+export interface HealthCheck {
+  /** A command (run with `sh -c`, in the runner's environment and working dir) that exits 0 when healthy (zinit's `test`). */
+  test?: string;
+  /** A TCP port (on 127.0.0.1) or "host:port" that accepts a connection. */
+  tcp?: number | string;
+  /** An http(s) URL that answers 2xx. */
+  http?: string;
+  /** A regular expression: ready once a line of the program's output matches (readiness only). */
+  log?: string;
+  /** Seconds between checks once ready (default 10). */
+  interval?: number;
+  /** Seconds one check may take (default 5). */
+  timeout?: number;
+  /** Failed checks in a row that restart it (default 3). */
+  retries?: number;
+  /** Seconds it may take to pass its checks after a start (default 30); past it, the start failed. */
+  start_period?: number;
 }
 
 export interface ExitInfo {
@@ -252,7 +282,7 @@ export interface SandboxStatus {
   };
 }
 
-/** `remote`: a runner served only by remote runner agents. */
+/** `remote`: a runner served only by remote runner agents; `completed`: a oneshot service that exited 0. */
 export type RunnerState =
   | "stopped"
   | "starting"
@@ -261,13 +291,14 @@ export type RunnerState =
   | "stopping"
   | "backoff"
   | "quarantined"
-  | "remote";
+  | "remote"
+  | "completed";
 
 export interface RunnerStatus {
   /** A runner name: 1-64 letters, digits or `_ . -`. */
   name: RunnerName;
-  kind: "script" | "process" | "noop";
-  /** `remote`: a runner served only by remote runner agents. */
+  kind: "script" | "process" | "service" | "noop";
+  /** `remote`: a runner served only by remote runner agents; `completed`: a oneshot service that exited 0. */
   state: RunnerState;
   /** Jobs that may run at once. */
   instances: number;
@@ -295,6 +326,25 @@ export interface RunnerStatus {
   permissions?: Permissions;
   /** Which layer confines the runner's processes (see docs/operations.md, Sandbox). */
   sandbox?: SandboxStatus;
+  /** "simple" or "tmux:SESSION". */
+  process_manager?: string;
+  /** Its health checks (when it has any). */
+  check?: {
+    state: "unknown" | "passing" | "failing";
+    /** Failed checks in a row. */
+    failures: number;
+    last_ok?: number | null;
+    /** What the last failed check said. */
+    last_error?: string;
+    /** Checks that say a service (or process runner) is ready, then healthy: all set must pass. Ready once they pass within `start_period`; `retries` failures in a row later restart it (see docs/operations.md, Services). */
+    config?: HealthCheck;
+  };
+  /** Its last failure (an exit, a failed start, failed checks or pings), and why. */
+  last_failure?: {
+    /** When (milliseconds since the Unix epoch) */
+    at: number;
+    reason: string;
+  } | null;
 }
 
 export interface JobCounts {
@@ -517,6 +567,11 @@ export interface MethodParams {
     /** The runner. */
     runner: RunnerConfig;
   };
+  /** Add a runner and start it: the seed's name for `register_runner`, the same in all. */
+  "add_runner": {
+    /** The runner. */
+    runner: RunnerConfig;
+  };
   /** The names of every runner. */
   "list_runners": Record<string, never>;
   /** One runner's state, health, instances and restarts. */
@@ -663,6 +718,13 @@ export interface MethodParams {
   "whoami": Record<string, never>;
   /** Name, version, store, namespace, uptime, runner and job counts. */
   "get_supervisor_info": Record<string, never>;
+  /** Stop the whole tree gracefully, then the supervisor, which exits 0. */
+  "shutdown": {
+    /** Who asks (default: the secret's kind and fingerprint). */
+    requested_by?: string;
+    /** Why. */
+    reason?: string;
+  };
 }
 
 /** Each method's result. */
@@ -682,6 +744,7 @@ export interface MethodResults {
   "job.delete": null;
   "queue_job_to_runner": JobId;
   "register_runner": RunnerStatus;
+  "add_runner": RunnerStatus;
   "list_runners": RunnerName[];
   "get_runner_status": RunnerStatus;
   "get_all_runner_status": RunnerStatus[];
@@ -710,6 +773,7 @@ export interface MethodResults {
   "remove_secret": null;
   "whoami": Identity;
   "get_supervisor_info": SupervisorInfo;
+  "shutdown": null;
 }
 
 /** Every method name. */

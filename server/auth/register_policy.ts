@@ -95,9 +95,18 @@ export function registerProblem(
     })`;
   }
   if (
-    kind === "process" && !policy.binaries.includes(config.binary_path ?? "")
+    (kind === "process" || kind === "service") &&
+    !policy.binaries.includes(config.binary_path ?? "")
   ) {
     return `binary_path ${JSON.stringify(config.binary_path)} is not in register_policy.binaries`;
+  }
+  // Each is a way to run something else, or as someone else: the operator's to configure.
+  if (config.check?.test !== undefined) {
+    return "check.test: a register secret may not give a command to run";
+  }
+  if (config.user !== undefined) return "user: a register secret may not choose the user";
+  if ((config.process_manager ?? "simple") !== "simple") {
+    return "process_manager: a register secret may only register simple runners";
   }
   if ((config.instances ?? 1) > policy.max_instances) {
     return `instances ${config.instances} is more than register_policy.max_instances (${policy.max_instances})`;

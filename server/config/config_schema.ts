@@ -216,7 +216,7 @@ export const ConfigSchema: JsonSchema = {
       properties: {
         kinds: {
           type: "array",
-          items: { type: "string", enum: ["script", "process", "noop"] },
+          items: { type: "string", enum: ["script", "process", "service", "noop"] },
           uniqueItems: true,
           description: 'Runner kinds it may register (default `["script"]`).',
         },
@@ -252,7 +252,7 @@ export const ConfigSchema: JsonSchema = {
 
 /** What a register secret may register: `[register_policy]`. */
 export interface RegisterPolicy {
-  kinds: ("script" | "process" | "noop")[];
+  kinds: ("script" | "process" | "service" | "noop")[];
   permissions: Permissions;
   binaries: string[];
   max_instances: number;

@@ -54,7 +54,7 @@ const FLAGS: Record<
 };
 
 /** Legacy keys of the seed's `[[actors]]` tables that have no meaning here. */
-const LEGACY_ACTOR_KEYS = ["id", "db_path", "redis_url", "process_manager"];
+const LEGACY_ACTOR_KEYS = ["id", "db_path", "redis_url"];
 
 function convert(text: string, kind: "string" | "int" | "list"): unknown {
   if (kind === "int") return /^-?\d+$/.test(text.trim()) ? Number(text) : text;
@@ -74,7 +74,10 @@ function checkOne(
   if (problem) throw new ConfigError(problem);
 }
 
-/** Maps `[[actors]]` to `[[runners]]`, dropping the seed's keys that mean nothing here. */
+/**
+ * Maps `[[actors]]` to `[[runners]]`: an actor with a `binary_path` is a
+ * service; the seed's keys that mean nothing here are dropped, with a warning.
+ */
 function actorsAsRunners(
   doc: Record<string, unknown>,
   warn: (m: string) => void,
@@ -107,8 +110,10 @@ function actorsAsRunners(
         delete runner[key];
       }
     }
+    // The seed's actors are programs that take their jobs themselves: services here (one
+    // that speaks the runner protocol says kind = "process").
     if (runner.kind === undefined && runner.binary_path !== undefined) {
-      runner.kind = "process";
+      runner.kind = "service";
     }
     return runner;
   });

@@ -13,14 +13,34 @@ export function runnerProblem(
   path: string,
 ): string | null {
   const kind = config.kind ?? "script";
-  if (kind === "process" && !config.binary_path) {
-    return `${path}.binary_path: required when kind = "process"`;
+  const program = kind === "process" || kind === "service";
+  if (program && !config.binary_path) {
+    return `${path}.binary_path: required when kind = "${kind}"`;
   }
-  if (kind !== "process") {
-    for (const key of ["binary_path", "args"] as const) {
+  if (!program) {
+    for (
+      const key of [
+        "binary_path",
+        "args",
+        "process_manager",
+        "working_dir",
+        "user",
+        "check",
+      ] as const
+    ) {
       if (config[key] !== undefined) {
-        return `${path}.${key}: only a process runner takes it`;
+        return `${path}.${key}: only a process runner or a service takes it`;
       }
+    }
+  }
+  if (kind !== "service" && config.oneshot !== undefined) {
+    return `${path}.oneshot: only a service takes it`;
+  }
+  if (config.check?.log !== undefined) {
+    try {
+      new RegExp(config.check.log);
+    } catch (error) {
+      return `${path}.check.log: not a regular expression: ${(error as Error).message}`;
     }
   }
   if (kind !== "script" && config.permissions !== undefined) {

@@ -144,6 +144,11 @@ export class JobService {
   ): Promise<JobRecord> {
     const runner = await this.#runners.config(spec.runner);
     if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
+    if (runner.kind === "service") {
+      throw invalidParams(
+        `job.runner: ${JSON.stringify(spec.runner)} is a service: it takes no jobs`,
+      );
+    }
     const generated = generatedId || spec.id === undefined;
     const id = spec.id ?? crypto.randomUUID();
     const deps = spec.depends_on ?? [];
@@ -308,6 +313,36 @@ export class JobService {
       subject: job.id,
       data: { status: job.status, runner: job.runner },
     });
+  }
+
+  /**
+   * Fails the jobs still waiting for a runner that was removed (queued, or
+   * created and not started): nothing would ever run them. Returns how many.
+   */
+  async failOrphans(runner: string): Promise<number> {
+    let failed = 0;
+    for (const status of ["queued", "created"] as const) {
+      for (;;) {
+        const page = await this.#store.listJobs({ runner, status, limit: 500 });
+        if (page.length === 0) break;
+        for (const job of page) {
+          const now = this.#now();
+          const result = await this.#store.transition(job.id, {
+            from: [status],
+            to: "failed",
+            now,
+            set: { error: `runner ${JSON.stringify(runner)} was removed`, finished_at: now },
+            unset: ["waiting_on"],
+          });
+          if (result.ok) {
+            failed++;
+            this.#finished(result.job);
+          }
+        }
+        if (page.length < 500) break;
+      }
+    }
+    return failed;
   }
 
   /** Re-examines the started jobs that wait for `prerequisite`. */

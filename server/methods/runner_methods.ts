@@ -8,9 +8,13 @@ import { ErrorCode } from "../../shared/errors.ts";
 import { registerProblem } from "../auth/register_policy.ts";
 import { RpcError } from "../rpc/rpc_error.ts";
 import { auditOf, type MethodHandlers, type Services } from "./services.ts";
+import type { RunnerConfig } from "../../shared/types.generated.ts";
+import type { CallContext } from "../rpc/dispatch.ts";
 
 type RunnerMethod =
   | "register_runner"
+  | "add_runner"
+  | "shutdown"
   | "remove_runner"
   | "list_runners"
   | "start_runner"
@@ -32,25 +36,34 @@ type RunnerMethod =
 /** The runner methods over the runner manager. */
 export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
   const { runners } = s;
-  return {
-    "register_runner": async ({ runner }, ctx) => {
-      // A valid runner beyond a register secret's ceiling is refused (after its validation).
-      const ceiling = ctx.principal?.kind === "register"
-        ? (config: typeof runner) => {
-          const problem = registerProblem(config, s.config.register_policy);
-          if (problem) {
-            throw new RpcError(
-              ErrorCode.Forbidden,
-              `Forbidden: a register secret may not register this runner: ${problem}`,
-            );
-          }
+  /** `register_runner` and its alias `add_runner`. */
+  const register = async (runner: RunnerConfig, ctx: CallContext) => {
+    // A valid runner beyond a register secret's ceiling is refused (after its validation).
+    const ceiling = ctx.principal?.kind === "register"
+      ? (config: typeof runner) => {
+        const problem = registerProblem(config, s.config.register_policy);
+        if (problem) {
+          throw new RpcError(
+            ErrorCode.Forbidden,
+            `Forbidden: a register secret may not register this runner: ${problem}`,
+          );
         }
-        : undefined;
-      await runners.register(runner, auditOf({}, ctx), ceiling);
-      return await runners.status(runner.name);
+      }
+      : undefined;
+    await runners.register(runner, auditOf({}, ctx), ceiling);
+    return await runners.status(runner.name);
+  };
+  return {
+    "register_runner": async ({ runner }, ctx) => await register(runner, ctx),
+    "add_runner": async ({ runner }, ctx) => await register(runner, ctx),
+    "shutdown": (p, ctx) => {
+      s.shutdown(auditOf(p, ctx));
+      return null;
     },
     "remove_runner": async (p, ctx) => {
       await runners.remove(p.name, auditOf(p, ctx));
+      // Its waiting jobs fail at once, unless remote agents still serve the name.
+      if (!await s.runners.config(p.name)) await s.jobs.failOrphans(p.name);
       return null;
     },
     "list_runners": () => runners.names(),

@@ -33,6 +33,8 @@ export interface Services {
   info(): Promise<SupervisorInfo>;
   /** The OpenRPC document, listing `serverUrl` as its server. */
   openrpc(serverUrl?: string): Record<string, unknown>;
+  /** Stops the whole tree gracefully, then the supervisor (after this call is answered). */
+  shutdown(audit: Audit): void;
 }
 
 /** The handler of one method, typed by the method table. */

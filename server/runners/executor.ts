@@ -39,6 +39,8 @@ export interface ExecutorHooks {
   onFailure(failure: ProcessFailure): void;
   /** A process became ready. */
   onReady(): void;
+  /** A oneshot service's program exited 0: the runner's work is done. */
+  onCompleted?(): void;
 }
 
 /** The part of a runner that runs jobs. */

@@ -23,7 +23,8 @@ import {
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { WaiterQueue } from "../util/waiter_queue.ts";
-import type { Confinement, Jailed, SandboxStatus } from "../sandbox/mod.ts";
+import type { SandboxStatus } from "../sandbox/mod.ts";
+import type { Launched, Launcher } from "../services/launch.ts";
 import { terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
@@ -43,10 +44,11 @@ class ProcessInstance {
   ready = false;
   /** Ended on purpose (stop, scale down): its exit is not a failure. */
   retiring = false;
+  /** Killed because its job would not end: replaced, not counted as a failure. */
+  replace = false;
   /** Handed to a job (or a ping) that has not begun yet: not free for another. */
   reserved = false;
-  readonly #jail: Jailed;
-  readonly #child: Deno.ChildProcess;
+  readonly #launched: Launched;
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
   readonly #encoder = new TextEncoder();
   readonly #pongs = new Map<string, () => void>();
@@ -55,28 +57,19 @@ class ProcessInstance {
 
   constructor(
     config: RunnerConfig,
-    env: Record<string, string>,
+    launched: Launched,
     readonly slot: number,
     log: RunnerLog,
-    confinement: Confinement,
   ) {
-    this.#jail = confinement.spawn(config.binary_path!, {
-      args: config.args ?? [],
-      clearEnv: true,
-      env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    });
-    this.#child = this.#jail.child;
-    this.pid = this.#child.pid;
-    this.#stdin = this.#child.stdin.getWriter();
+    this.#launched = launched;
+    this.pid = launched.pid;
+    this.#stdin = launched.stdin!.getWriter();
     const source = `${config.name}#${slot}`;
     // Whether the piece before was part of a long line, and of a frame too long to take.
     let continues = false;
     let droppingFrame = false;
     const output = Promise.all([
-      forEachLine(this.#child.stdout, (line, partial) => {
+      forEachLine(launched.stdout, (line, partial) => {
         const first = !continues;
         continues = partial;
         if (first && partial && line.startsWith(FRAME_PREFIX)) {
@@ -100,18 +93,20 @@ class ProcessInstance {
         if (frame) return this.#onFrame(frame);
         log.add(`${source} stdout`, `(malformed frame) ${line}`);
       }, MAX_FRAME_CHARS + FRAME_PREFIX.length).catch(() => {}),
-      forEachLine(
-        this.#child.stderr,
-        (line) => log.add(`${source} stderr`, line),
-      ).catch(() => {}),
+      launched.stderr
+        ? forEachLine(
+          launched.stderr,
+          (line) => log.add(`${source} stderr`, line.endsWith("\r") ? line.slice(0, -1) : line),
+        ).catch(() => {})
+        : Promise.resolve(),
     ]);
     // The program gone, nothing it started may run on (nor hold its output open).
-    this.#child.status.then(() => this.#jail.kill());
-    this.exited = Promise.all([this.#child.status, output]).then(
+    launched.status.then(() => launched.kill());
+    this.exited = Promise.all([launched.status, output]).then(
       async ([status]) => {
         await this.#stdin.abort().catch(() => {});
-        const memory = this.#jail.memoryExceeded();
-        await this.#jail.release();
+        const memory = launched.memoryExceeded();
+        await launched.release();
         if (memory) {
           this.#job?.settle({
             kind: "lost",
@@ -244,8 +239,11 @@ class ProcessInstance {
         ) => (timer = setTimeout(() => r(false), graceMs))),
       ]);
       clearTimeout(timer);
-      // A program that does not end the job when asked loses its process.
-      if (!stopped) await this.kill(graceMs);
+      // A program that does not end the job when asked loses its process (and gets a new one).
+      if (!stopped) {
+        this.replace = true;
+        await this.kill(graceMs);
+      }
     };
     signal.addEventListener("abort", onAbort, { once: true });
     await this.send({
@@ -272,23 +270,25 @@ class ProcessInstance {
   async kill(graceMs: number): Promise<void> {
     await this.#stdin.close().catch(() => {});
     await terminateGroup(this.pid, this.exited, graceMs, (_, signal) => {
-      if (signal !== "SIGKILL") return this.#jail.signal(signal);
-      this.#jail.kill();
+      if (signal !== "SIGKILL") return this.#launched.signal(signal);
+      this.#launched.kill();
       return true;
     });
   }
 
   /** Ends it and all it started at once. */
   killNow(): void {
-    this.#jail.kill();
+    this.#launched.kill();
   }
 }
 
 /** Settings of a {@linkcode ProcessExecutor}. */
 export interface ProcessExecutorOptions {
   config: RunnerConfig;
-  /** The OS sandbox its instances run in. */
-  confinement: Confinement;
+  /** Starts its instances (`simple` in the OS sandbox, or `tmux:SESSION`). */
+  launcher: Launcher;
+  /** Which layer confines them. */
+  sandbox?: SandboxStatus;
   /** Environment under the runner's own `env` (PATH, HOME). */
   baseEnv: Record<string, string>;
   log: RunnerLog;
@@ -304,6 +304,8 @@ export class ProcessExecutor implements Executor {
   #size: number;
   readonly #slots: (ProcessInstance | null)[] = [];
   readonly #waiters = new WaiterQueue<ProcessInstance>();
+  /** Slots whose program is being started. */
+  readonly #launching = new Set<number>();
   #stopped = false;
 
   constructor(options: ProcessExecutorOptions) {
@@ -321,8 +323,8 @@ export class ProcessExecutor implements Executor {
     ) => i.pid);
   }
 
-  get sandbox(): SandboxStatus {
-    return this.#o.confinement.status;
+  get sandbox(): SandboxStatus | undefined {
+    return this.#o.sandbox;
   }
 
   start(): void {
@@ -333,27 +335,31 @@ export class ProcessExecutor implements Executor {
   /** Starts a process in every empty slot. */
   recover(): void {
     for (let slot = 0; slot < this.#size && !this.#stopped; slot++) {
-      if (!this.#slots[slot]) this.#spawn(slot);
+      if (!this.#slots[slot] && !this.#launching.has(slot)) this.#spawn(slot);
     }
   }
 
-  #spawn(slot: number): void {
+  async #spawn(slot: number): Promise<void> {
     const { config, baseEnv, log, hooks } = this.#o;
+    this.#launching.add(slot);
     let instance: ProcessInstance;
     try {
-      instance = new ProcessInstance(
-        config,
-        {
+      const launched = await this.#o.launcher.launch({
+        program: config.binary_path!,
+        args: config.args ?? [],
+        env: {
           ...baseEnv,
           ...(config.env ?? {}),
           HERO_RUNNER_NAME: config.name,
           HERO_RUNNER_INSTANCE: String(slot),
           HERO_PROTOCOL: "1",
         },
-        slot,
-        log,
-        this.#o.confinement,
-      );
+        cwd: config.working_dir,
+        user: config.user,
+        protocol: true,
+        name: `${config.name}-${slot}`,
+      });
+      instance = new ProcessInstance(config, launched, slot, log);
     } catch (error) {
       hooks.onFailure({
         abnormal: true,
@@ -361,11 +367,18 @@ export class ProcessExecutor implements Executor {
         message: `cannot start: ${(error as Error).message}`,
       });
       return;
+    } finally {
+      this.#launching.delete(slot);
+    }
+    if (this.#stopped) {
+      instance.retiring = true;
+      instance.kill(this.#o.graceMs);
+      return;
     }
     this.#slots[slot] = instance;
     log.add(
       "supervisor",
-      `started ${config.binary_path} as pid ${instance.pid} (instance ${slot})`,
+      `started ${config.binary_path} as pid ${instance.pid} (instance ${slot}, ${this.#o.launcher.name})`,
     );
     instance.whenReady(this.#o.readyTimeoutMs).then(
       () => {
@@ -387,7 +400,11 @@ export class ProcessExecutor implements Executor {
         "supervisor",
         `instance ${slot} (pid ${instance.pid}) ${describeExit(status)}`,
       );
-      if (instance.retiring || this.#stopped) return;
+      if (this.#stopped) return;
+      // Killed because a job would not end (stop, timeout): the job's outcome, not a crash
+      // of the runner. It is replaced at once.
+      if (instance.replace) return this.#spawn(slot);
+      if (instance.retiring) return;
       hooks.onFailure({
         // A clean exit 0 is normal, ready or not (Restart=on-failure keeps it down).
         abnormal: status.code !== 0 || status.signal !== null,
@@ -480,6 +497,7 @@ export class ProcessExecutor implements Executor {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiters.rejectAll(new Error("the runner is stopping"));
+    while (this.#launching.size > 0) await new Promise((r) => setTimeout(r, 20));
     const all = this.#slots.filter((i): i is ProcessInstance => i !== null);
     for (const instance of all) instance.retiring = true;
     await Promise.all(all.map((i) => i.kill(this.#o.graceMs)));

@@ -88,6 +88,8 @@ export class ProcessRuntime {
     // Sessions' cwd and HOME: a job granted "." reaches this, not the DENO_DIRs beside it.
     const workDir = `${root.path}/work`;
     await Deno.mkdir(workDir);
+    const programsDir = `${root.path}/programs`;
+    await Deno.mkdir(programsDir, { mode: 0o700 });
     const home = Deno.env.get("HOME") ?? workDir;
     const userDenoDir = denoDir ?? Deno.env.get("DENO_DIR") ??
       `${home}/.cache/deno`;
@@ -98,6 +100,7 @@ export class ProcessRuntime {
         sandbox,
         sharedCaches: SHARED_CACHES.map((name) => `${userDenoDir}/${name}`),
         workDir,
+        programsDir,
         baseEnv: {
           PATH: SYSTEM_PATH,
           HOME: workDir,

@@ -28,6 +28,18 @@ import { NoopExecutor } from "./noop_executor.ts";
 import { ProcessExecutor } from "./process_executor.ts";
 import { RunnerLog } from "./runner_log.ts";
 import { ScriptExecutor, type ScriptRuntime } from "./script_executor.ts";
+import {
+  type CheckSettings,
+  checkSettings,
+  checksHealth,
+  findTmux,
+  type Launcher,
+  runChecks,
+  ServiceExecutor,
+  SimpleLauncher,
+  TmuxLauncher,
+} from "../services/mod.ts";
+import type { SandboxStatus } from "../sandbox/mod.ts";
 import type { Timer } from "../util/timer.ts";
 import type { Log } from "../logging/mod.ts";
 
@@ -96,12 +108,27 @@ export class Runner {
   #disposed = false;
   /** Bumped by every start and stop, so a late callback of an older life does nothing. */
   #generation = 0;
+  /** Its last failure, and why (an exit, a failed start, failed checks or pings). */
+  #lastFailure: { at: number; reason: string } | null = null;
+  /** Its checks (`check`): how they went lately. */
+  #check: NonNullable<RunnerStatus["check"]> | null = null;
+  #checking = false;
 
   constructor(config: RunnerConfig, ctx: RunnerContext) {
     this.#config = { ...config };
     this.#ctx = ctx;
     this.#now = ctx.now ?? Date.now;
     this.#tracker = new RestartTracker(restartSettings(config));
+    if (config.check) this.#check = { state: "unknown", failures: 0, last_ok: null };
+  }
+
+  /** A service: it takes no jobs. */
+  get #isService(): boolean {
+    return this.#config.kind === "service";
+  }
+
+  get #checkSettings(): CheckSettings {
+    return checkSettings(this.#config.check);
   }
 
   get name(): string {
@@ -133,42 +160,89 @@ export class Runner {
   #setState(state: RunnerState, reason?: string): void {
     this.#state = state;
     this.#reason = reason;
-    if (state === "running") {
+    if (state === "running" || state === "completed") {
       for (const wake of this.#readyWaiters) wake();
       this.#readyWaiters = [];
     }
   }
 
-  /** Resolves once the runner is running (ready), or when it stops trying. */
+  /**
+   * Resolves once the runner is running (ready) or, a oneshot service,
+   * completed; false when it stops trying.
+   */
   whenReady(): Promise<boolean> {
-    if (this.#state === "running" || this.#state === "paused") {
+    if (
+      this.#state === "running" || this.#state === "paused" || this.#state === "completed"
+    ) {
       return Promise.resolve(true);
     }
     if (this.#state === "stopped" || this.#state === "quarantined") {
       return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      this.#readyWaiters.push(() => resolve(this.#state === "running"));
+      this.#readyWaiters.push(() =>
+        resolve(this.#state === "running" || this.#state === "completed")
+      );
     });
   }
 
+  /** Notes a failure for the status (and its event says the same). */
+  #failed(reason: string): void {
+    this.#lastFailure = { at: this.#now(), reason };
+  }
+
+  /**
+   * How a process runner's or service's programs start: `simple` (confined
+   * child processes) or `tmux:SESSION`. Throws when that cannot be (no tmux).
+   */
+  #launcher(): { launcher: Launcher; sandbox: SandboxStatus } {
+    const manager = this.#config.process_manager ?? "simple";
+    if (manager.startsWith("tmux:")) {
+      const tmux = findTmux();
+      if (!tmux) {
+        throw new Error(
+          `process_manager = "${manager}": tmux is not installed (Debian: apt-get install tmux)`,
+        );
+      }
+      return {
+        launcher: new TmuxLauncher(manager.slice(5), tmux, this.#ctx.script.programsDir),
+        // A tmux window runs outside the namespaces and control groups: its process group
+        // is what contains it.
+        sandbox: { fs: "none", net: "none", pids: "deno-only", memory: "none" },
+      };
+    }
+    const confinement = this.#ctx.script.sandbox.confinePrograms({
+      memoryMb: this.#config.memory_mb,
+      pidsMax: this.#config.pids_max,
+      cpus: this.#config.cpu,
+    });
+    return { launcher: new SimpleLauncher(confinement), sandbox: confinement.status };
+  }
+
   #makeExecutor(): Executor {
+    const generation = this.#generation;
     const hooks: ExecutorHooks = {
-      onFailure: (failure) => this.#onFailure(failure, this.#generation),
+      onFailure: (failure) => this.#onFailure(failure, generation),
       onReady: () => {},
+      onCompleted: () => this.#completed(generation),
     };
     const graceMs = (this.#config.stop_grace ?? DEFAULT_STOP_GRACE_S) * 1000;
     switch (this.#config.kind ?? "script") {
       case "noop":
         return new NoopExecutor(this.#config.instances ?? 1);
+      case "service":
+        return new ServiceExecutor({
+          config: this.#config,
+          ...this.#launcher(),
+          baseEnv: this.#ctx.processEnv,
+          log: this.log,
+          hooks,
+          graceMs,
+        });
       case "process":
         return new ProcessExecutor({
           config: this.#config,
-          confinement: this.#ctx.script.sandbox.confinePrograms({
-            memoryMb: this.#config.memory_mb,
-            pidsMax: this.#config.pids_max,
-            cpus: this.#config.cpu,
-          }),
+          ...this.#launcher(),
           baseEnv: this.#ctx.processEnv,
           log: this.log,
           hooks,
@@ -209,7 +283,8 @@ export class Runner {
   #launch(audit: Audit): Promise<void> {
     if (
       this.#disposed ||
-      (this.#state !== "stopped" && this.#state !== "quarantined")
+      (this.#state !== "stopped" && this.#state !== "quarantined" &&
+        this.#state !== "completed")
     ) {
       return Promise.resolve();
     }
@@ -220,24 +295,130 @@ export class Runner {
     });
     this.log.add(
       "supervisor",
-      `starting (${this.#config.instances ?? 1} instances)`,
+      `starting (${this.#config.oneshot ? "once" : `${this.#config.instances ?? 1} instances`})`,
     );
-    this.#executor = this.#makeExecutor();
+    try {
+      this.#executor = this.#makeExecutor();
+    } catch (error) {
+      // A config this host cannot honour (tmux missing): this runner does not start.
+      const message = (error as Error).message;
+      this.#failed(message);
+      this.#setState("stopped", message);
+      this.log.add("supervisor", `cannot start: ${message}`);
+      this.#emit("runner.start_failed", { requested_by: "supervisor" }, { message });
+      for (const wake of this.#readyWaiters) wake();
+      this.#readyWaiters = [];
+      return Promise.resolve();
+    }
     this.#executor.start();
     this.#startHealthChecks();
+    // A oneshot is done when its program exits 0 (`#completed`), not when it answers.
+    if (this.#config.oneshot) return this.whenReady().then(() => {});
     return this.#becomeReady(generation);
   }
 
-  /** Readiness: the first ping answered. Then the consumer starts taking jobs. */
+  /** A oneshot service's program exited 0: its dependants may start. */
+  #completed(generation: number): void {
+    if (generation !== this.#generation || this.#state === "stopping") return;
+    clearInterval(this.#healthTimer);
+    this.#setState("completed");
+    this.#emit("runner.completed");
+    this.log.add("supervisor", "completed (exit 0)");
+  }
+
+  /** Its checks, until they pass (resolves) or `start_period` runs out (throws why). */
+  async #checksPass(generation: number): Promise<void> {
+    const settings = this.#checkSettings;
+    const deadline = this.#now() + settings.startPeriodMs;
+    let last = "";
+    while (generation === this.#generation) {
+      const failure = await this.#runChecks(true);
+      if (failure === null) return;
+      last = failure;
+      if (this.#now() >= deadline) break;
+      await new Promise((r) => setTimeout(r, Math.min(settings.intervalMs, 250)));
+    }
+    throw new Error(
+      `its checks did not pass within ${settings.startPeriodMs / 1000} s (start_period): ${last}`,
+    );
+  }
+
+  /** Runs the checks once; records how they went; null when all passed. */
+  async #runChecks(readiness: boolean): Promise<string | null> {
+    const executor = this.#executor;
+    const failure = await runChecks(
+      this.#config.check!,
+      {
+        env: executor instanceof ServiceExecutor
+          ? executor.env
+          : { ...this.#ctx.processEnv, ...(this.#config.env ?? {}) },
+        cwd: this.#config.working_dir,
+        logMatched: () => executor instanceof ServiceExecutor ? executor.logMatched() : true,
+      },
+      this.#checkSettings,
+      readiness,
+    );
+    const check = this.#check!;
+    if (failure === null) {
+      check.state = "passing";
+      check.failures = 0;
+      check.last_ok = this.#now();
+    } else {
+      check.state = "failing";
+      check.failures++;
+      check.last_error = failure;
+    }
+    return failure;
+  }
+
+  /**
+   * The processes are up but never became ready (no answer to the first
+   * ping, checks still failing after `start_period`): a failure like an
+   * exit. It is restarted after its delay, or quarantined past the restart
+   * intensity.
+   */
+  #startFailed(generation: number, message: string): void {
+    if (generation !== this.#generation || this.#state !== "starting") return;
+    this.#failed(`not ready: ${message}`);
+    this.#emit("runner.start_failed", { requested_by: "supervisor" }, { message });
+    const decision = this.#tracker.decide(true, 0, this.#now());
+    if (decision.action === "quarantine") {
+      this.quarantine({ requested_by: "supervisor", reason: decision.reason });
+      return;
+    }
+    if (decision.action === "stay-down") {
+      this.stop({ requested_by: "supervisor", reason: decision.reason });
+      return;
+    }
+    this.#restarts++;
+    this.#nextRestartAt = this.#now() + decision.delayMs;
+    this.#setState("backoff", `not ready: ${message}`);
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(() => {
+      if (generation !== this.#generation) return;
+      this.#nextRestartAt = null;
+      this.#cycle({ requested_by: "supervisor", reason: "it did not become ready" });
+    }, decision.delayMs);
+  }
+
+  /**
+   * Readiness: the first ping answered (a service: its instances up), then
+   * its checks passed, if it has any. Then the consumer starts taking jobs.
+   */
   async #becomeReady(generation: number): Promise<void> {
     const timeoutMs = (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) *
       1000;
     try {
       await this.#executor!.ping(timeoutMs);
+      if (this.#config.check) await this.#checksPass(generation);
     } catch (error) {
       if (generation !== this.#generation) return;
-      this.log.add("supervisor", `not ready: ${(error as Error).message}`);
-      return; // the failure itself (an exit) drives the restart decision
+      const message = (error as Error).message;
+      this.log.add("supervisor", `not ready: ${message}`);
+      // A process that exited is a failure its exit reports; one that is up but never
+      // became ready is one too, reported here.
+      if ((this.#executor?.pids.length ?? 0) > 0) this.#startFailed(generation, message);
+      return;
     }
     if (
       generation !== this.#generation ||
@@ -249,12 +430,12 @@ export class Runner {
     this.#lastActivity = this.#now();
     this.#health = "healthy";
     this.#pingFailures = 0;
-    this.#consumer ??= this.#makeConsumer();
+    if (!this.#isService) this.#consumer ??= this.#makeConsumer();
     if (this.#operatorPaused) {
-      this.#consumer.pause();
+      this.#consumer?.pause();
       this.#setState("paused");
     } else {
-      this.#consumer.resume();
+      this.#consumer?.resume();
       this.#setState("running");
     }
     this.#emit("runner.ready");
@@ -290,6 +471,7 @@ export class Runner {
   #onFailure(failure: ProcessFailure, generation: number): void {
     if (generation !== this.#generation) return;
     const now = this.#now();
+    this.#failed(failure.message);
     this.#lastExit = {
       at: now,
       ...(failure.code !== undefined ? { code: failure.code } : {}),
@@ -339,7 +521,10 @@ export class Runner {
       if (generation !== this.#generation) return;
       this.#nextRestartAt = null;
       this.#executor?.recover();
-      if (this.#state === "backoff") this.#becomeReady(generation);
+      if (this.#state !== "backoff") return;
+      // A oneshot is ready when it exits 0 (`#completed`), never by answering.
+      if (this.#config.oneshot) this.#setState("starting");
+      else this.#becomeReady(generation);
     }, decision.delayMs);
   }
 
@@ -347,12 +532,54 @@ export class Runner {
     clearInterval(this.#healthTimer);
     const intervalMs = (this.#config.ping_interval ?? DEFAULT_PING_INTERVAL_S) *
       1000;
+    const checks = checksHealth(this.#config.check);
+    const checkEvery = this.#checkSettings.intervalMs;
+    let lastCheck = this.#now();
+    // A service has no protocol to ping: its checks (if any) say how it is.
+    const pings = !this.#isService;
     this.#healthTimer = setInterval(() => {
       const idle = (this.#consumer?.busy ?? 0) === 0;
-      if (this.#state === "running" && idle && !this.#pinging) {
+      const up = this.#state === "running" || this.#state === "paused";
+      if (pings && this.#state === "running" && idle && !this.#pinging) {
         if (this.#now() - this.#lastActivity >= intervalMs) this.#ping();
       }
-    }, Math.min(1000, intervalMs / 2));
+      if (checks && up && !this.#checking && this.#now() - lastCheck >= checkEvery) {
+        lastCheck = this.#now();
+        this.#healthCheck();
+      }
+    }, Math.min(1000, intervalMs / 2, checks ? checkEvery / 2 : Infinity));
+  }
+
+  /** A round of its checks once ready; `retries` failures in a row restart it. */
+  async #healthCheck(): Promise<void> {
+    const generation = this.#generation;
+    this.#checking = true;
+    try {
+      const failure = await this.#runChecks(false);
+      if (failure === null || generation !== this.#generation) {
+        if (failure === null) this.#health = "healthy";
+        return;
+      }
+      this.#health = "unhealthy";
+      const { retries } = this.#checkSettings;
+      const failures = this.#check!.failures;
+      this.log.add("supervisor", `check ${failures}/${retries} failed: ${failure}`);
+      this.#emit("runner.check_failed", {}, { failures, message: failure });
+      if (failures < retries) return;
+      const reason = `${retries} checks failed in a row: ${failure}`;
+      this.#failed(reason);
+      this.#emit("runner.unhealthy", { requested_by: "supervisor" }, { reason });
+      const decision = this.#tracker.decide(true, 0, this.#now());
+      if (decision.action === "quarantine") {
+        await this.quarantine({ requested_by: "supervisor", reason: decision.reason });
+      } else {
+        this.#restarts++;
+        this.#check!.failures = 0;
+        await this.#cycle({ requested_by: "supervisor", reason });
+      }
+    } finally {
+      this.#checking = false;
+    }
   }
 
   /** A liveness ping; `ping_failures` failures in a row restart the runner. */
@@ -381,6 +608,7 @@ export class Runner {
         message: (error as Error).message,
       });
       if (this.#pingFailures >= limit) {
+        this.#failed(`${limit} pings failed in a row: ${(error as Error).message}`);
         this.#emit("runner.unhealthy", { requested_by: "supervisor" }, {
           reason: `${limit} pings failed in a row`,
         });
@@ -568,6 +796,12 @@ export class Runner {
     const sandbox = this.#executor?.sandbox;
     if (sandbox) status.sandbox = sandbox;
     if (this.#reason) status.reason = this.#reason;
+    const kind = this.#config.kind ?? "script";
+    if (kind === "process" || kind === "service") {
+      status.process_manager = this.#config.process_manager ?? "simple";
+    }
+    if (this.#check) status.check = { ...this.#check, config: this.#config.check! };
+    status.last_failure = this.#lastFailure;
     return status;
   }
 }

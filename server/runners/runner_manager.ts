@@ -73,18 +73,23 @@ export class RunnerManager implements RunnerDirectory {
     return runner;
   }
 
-  /** Starts every runner, dependencies first. */
+  /**
+   * Starts every runner at once, each after the runners it depends on are
+   * ready: one that is slow or broken holds up only its dependants.
+   */
   async startAll(audit: Audit = {}): Promise<void> {
-    for (const name of this.startOrder()) {
-      try {
-        await this.start(name, audit);
-      } catch (error) {
-        this.get(name).log.add(
-          "supervisor",
-          `not started: ${(error as Error).message}`,
-        );
-      }
-    }
+    await Promise.all(
+      this.startOrder().map(async (name) => {
+        try {
+          await this.start(name, audit);
+        } catch (error) {
+          this.get(name).log.add(
+            "supervisor",
+            `not started: ${(error as Error).message}`,
+          );
+        }
+      }),
+    );
   }
 
   /** Stops every runner, dependants first; running jobs get `graceMs` to finish. */
@@ -137,7 +142,7 @@ export class RunnerManager implements RunnerDirectory {
     return runner;
   }
 
-  /** Stops a runner and forgets it; its queued jobs stay queued. */
+  /** Stops a runner and forgets it (its waiting jobs are the job service's to fail). */
   async remove(name: string, audit: Audit): Promise<void> {
     const runner = this.get(name);
     const dependant = [...this.#runners.values()].find((r) => r.config.depends_on?.includes(name));

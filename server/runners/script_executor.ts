@@ -35,6 +35,8 @@ export interface ScriptRuntime {
   denoDir: SessionDenoDir;
   /** Working directory of sessions. */
   workDir: string;
+  /** A private dir (0700) for what runners' programs need (tmux windows' FIFOs). */
+  programsDir: string;
 }
 
 /** Settings of a {@linkcode ScriptExecutor}. */

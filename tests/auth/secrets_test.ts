@@ -243,6 +243,6 @@ Deno.test("whoami: each kind of secret learns its fingerprint and exactly its me
   const register = await new RpcCaller(s.url, SECRETS.register).call<{ methods: string[] }>(
     "whoami",
   );
-  assertEquals(register.methods, ["rpc.discover", "register_runner", "whoami"]);
+  assertEquals(register.methods, ["rpc.discover", "register_runner", "add_runner", "whoami"]);
   assertEquals((await new RpcCaller(s.url).error("whoami")).code, -32001);
 });

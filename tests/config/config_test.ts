@@ -41,7 +41,7 @@ Deno.test("bad configs are refused with a message that names the key", () => {
     ['[[runners]]\nkind = "script"', "runners[0].name: required"],
     [
       '[[runners]]\nname = "r"\nkind = "docker"',
-      'runners[0].kind: expected one of "script", "process", "noop", got "docker"',
+      'runners[0].kind: expected one of "script", "process", "service", "noop", got "docker"',
     ],
     [
       '[[runners]]\nname = "r"\ninstances = 0',
@@ -113,7 +113,7 @@ Deno.test("defaults follow CONTRACT.md", () => {
   assertEquals(config.log_lines, 10_000);
 });
 
-Deno.test("[[actors]] is an alias of [[runners]] (the seed's keys are ignored with a warning)", () => {
+Deno.test("[[actors]] is an alias of [[runners]]: programs are services (the seed's other keys are ignored with a warning)", () => {
   const warnings: string[] = [];
   const config = buildConfig(
     '[[actors]]\nid = "sal_runner_1"\nname = "sal_runner_1"\nbinary_path = "/bin/true"\n' +
@@ -126,9 +126,10 @@ Deno.test("[[actors]] is an alias of [[runners]] (the seed's keys are ignored wi
   assertEquals(config.runners, [{
     name: "sal_runner_1",
     binary_path: "/bin/true",
-    kind: "process",
+    process_manager: "simple",
+    kind: "service",
   }]);
-  assertEquals(warnings.length, 4);
+  assertEquals(warnings.length, 3);
 });
 
 Deno.test("the command line: flags override, unknown flags and unreadable files are errors", async () => {

@@ -157,7 +157,7 @@ Deno.test("GET /metrics: Prometheus text whose counters move as jobs run", async
   const states = after.families.get("hero_runner_state")!.metrics.filter((m) =>
     m.labels?.runner === "default"
   );
-  assertEquals(states.length, 8);
+  assertEquals(states.length, 9); // every RunnerState, `completed` too
   assertEquals(states.filter((m) => m.value === "1").map((m) => m.labels?.state), ["running"]);
   assertEquals(sample(after, "hero_runner_busy", { runner: "scripts" }), 0);
   assertEquals(sample(after, "hero_runner_restarts_total", { runner: "scripts" }), 0);

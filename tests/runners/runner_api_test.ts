@@ -21,7 +21,7 @@ Deno.test("register_runner validates like the config, with clear errors", async 
     [
       { name: "x", kind: "docker" },
       -32602,
-      'runner.kind: expected one of "script", "process", "noop", got "docker"',
+      'runner.kind: expected one of "script", "process", "service", "noop", got "docker"',
     ],
     [{ name: "x", kind: "process" }, -32602, 'runner.binary_path: required when kind = "process"'],
     [{ name: "x", instances: 0 }, -32602, "runner.instances: expected an integer 1-256, got 0"],
@@ -198,7 +198,7 @@ Deno.test("a registered runner is kept across a restart of the supervisor", asyn
   }
 });
 
-Deno.test("a job queued to a runner that was removed says so", async () => {
+Deno.test("a job queued to a runner that was removed fails, saying so", async () => {
   await using s = await startSupervisor();
   await s.admin.call("register_runner", { runner: { name: "gone", kind: "noop" } });
   await s.admin.call("stop_runner", { name: "gone" });
@@ -206,10 +206,15 @@ Deno.test("a job queued to a runner that was removed says so", async () => {
     runner: "gone",
     job: { payload: "" },
   });
-  await s.admin.call("remove_runner", { name: "gone" });
-  const st = await s.user.call<{ note: string; runner_live: boolean }>("job.status", {
-    job_id: id,
+  const created = await s.admin.call<string>("jobs.create", {
+    job: { runner: "gone", payload: "" },
   });
-  assertEquals([st.runner_live, st.note], [false, 'runner "gone" does not exist any more']);
-  assertEquals((await s.user.call<Job>("job.get", { job_id: id })).status, "queued");
+  await s.admin.call("remove_runner", { name: "gone" });
+  for (const jobId of [id, created]) {
+    const job = await s.user.call<Job>("job.get", { job_id: jobId });
+    assertEquals([job.status, job.error], ["failed", 'runner "gone" was removed']);
+  }
+  // Nothing is left waiting for a runner that will not come back.
+  const queued = await s.admin.call<Job[]>("jobs.list", { status: "queued" });
+  assertEquals(queued.length, 0);
 });

@@ -178,7 +178,7 @@ export function renderRunners(main, ctx) {
     /** @type {[string, unknown][]} */
     const rows = [
       ["Instances", `${r.instances} (${r.busy} busy, ${idle} idle)`],
-      ["Queued", r.queued],
+      ["Queued", r.kind === "service" ? undefined : r.queued],
       ["Restarts", r.restarts],
       ["Last exit", lastExit(r.last_exit)],
       ["Last ping", r.last_ping ? fmt.ago(r.last_ping) : undefined],
@@ -188,6 +188,15 @@ export function renderRunners(main, ctx) {
         r.next_restart_at ? fmt.time(r.next_restart_at) : undefined,
       ],
       ["Why", r.reason],
+      [
+        "Last failure",
+        r.last_failure ? `${fmt.ago(r.last_failure.at)}: ${r.last_failure.reason}` : undefined,
+      ],
+      ["Checks", checkFacts(r.check)],
+      [
+        "Managed by",
+        r.process_manager && r.process_manager !== "simple" ? r.process_manager : undefined,
+      ],
       [
         "Depends on",
         r.depends_on?.length ? r.depends_on.join(", ") : undefined,
@@ -213,13 +222,13 @@ export function renderRunners(main, ctx) {
       [
         "start_runner",
         "Start",
-        r.state === "stopped",
+        ["stopped", "completed"].includes(r.state),
         () => client.startRunner({ name }),
       ],
       [
         "stop_runner",
         "Stop",
-        !["stopped", "quarantined"].includes(r.state),
+        !["stopped", "quarantined", "completed"].includes(r.state),
         () => client.stopRunner({ name, reason: "from the dashboard" }),
         "danger",
       ],
@@ -232,7 +241,8 @@ export function renderRunners(main, ctx) {
       [
         "pause_runner",
         "Pause",
-        r.state === "running",
+        // A service takes no jobs: there is nothing to pause.
+        r.state === "running" && r.kind !== "service",
         () => client.pauseRunner({ name, reason: "from the dashboard" }),
       ],
       [
@@ -244,7 +254,7 @@ export function renderRunners(main, ctx) {
       [
         "quarantine_runner",
         "Quarantine",
-        !["quarantined", "stopped"].includes(r.state),
+        !["quarantined", "stopped", "completed"].includes(r.state),
         () => client.quarantineRunner({ name, reason: "from the dashboard" }),
         "danger",
       ],
@@ -269,7 +279,7 @@ export function renderRunners(main, ctx) {
           onclick: () => {
             if (
               confirm(
-                `Stop runner ${name} and forget it? Its queued jobs stay queued.`,
+                `Stop runner ${name} and forget it? Its queued jobs fail, unless a remote agent serves it.`,
               )
             ) {
               control(`Removed ${name}`, () => client.removeRunner({ name }));
@@ -379,4 +389,24 @@ function registerForm(ctx, done) {
     h("summary", {}, h("strong", { text: "Register a runner" })),
     form,
   );
+}
+
+/**
+ * A service's or process runner's health checks: what they test, how they fare.
+ * @param {any} check
+ */
+function checkFacts(check) {
+  if (!check) return undefined;
+  const c = check.config ?? {};
+  const what = [
+    c.test ? `test: ${c.test}` : "",
+    c.tcp ? `tcp ${c.tcp}` : "",
+    c.http ? `http ${c.http}` : "",
+    c.log ? `log /${c.log}/` : "",
+  ].filter(Boolean).join(", ");
+  const fare = check.state === "failing"
+    ? `failing ${check.failures}× (${check.last_error ?? "no reason"})`
+    : check.state;
+  const ok = check.last_ok ? `, last passed ${fmt.ago(check.last_ok)}` : "";
+  return `${fare}${ok}${what ? `; ${what}` : ""}`;
 }
