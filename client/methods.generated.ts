@@ -111,6 +111,15 @@ export function bindMethods(call: Call) {
         options?: CallOptions,
       ): Promise<MethodResults["job.delete"]> => call("job.delete", params, options),
     },
+    cluster: {
+      /**
+       * The supervisors and remote agents sharing this store, live or gone.
+       *
+       * Each member records itself with a heartbeat every 5 s; one that missed three is `gone` (its jobs' leases run out and are reaped as usual) and forgotten after an hour. A member that stops cleanly leaves the list. With the embedded store the supervisor is the only member.
+       */
+      members: (options?: CallOptions): Promise<MethodResults["cluster.members"]> =>
+        call("cluster.members", {}, options),
+    },
     events: {
       /**
        * Lifecycle events, oldest first, after a given event.

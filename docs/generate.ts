@@ -91,6 +91,13 @@ export function docSections(): { file: string; name: string; text: string }[] {
     },
     {
       file: "docs/protocol.md",
+      name: "lua-sources",
+      text: ALL_SCRIPTS.map((s) =>
+        `### \`${s.name}\`\n\nSHA1 \`${s.sha}\`\n\n\`\`\`lua\n${s.source.trimEnd()}\n\`\`\``
+      ).join("\n\n"),
+    },
+    {
+      file: "docs/protocol.md",
       name: "state-fields",
       text: STATE_FIELDS.map((f) => `\`${f}\``).join(", "),
     },

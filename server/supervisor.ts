@@ -14,6 +14,7 @@ import { methods } from "../shared/methods.ts";
 import { buildOpenRpcDocument } from "../shared/openrpc.ts";
 import type { SupervisorInfo } from "../shared/types.generated.ts";
 import { VERSION } from "../shared/version.ts";
+import { listMembers, MemberHeartbeat } from "./cluster/mod.ts";
 import { SecretRegistry } from "./auth/secret_registry.ts";
 import type { SupervisorConfig } from "./config/config_schema.ts";
 import { EventLog } from "./events/event_log.ts";
@@ -154,7 +155,7 @@ export class Supervisor {
     const origin = `${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
     const store = await openStore(config, origin);
     undo.push(() => store.close());
-    const events = new EventLog(store, { keep: config.events_kept });
+    const events = new EventLog(store, { keep: config.events_kept, member: origin });
     const hub = new LogHub(store);
     const secrets = new SecretRegistry(store, events, {
       maxFailures: config.auth_max_failures,
@@ -238,6 +239,7 @@ export class Supervisor {
       shutdown: (audit) => {
         setTimeout(() => late.supervisor?.shutdown(undefined, audit), 0);
       },
+      members: () => listMembers(store, origin),
     };
     const translateError = (error: unknown): RpcError | undefined =>
       error instanceof StoreUnavailableError ? unavailable(error.message) : undefined;
@@ -310,6 +312,16 @@ export class Supervisor {
       drain: () => (draining = true),
     });
     late.supervisor = supervisor;
+    // This supervisor among the cluster's members; each beat also catches up on runners
+    // registered or removed elsewhere, should a notice have been missed.
+    const member = new MemberHeartbeat(store, origin, "supervisor", VERSION, () => {
+      if (store.kind === "redis") runners.reconcile();
+      return { url: supervisor.url, ...runners.local() };
+    });
+    supervisor.#member = member;
+    await member.start().catch((error) => {
+      log.warn(`cannot record this supervisor as a member: ${(error as Error).message}`);
+    });
     events.emit({
       type: "supervisor.started",
       subject: config.name,
@@ -323,6 +335,7 @@ export class Supervisor {
 
   /** The supervisor's own facts. */
   readonly info: () => Promise<SupervisorInfo>;
+  #member: MemberHeartbeat | undefined;
 
   /**
    * Shuts down in order: refuses new jobs, lets running jobs finish for up
@@ -356,8 +369,10 @@ export class Supervisor {
         audit.reason ? `: ${audit.reason}` : ""
       }): running jobs have ${graceMs / 1000} s to finish`,
     );
+    this.runners.close();
     await this.runners.stopAll(audit, graceMs);
     await reaper.stop();
+    await this.#member?.stop();
     front.stopAccepting();
     streams.closeAll();
     await server.shutdown();

@@ -18,6 +18,7 @@ import type { JsonSchema } from "./json_schema.ts";
 import type { MethodSpec, ParamSpec } from "./method_spec.ts";
 import {
   AllStatus,
+  ClusterMember,
   EventPage,
   Identity,
   Job,
@@ -593,6 +594,37 @@ export const methods: MethodSpec[] = [
       result: { runners: [exampleStatus("default", "running", 2)], jobs: exampleCounts },
     }],
     errors: [],
+  },
+  {
+    name: "cluster.members",
+    summary: "The supervisors and remote agents sharing this store, live or gone.",
+    description: "Each member records itself with a heartbeat every 5 s; one that missed three " +
+      "is `gone` (its jobs' leases run out and are reaped as usual) and forgotten after an " +
+      "hour. A member that stops cleanly leaves the list. With the embedded store the " +
+      "supervisor is the only member.",
+    scope: "admin",
+    tag: "runners",
+    params: [],
+    result: { name: "members", schema: { type: "array", items: ClusterMember } },
+    examples: [{
+      name: "one",
+      params: {},
+      result: [{
+        id: "host-a/4242/1a2b3c4d",
+        role: "supervisor",
+        state: "up",
+        self: true,
+        host: "host-a",
+        pid: 4242,
+        version: "0.2.0",
+        started_at: 1767225600000,
+        last_seen: 1767225660000,
+        url: "http://127.0.0.1:3030",
+        runners: ["default"],
+        load: { busy: 0, instances: 2 },
+      }],
+    }],
+    errors: [Unavailable],
   },
   {
     name: "current_state",

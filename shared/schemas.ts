@@ -573,7 +573,7 @@ export const RunnerStatus: JsonSchema = {
     remote_agents: {
       type: "integer",
       minimum: 0,
-      description: "Live remote runner agents serving it.",
+      description: "Other live members (remote agents, other supervisors) serving it.",
     },
     permissions: Permissions,
     sandbox: SandboxStatus,
@@ -639,6 +639,53 @@ export const SupervisorInfo: JsonSchema = {
   },
 };
 
+/** A supervisor or remote agent sharing the store, as `cluster.members` lists it. */
+export const ClusterMember: JsonSchema = {
+  title: "ClusterMember",
+  type: "object",
+  required: [
+    "id",
+    "role",
+    "state",
+    "self",
+    "host",
+    "pid",
+    "version",
+    "started_at",
+    "last_seen",
+    "runners",
+    "load",
+  ],
+  additionalProperties: false,
+  description: "A member of the cluster: a supervisor or a remote runner agent on the same store.",
+  properties: {
+    id: { type: "string", description: "HOST/PID/RANDOM: unique per process start." },
+    role: { type: "string", enum: ["supervisor", "agent"] },
+    state: {
+      type: "string",
+      enum: ["up", "gone"],
+      description: "`gone`: it missed three heartbeats (5 s each); it is forgotten after an hour.",
+    },
+    self: { type: "boolean", description: "Whether it is the supervisor that answered." },
+    host: { type: "string" },
+    pid: { type: "integer" },
+    version: { type: "string" },
+    started_at: ms("When it started"),
+    last_seen: ms("Its last heartbeat"),
+    url: { type: "string", description: "Where its API answers (supervisors)." },
+    runners: { type: "array", items: RunnerName, description: "The runners it serves." },
+    load: {
+      type: "object",
+      required: ["busy", "instances"],
+      additionalProperties: false,
+      properties: {
+        busy: { type: "integer", minimum: 0, description: "Jobs running on it." },
+        instances: { type: "integer", minimum: 0, description: "Jobs that may run on it at once." },
+      },
+    },
+  },
+};
+
 /** What `get_all_status` returns. */
 export const AllStatus: JsonSchema = {
   title: "AllStatus",
@@ -697,6 +744,11 @@ export const Event: JsonSchema = {
     requested_by: { type: "string" },
     reason: { type: "string" },
     data: { type: "object", description: "Facts particular to the type." },
+    member: {
+      type: "string",
+      description: "The member of the cluster (supervisor or agent, see `cluster.members`) " +
+        "that recorded it: the one that acted.",
+    },
   },
 };
 
@@ -802,6 +854,7 @@ export const components: Record<string, JsonSchema> = {
   RunnerStatus,
   JobCounts,
   SupervisorInfo,
+  ClusterMember,
   AllStatus,
   SecretKind,
   SecretInfo,

@@ -320,7 +320,7 @@ export interface RunnerStatus {
   /** Why it is quarantined, paused or backing off. */
   reason?: string;
   depends_on?: RunnerName[];
-  /** Live remote runner agents serving it. */
+  /** Other live members (remote agents, other supervisors) serving it. */
   remote_agents?: number;
   /** Deno permissions granted to every job of a script runner. Absent means none. */
   permissions?: Permissions;
@@ -374,6 +374,34 @@ export interface SupervisorInfo {
   bind?: string;
 }
 
+/** A member of the cluster: a supervisor or a remote runner agent on the same store. */
+export interface ClusterMember {
+  /** HOST/PID/RANDOM: unique per process start. */
+  id: string;
+  role: "supervisor" | "agent";
+  /** `gone`: it missed three heartbeats (5 s each); it is forgotten after an hour. */
+  state: "up" | "gone";
+  /** Whether it is the supervisor that answered. */
+  self: boolean;
+  host: string;
+  pid: number;
+  version: string;
+  /** When it started (milliseconds since the Unix epoch) */
+  started_at: number;
+  /** Its last heartbeat (milliseconds since the Unix epoch) */
+  last_seen: number;
+  /** Where its API answers (supervisors). */
+  url?: string;
+  /** The runners it serves. */
+  runners: RunnerName[];
+  load: {
+    /** Jobs running on it. */
+    busy: number;
+    /** Jobs that may run on it at once. */
+    instances: number;
+  };
+}
+
 export interface AllStatus {
   runners: RunnerStatus[];
   jobs: JobCounts;
@@ -408,6 +436,8 @@ export interface Event {
   data?: {
     [key: string]: unknown;
   };
+  /** The member of the cluster (supervisor or agent, see `cluster.members`) that recorded it: the one that acted. */
+  member?: string;
 }
 
 export interface EventPage {
@@ -678,6 +708,8 @@ export interface MethodParams {
   };
   /** Every runner's status and the job counts. */
   "get_all_status": Record<string, never>;
+  /** The supervisors and remote agents sharing this store, live or gone. */
+  "cluster.members": Record<string, never>;
   /** The whole supervision tree at a glance: supervisor, runners in start order, jobs. */
   "current_state": Record<string, never>;
   /** Throughput and run times over the last minutes, job counts and queue depths. */
@@ -760,6 +792,7 @@ export interface MethodResults {
   "stop_all": null;
   "start_all": null;
   "get_all_status": AllStatus;
+  "cluster.members": ClusterMember[];
   "current_state": {
     supervisor: SupervisorInfo;
     runners: RunnerStatus[];

@@ -285,7 +285,7 @@ export interface RunnerStatus {
 	/** Why it is quarantined, paused or backing off. */
 	reason?: string;
 	depends_on?: RunnerName[];
-	/** Live remote runner agents serving it. */
+	/** Other live members (remote agents, other supervisors) serving it. */
 	remote_agents?: number;
 	/** Deno permissions granted to every job of a script runner. Absent means none. */
 	permissions?: Permissions$1;
@@ -336,6 +336,33 @@ export interface SupervisorInfo {
 	/** Address and port it listens on. */
 	bind?: string;
 }
+/** A member of the cluster: a supervisor or a remote runner agent on the same store. */
+export interface ClusterMember {
+	/** HOST/PID/RANDOM: unique per process start. */
+	id: string;
+	role: "supervisor" | "agent";
+	/** `gone`: it missed three heartbeats (5 s each); it is forgotten after an hour. */
+	state: "up" | "gone";
+	/** Whether it is the supervisor that answered. */
+	self: boolean;
+	host: string;
+	pid: number;
+	version: string;
+	/** When it started (milliseconds since the Unix epoch) */
+	started_at: number;
+	/** Its last heartbeat (milliseconds since the Unix epoch) */
+	last_seen: number;
+	/** Where its API answers (supervisors). */
+	url?: string;
+	/** The runners it serves. */
+	runners: RunnerName[];
+	load: {
+		/** Jobs running on it. */
+		busy: number;
+		/** Jobs that may run on it at once. */
+		instances: number;
+	};
+}
 export interface AllStatus {
 	runners: RunnerStatus[];
 	jobs: JobCounts;
@@ -367,6 +394,8 @@ interface Event$1 {
 	data?: {
 		[key: string]: unknown;
 	};
+	/** The member of the cluster (supervisor or agent, see `cluster.members`) that recorded it: the one that acted. */
+	member?: string;
 }
 export interface EventPage {
 	events: Event$1[];
@@ -632,6 +661,8 @@ export interface MethodParams {
 	};
 	/** Every runner's status and the job counts. */
 	"get_all_status": Record<string, never>;
+	/** The supervisors and remote agents sharing this store, live or gone. */
+	"cluster.members": Record<string, never>;
 	/** The whole supervision tree at a glance: supervisor, runners in start order, jobs. */
 	"current_state": Record<string, never>;
 	/** Throughput and run times over the last minutes, job counts and queue depths. */
@@ -713,6 +744,7 @@ export interface MethodResults {
 	"stop_all": null;
 	"start_all": null;
 	"get_all_status": AllStatus;
+	"cluster.members": ClusterMember[];
 	"current_state": {
 		supervisor: SupervisorInfo;
 		runners: RunnerStatus[];
@@ -791,6 +823,14 @@ declare function bindMethods(call: Call): {
 		stop: (params: MethodParams["job.stop"], options?: CallOptions) => Promise<MethodResults["job.stop"]>;
 		/** Remove a created or final job and its logs. */
 		delete: (params: MethodParams["job.delete"], options?: CallOptions) => Promise<MethodResults["job.delete"]>;
+	};
+	cluster: {
+		/**
+		 * The supervisors and remote agents sharing this store, live or gone.
+		 *
+		 * Each member records itself with a heartbeat every 5 s; one that missed three is `gone` (its jobs' leases run out and are reaped as usual) and forgotten after an hour. A member that stops cleanly leaves the list. With the embedded store the supervisor is the only member.
+		 */
+		members: (options?: CallOptions) => Promise<MethodResults["cluster.members"]>;
 	};
 	events: {
 		/**

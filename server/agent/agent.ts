@@ -12,6 +12,9 @@
 
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 import { EventLog } from "../events/event_log.ts";
+import { applyControl, ClusterCommands, MemberHeartbeat } from "../cluster/mod.ts";
+import { notFound } from "../rpc/rpc_error.ts";
+import { VERSION } from "../../shared/version.ts";
 import { Runner } from "../runners/runner.ts";
 import { ProcessRuntime } from "../runners/process_runtime.ts";
 import { RedisStore } from "../store/redis_store.ts";
@@ -57,7 +60,27 @@ export class RunnerAgent {
     this.#runtime = runtime;
     this.runner = runner;
     this.#config = config;
+    // Agents stand in the members' list too; the runner's liveness stays the agents' key.
+    this.#member = new MemberHeartbeat(store, id, "agent", VERSION, () => {
+      const st = runner.status(0, 0);
+      return { runners: [config], load: { busy: st.busy, instances: st.instances } };
+    });
+    this.#commands = new ClusterCommands(store, id, (command) => {
+      if (command.runner !== config.name) {
+        throw notFound(`runner ${JSON.stringify(command.runner)}`);
+      }
+      return applyControl(
+        runner,
+        command.op,
+        command.args,
+        command.audit,
+        () => runner.start(command.audit),
+      );
+    });
   }
+  readonly #member: MemberHeartbeat;
+  /** Control of its runner from any supervisor of the cluster. */
+  readonly #commands: ClusterCommands;
 
   /** Connects, starts the runner and begins the heartbeat. */
   static async start(options: AgentOptions): Promise<RunnerAgent> {
@@ -67,7 +90,7 @@ export class RunnerAgent {
       namespace: options.namespace,
       origin: id,
     });
-    const events = new EventLog(store);
+    const events = new EventLog(store, { member: id });
     let runtime: ProcessRuntime;
     try {
       runtime = await ProcessRuntime.open("hero-agent-", {
@@ -123,16 +146,19 @@ export class RunnerAgent {
       this.id,
       Date.now() + 3 * HEARTBEAT_MS,
     );
+    await this.#member.beat();
   }
 
   /** Stops taking jobs (running ones get `graceMs`, then go back to the queue) and leaves. */
   async stop(graceMs = 0): Promise<void> {
     clearInterval(this.#heartbeat);
+    this.#commands.close();
     await this.runner.stop(
       { requested_by: this.id, reason: "agent stop" },
       graceMs,
     );
     await this.#store.removeAgent(this.#config.name, this.id).catch(() => {});
+    await this.#member.stop();
     this.#events.emit({
       type: "agent.stopped",
       subject: this.#config.name,

@@ -25,6 +25,8 @@ export interface EventLogOptions {
   keep?: number;
   /** How long an event may wait for its batch, ms (default 20). */
   delayMs?: number;
+  /** The member of the cluster that records them (each event names it). */
+  member?: string;
 }
 
 /** Records and lists lifecycle events. */
@@ -32,6 +34,8 @@ export class EventLog {
   readonly #store: Store;
   readonly #keep: number;
   readonly #delayMs: number;
+  readonly #member: string | undefined;
+  #closed = false;
   #pending: Omit<Event, "id">[] = [];
   #timer: Timer | undefined;
   #writing: Promise<void> | null = null;
@@ -40,6 +44,7 @@ export class EventLog {
     this.#store = store;
     this.#keep = options.keep ?? 10_000;
     this.#delayMs = options.delayMs ?? 20;
+    this.#member = options.member;
   }
 
   /** Records an event (written with the next batch). */
@@ -56,6 +61,10 @@ export class EventLog {
     }
     if (event.reason !== undefined) entry.reason = event.reason;
     if (event.data !== undefined) entry.data = event.data;
+    if (this.#member !== undefined) entry.member = this.#member;
+    // After close (a process's exit noticed late in a shutdown) the store is gone: dropped, and
+    // no timer outlives its owner.
+    if (this.#closed) return;
     this.#pending.push(entry);
     this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
   }
@@ -132,6 +141,7 @@ export class EventLog {
 
   /** Writes what is pending and stops. */
   async close(): Promise<void> {
+    this.#closed = true;
     await this.flush();
   }
 }

@@ -10,6 +10,8 @@ import { RpcError } from "../rpc/rpc_error.ts";
 import { auditOf, type MethodHandlers, type Services } from "./services.ts";
 import type { RunnerConfig } from "../../shared/types.generated.ts";
 import type { CallContext } from "../rpc/dispatch.ts";
+import type { Audit } from "../runners/runner.ts";
+import type { ControlArgs, ControlOp } from "../cluster/mod.ts";
 
 type RunnerMethod =
   | "register_runner"
@@ -31,11 +33,17 @@ type RunnerMethod =
   | "stop_all"
   | "get_all_status"
   | "current_state"
+  | "cluster.members"
   | "events.list";
 
 /** The runner methods over the runner manager. */
 export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
   const { runners } = s;
+  /** A control operation on a runner wherever it lives; answers its status after. */
+  const controlled = async (name: string, op: ControlOp, args: ControlArgs, audit: Audit) => {
+    await runners.control(name, op, args, audit);
+    return await runners.status(name);
+  };
   /** `register_runner` and its alias `add_runner`. */
   const register = async (runner: RunnerConfig, ctx: CallContext) => {
     // A valid runner beyond a register secret's ceiling is refused (after its validation).
@@ -67,42 +75,18 @@ export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
       return null;
     },
     "list_runners": () => runners.names(),
-    "start_runner": async (p, ctx) => {
-      await runners.start(p.name, auditOf(p, ctx), false);
-      return await runners.status(p.name);
-    },
-    "stop_runner": async (p, ctx) => {
-      await runners.get(p.name).stop(auditOf(p, ctx));
-      return await runners.status(p.name);
-    },
-    "restart_runner": async (p, ctx) => {
-      const runner = runners.get(p.name);
-      runner.restart(auditOf(p, ctx)).catch(() => {});
-      return await runners.status(runner.name);
-    },
-    "pause_runner": async (p, ctx) => {
-      runners.get(p.name).pause(auditOf(p, ctx));
-      return await runners.status(p.name);
-    },
-    "resume_runner": async (p, ctx) => {
-      const runner = runners.get(p.name);
-      const resuming = runner.resume(auditOf(p, ctx));
-      if (runner.state === "paused" || runner.state === "running") {
-        await resuming;
-      } else resuming.catch(() => {});
-      return await runners.status(p.name);
-    },
-    "quarantine_runner": async (p, ctx) => {
-      await runners.get(p.name).quarantine(auditOf(p, ctx));
-      return await runners.status(p.name);
-    },
-    "scale_runner": async (p, ctx) => {
-      runners.get(p.name).scale(p.instances, auditOf(p, ctx));
-      return await runners.status(p.name);
-    },
+    "start_runner": (p, ctx) => controlled(p.name, "start", {}, auditOf(p, ctx)),
+    "stop_runner": (p, ctx) => controlled(p.name, "stop", {}, auditOf(p, ctx)),
+    "restart_runner": (p, ctx) => controlled(p.name, "restart", {}, auditOf(p, ctx)),
+    "pause_runner": (p, ctx) => controlled(p.name, "pause", {}, auditOf(p, ctx)),
+    "resume_runner": (p, ctx) => controlled(p.name, "resume", {}, auditOf(p, ctx)),
+    "quarantine_runner": (p, ctx) => controlled(p.name, "quarantine", {}, auditOf(p, ctx)),
+    "scale_runner": (p, ctx) =>
+      controlled(p.name, "scale", { instances: p.instances }, auditOf(p, ctx)),
     "get_runner_status": ({ name }) => runners.status(name),
     "get_all_runner_status": () => runners.statuses(),
-    "get_runner_logs": ({ name, lines }) => runners.get(name).log.tail(lines ?? 100),
+    "get_runner_logs": async ({ name, lines }, ctx) =>
+      (await runners.control(name, "logs", { lines: lines ?? 100 }, auditOf({}, ctx))) ?? [],
     "start_all": async (p, ctx) => {
       await runners.startAll(auditOf(p, ctx));
       return null;
@@ -111,6 +95,7 @@ export function runnerMethods(s: Services): MethodHandlers<RunnerMethod> {
       await runners.stopAll(auditOf(p, ctx));
       return null;
     },
+    "cluster.members": () => s.members(),
     "get_all_status": async () => ({
       runners: await runners.statuses(),
       jobs: await s.store.countJobs(),

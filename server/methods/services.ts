@@ -6,7 +6,7 @@
  */
 
 import type { MethodName, MethodParams, MethodResults } from "../../shared/types.generated.ts";
-import type { SupervisorInfo } from "../../shared/types.generated.ts";
+import type { ClusterMember, SupervisorInfo } from "../../shared/types.generated.ts";
 import type { SupervisorConfig } from "../config/config_schema.ts";
 import type { EventLog } from "../events/event_log.ts";
 import type { JobService } from "../jobs/job_service.ts";
@@ -35,6 +35,8 @@ export interface Services {
   openrpc(serverUrl?: string): Record<string, unknown>;
   /** Stops the whole tree gracefully, then the supervisor (after this call is answered). */
   shutdown(audit: Audit): void;
+  /** The members of the cluster (this supervisor, others on the store, agents). */
+  members(): Promise<ClusterMember[]>;
 }
 
 /** The handler of one method, typed by the method table. */

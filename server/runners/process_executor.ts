@@ -24,7 +24,7 @@ import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { WaiterQueue } from "../util/waiter_queue.ts";
 import type { SandboxStatus } from "../sandbox/mod.ts";
-import type { Launched, Launcher } from "../services/launch.ts";
+import { type Launched, type Launcher, Launching } from "../services/launch.ts";
 import { terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
@@ -305,7 +305,7 @@ export class ProcessExecutor implements Executor {
   readonly #slots: (ProcessInstance | null)[] = [];
   readonly #waiters = new WaiterQueue<ProcessInstance>();
   /** Slots whose program is being started. */
-  readonly #launching = new Set<number>();
+  readonly #launching = new Launching();
   #stopped = false;
 
   constructor(options: ProcessExecutorOptions) {
@@ -497,7 +497,7 @@ export class ProcessExecutor implements Executor {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#waiters.rejectAll(new Error("the runner is stopping"));
-    while (this.#launching.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.#launching.idle();
     const all = this.#slots.filter((i): i is ProcessInstance => i !== null);
     for (const instance of all) instance.retiring = true;
     await Promise.all(all.map((i) => i.kill(this.#o.graceMs)));

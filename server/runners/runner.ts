@@ -100,6 +100,8 @@ export class Runner {
   #reason: string | undefined;
   #healthTimer: Timer | undefined;
   #readyWaiters: (() => void)[] = [];
+  /** Ends the pause between readiness checks (set while one runs). */
+  #wakeCheck: (() => void) | undefined;
   /** Paused by an operator (as opposed to held while processes restart). */
   #operatorPaused = false;
   /** Lifecycle operations, one after the other. */
@@ -336,7 +338,18 @@ export class Runner {
       if (failure === null) return;
       last = failure;
       if (this.#now() >= deadline) break;
-      await new Promise((r) => setTimeout(r, Math.min(settings.intervalMs, 250)));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#wakeCheck = undefined;
+          resolve();
+        }, Math.min(settings.intervalMs, 250));
+        // A stop ends the wait at once: no timer of a stopped runner lingers.
+        this.#wakeCheck = () => {
+          clearTimeout(timer);
+          this.#wakeCheck = undefined;
+          resolve();
+        };
+      });
     }
     throw new Error(
       `its checks did not pass within ${settings.startPeriodMs / 1000} s (start_period): ${last}`,
@@ -647,6 +660,7 @@ export class Runner {
     this.#generation++;
     clearTimeout(this.#restartTimer);
     clearInterval(this.#healthTimer);
+    this.#wakeCheck?.();
     this.#nextRestartAt = null;
     const consumer = this.#consumer;
     const executor = this.#executor;

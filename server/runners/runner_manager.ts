@@ -10,7 +10,8 @@
 import type { RunnerConfig, RunnerStatus } from "../../shared/types.generated.ts";
 import { findCycle, runnerProblem, startOrder } from "../config/runner_rules.ts";
 import type { RunnerDirectory } from "../jobs/job_service.ts";
-import { conflict, invalidParams, notFound } from "../rpc/rpc_error.ts";
+import { conflict, invalidParams, notFound, unavailable } from "../rpc/rpc_error.ts";
+import { applyControl, ClusterCommands, type ControlArgs, type ControlOp } from "../cluster/mod.ts";
 import type { DirectClaim } from "./job_consumer.ts";
 import { type Audit, Runner, type RunnerContext } from "./runner.ts";
 
@@ -22,9 +23,69 @@ export class RunnerManager implements RunnerDirectory {
   readonly #registered = new Set<string>();
   #agentConfigs = new Map<string, RunnerConfig>();
   #agentConfigsAt = 0;
+  #memberConfigs = new Map<string, { config: RunnerConfig; members: string[] }>();
+  #memberConfigsAt = 0;
+  #unsubscribe: (() => void) | undefined;
+  #commands: ClusterCommands | undefined;
+  #reconciling: Promise<void> = Promise.resolve();
+  #reconcileAgain = false;
+  #closed = false;
 
   constructor(ctx: RunnerContext) {
     this.#ctx = ctx;
+  }
+
+  /** This supervisor's id among the members of the cluster (it is not its own remote agent). */
+  get #self(): string {
+    return this.#ctx.workerPrefix;
+  }
+
+  /** Other members serving a runner: remote agents, and other supervisors that have it. */
+  async #otherAgents(name: string): Promise<string[]> {
+    const [agents, members] = await Promise.all([
+      this.#ctx.store.liveAgents(name, Date.now()),
+      this.#memberRunners(name),
+    ]);
+    return [...agents, ...(members.get(name)?.members ?? [])];
+  }
+
+  /**
+   * The runners other live supervisors serve (from their member records),
+   * cached like the agents' (job creation asks for every job).
+   */
+  async #memberRunners(
+    lookingFor?: string,
+  ): Promise<Map<string, { config: RunnerConfig; members: string[] }>> {
+    if (this.#ctx.store.kind !== "redis") return this.#memberConfigs;
+    const age = Date.now() - this.#memberConfigsAt;
+    if (age > 2000 || (lookingFor && !this.#memberConfigs.has(lookingFor) && age > 100)) {
+      const now = Date.now();
+      const map = new Map<string, { config: RunnerConfig; members: string[] }>();
+      for (const member of await this.#ctx.store.listMembers()) {
+        if (member.id === this.#self || member.role !== "supervisor" || member.until < now) {
+          continue;
+        }
+        for (const config of member.runners) {
+          const entry = map.get(config.name) ?? { config, members: [] };
+          entry.members.push(member.id);
+          map.set(config.name, entry);
+        }
+      }
+      this.#memberConfigs = map;
+      this.#memberConfigsAt = Date.now();
+    }
+    return this.#memberConfigs;
+  }
+
+  /** Runners only other members serve: agents' and other supervisors'. */
+  async #remoteConfigs(lookingFor?: string): Promise<Map<string, RunnerConfig>> {
+    const [agents, members] = await Promise.all([
+      this.#agentRunners(lookingFor),
+      this.#memberRunners(lookingFor),
+    ]);
+    const all = new Map(agents);
+    for (const [name, { config }] of members) if (!all.has(name)) all.set(name, config);
+    return all;
   }
 
   /** Adds the configured runners, then the registered ones from the store. */
@@ -37,6 +98,118 @@ export class RunnerManager implements RunnerDirectory {
       this.#runners.set(config.name, new Runner(config, this.#ctx));
       this.#registered.add(config.name);
     }
+    // Another supervisor on the store registered or removed one: follow it.
+    this.#unsubscribe = this.#ctx.store.notices.subscribe((notice) => {
+      if (notice.type === "runners.changed") this.reconcile();
+    });
+    if (this.#ctx.store.kind === "redis") {
+      this.#commands = new ClusterCommands(this.#ctx.store, this.#self, (command) => {
+        const runner = this.#runners.get(command.runner);
+        if (!runner) throw notFound(`runner ${JSON.stringify(command.runner)}`);
+        return applyControl(
+          runner,
+          command.op,
+          command.args,
+          command.audit,
+          () => this.start(command.runner, command.audit, false),
+        );
+      });
+    }
+  }
+
+  /** Takes no more changes or commands from the cluster (the supervisor is stopping). */
+  close(): void {
+    this.#closed = true;
+    this.#unsubscribe?.();
+    this.#commands?.close();
+  }
+
+  /**
+   * Controls a runner: here if this supervisor has it, else through the
+   * members that do (other supervisors, agents), each acknowledging within
+   * a deadline. `logs` returns lines (each member's prefixed with its id
+   * when several have it); the others null.
+   */
+  async control(
+    name: string,
+    op: ControlOp,
+    args: ControlArgs,
+    audit: Audit,
+  ): Promise<string[] | null> {
+    const local = this.#runners.get(name);
+    if (local) {
+      return await applyControl(local, op, args, audit, () => this.start(name, audit, false));
+    }
+    const owners = await this.#otherAgents(name);
+    if (!this.#commands || owners.length === 0) {
+      if (await this.config(name)) {
+        throw unavailable(`runner ${JSON.stringify(name)}: no live member has it`);
+      }
+      throw notFound(`runner ${JSON.stringify(name)}`);
+    }
+    const replies = await this.#commands.send(owners, name, op, args, audit);
+    if (op !== "logs") return null;
+    return replies.flatMap((r) =>
+      (r.lines ?? []).map((line) => (replies.length > 1 ? `[${r.from}] ${line}` : line))
+    );
+  }
+
+  /**
+   * Makes the registered runners here what the store says they are: starts
+   * those registered elsewhere, removes those removed elsewhere. On a
+   * `runners.changed` notice, and at every member heartbeat (a missed notice
+   * is caught up within one).
+   */
+  reconcile(): Promise<void> {
+    if (this.#closed) return this.#reconciling;
+    // One at a time; a request during one runs once more after it.
+    if (this.#reconcileAgain) return this.#reconciling;
+    this.#reconcileAgain = true;
+    this.#reconciling = this.#reconciling.then(async () => {
+      this.#reconcileAgain = false;
+      if (this.#closed) return;
+      const audit: Audit = { requested_by: "cluster", reason: "registered on another member" };
+      const stored = await this.#ctx.store.listRunnerConfigs().catch(() => null);
+      if (!stored || this.#closed) return;
+      const names = new Set(stored.map((c) => c.name));
+      for (const config of stored) {
+        if (this.#runners.has(config.name)) continue;
+        const runner = new Runner(config, this.#ctx);
+        this.#runners.set(config.name, runner);
+        this.#registered.add(config.name);
+        this.#ctx.events.emit({ type: "runner.registered", subject: config.name, ...audit });
+        await this.start(config.name, audit, false).catch(() => {});
+      }
+      for (const name of [...this.#registered]) {
+        if (names.has(name) || this.#closed) continue;
+        const runner = this.#runners.get(name);
+        if (!runner) continue;
+        await runner.dispose({ requested_by: "cluster", reason: "removed on another member" });
+        this.#runners.delete(name);
+        this.#registered.delete(name);
+        this.#ctx.events.emit({
+          type: "runner.removed",
+          subject: name,
+          requested_by: "cluster",
+          reason: "removed on another member",
+        });
+      }
+    }).catch(() => {});
+    return this.#reconciling;
+  }
+
+  /** The local runners' configs and how busy they are, for the member heartbeat. */
+  local(): { runners: RunnerConfig[]; load: { busy: number; instances: number } } {
+    let busy = 0;
+    let instances = 0;
+    const runners: RunnerConfig[] = [];
+    for (const runner of this.#runners.values()) {
+      runners.push(runner.config);
+      const st = runner.status(0, 0);
+      busy += st.busy;
+      if (runner.config.kind !== "service") instances += st.instances;
+    }
+    return { runners, load: { busy, instances } };
   }
 
   /** A runner of this supervisor; -32004 if there is none of that name. */
@@ -139,7 +312,15 @@ export class RunnerManager implements RunnerDirectory {
       ...audit,
     });
     await this.start(config.name, audit, false);
+    this.#changed();
     return runner;
+  }
+
+  /** Tells the other members that the registered runners changed. */
+  #changed(): void {
+    this.#ctx.store.notices.publish({ type: "runners.changed" }).catch(() => {
+      // The store is down: the others catch up at their next heartbeat.
+    });
   }
 
   /** Stops a runner and forgets it (its waiting jobs are the job service's to fail). */
@@ -157,6 +338,7 @@ export class RunnerManager implements RunnerDirectory {
       await this.#ctx.store.deleteRunnerConfig(name);
     }
     this.#ctx.events.emit({ type: "runner.removed", subject: name, ...audit });
+    this.#changed();
   }
 
   async #agentRunners(lookingFor?: string): Promise<Map<string, RunnerConfig>> {
@@ -176,7 +358,7 @@ export class RunnerManager implements RunnerDirectory {
   /** Every runner name: local ones in start order, then those only remote agents serve. */
   async names(): Promise<string[]> {
     const local = this.startOrder();
-    const remote = [...(await this.#agentRunners()).keys()].filter((n) => !this.#runners.has(n));
+    const remote = [...(await this.#remoteConfigs()).keys()].filter((n) => !this.#runners.has(n));
     return [...local, ...remote];
   }
 
@@ -195,10 +377,10 @@ export class RunnerManager implements RunnerDirectory {
     name: string,
     depths: Record<string, number>,
   ): Promise<RunnerStatus> {
-    const agents = (await this.#ctx.store.liveAgents(name, Date.now())).length;
+    const agents = (await this.#otherAgents(name)).length;
     const runner = this.#runners.get(name);
     if (runner) return runner.status(depths[name] ?? 0, agents);
-    const config = (await this.#agentRunners()).get(name);
+    const config = (await this.#remoteConfigs()).get(name);
     if (!config) throw notFound(`runner ${JSON.stringify(name)}`);
     return {
       name,
@@ -230,12 +412,12 @@ export class RunnerManager implements RunnerDirectory {
 
   async config(name: string): Promise<RunnerConfig | null> {
     return this.#runners.get(name)?.config ??
-      (await this.#agentRunners(name)).get(name) ?? null;
+      (await this.#remoteConfigs(name)).get(name) ?? null;
   }
 
   async isLive(name: string): Promise<boolean> {
     if (this.#runners.get(name)?.live) return true;
-    return (await this.#ctx.store.liveAgents(name, Date.now())).length > 0;
+    return (await this.#otherAgents(name)).length > 0;
   }
 
   wake(name: string): void {

@@ -126,3 +126,52 @@ export class SimpleLauncher implements Launcher {
     });
   }
 }
+
+/**
+ * The instances being started (spawns are asynchronous): a stop or a
+ * readiness check waits until none is, without polling, so that no timer of
+ * theirs outlives the executor.
+ */
+export class Launching {
+  readonly #slots = new Set<number>();
+  #idle: (() => void)[] = [];
+
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  has(slot: number): boolean {
+    return this.#slots.has(slot);
+  }
+
+  add(slot: number): void {
+    this.#slots.add(slot);
+  }
+
+  delete(slot: number): void {
+    this.#slots.delete(slot);
+    if (this.#slots.size > 0) return;
+    const idle = this.#idle;
+    this.#idle = [];
+    for (const wake of idle) wake();
+  }
+
+  /** Resolves once nothing is being started, or after `timeoutMs` (when given). */
+  idle(timeoutMs?: number): Promise<void> {
+    if (this.#slots.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#idle.push(done);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.#idle = this.#idle.filter((w) => w !== done);
+          resolve();
+        }, timeoutMs);
+      }
+    });
+  }
+}

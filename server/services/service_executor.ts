@@ -16,7 +16,7 @@ import type { SandboxStatus } from "../sandbox/mod.ts";
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { terminateGroup } from "../util/process_group.ts";
-import type { Launched, Launcher } from "./launch.ts";
+import { type Launched, type Launcher, Launching } from "./launch.ts";
 
 /** One running copy of the program. */
 class ServiceInstance {
@@ -82,7 +82,7 @@ export class ServiceExecutor implements Executor {
   #size: number;
   readonly #slots: (ServiceInstance | null)[] = [];
   /** Slots whose program is being started. */
-  readonly #launching = new Set<number>();
+  readonly #launching = new Launching();
   #stopped = false;
   readonly #pattern: RegExp | null;
   #matched = false;
@@ -205,10 +205,7 @@ export class ServiceExecutor implements Executor {
    * for those being started). Its checks are the runner's to run.
    */
   async ping(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#launching.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await this.#launching.idle(timeoutMs);
     const up = this.pids.length;
     if (up < this.#size) {
       throw new Error(`${this.#size - up} of ${this.#size} instances are not running`);
@@ -229,7 +226,7 @@ export class ServiceExecutor implements Executor {
 
   async stop(): Promise<void> {
     this.#stopped = true;
-    while (this.#launching.size > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.#launching.idle();
     const all = this.#slots.filter((i): i is ServiceInstance => i !== null);
     for (const instance of all) instance.retiring = true;
     await Promise.all(all.map((i) => i.kill(this.#o.graceMs)));

@@ -32,7 +32,11 @@ export type Notice =
   | { type: "secrets.changed" }
   | { type: "runners.changed" }
   /** Events were recorded, up to the one with id `last`: readers read them from the store. */
-  | { type: "events"; last: number };
+  | { type: "events"; last: number }
+  /** A member asks another to control a runner (`server/cluster/commands.ts`). */
+  | { type: "cluster.command"; command: Record<string, unknown> & { to: string } }
+  /** Its answer. */
+  | { type: "cluster.reply"; reply: Record<string, unknown> & { id: string; to: string } };
 
 /** Receives notices. */
 export type NoticeListener = (notice: Notice) => void;

@@ -104,6 +104,11 @@ export const KEY_TEMPLATES = {
     template: "agents:{}",
     holds: "Sorted set, score heartbeat deadline: the live remote agents of one runner.",
   },
+  members: {
+    template: "members",
+    holds:
+      "Hash, member id → JSON: the supervisors and agents sharing the store, each with its last heartbeat and until when it holds.",
+  },
   notices: {
     template: "notices",
     holds: "Pub/sub channel: notices (`ORIGIN|JSON`).",

@@ -38,6 +38,7 @@ import {
   type JobQuery,
   type JobRecord,
   type JobState,
+  type MemberRecord,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -758,6 +759,22 @@ export class RedisStore implements Store {
         BY: "SCORE",
       }),
     );
+  }
+
+  async heartbeatMember(member: MemberRecord): Promise<void> {
+    await this.#guard(
+      this.#client.hSet(this.keys.key("members"), member.id, JSON.stringify(member)),
+    );
+  }
+
+  async listMembers(): Promise<MemberRecord[]> {
+    const all = await this.#guard(this.#client.hGetAll(this.keys.key("members")));
+    return Object.values(all).map((text) => JSON.parse(text) as MemberRecord)
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.#guard(this.#client.hDel(this.keys.key("members"), id));
   }
 }
 

@@ -31,6 +31,7 @@ import {
   type JobQuery,
   type JobRecord,
   jobState,
+  type MemberRecord,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS seq_heads (
 CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agent_runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS agents (
   runner TEXT NOT NULL,
@@ -863,5 +865,28 @@ export class SqliteStore implements Store {
         now,
       ).map((r) => r.agent as string),
     );
+  }
+
+  heartbeatMember(member: MemberRecord): Promise<void> {
+    return this.#group(() => {
+      this.#run(
+        `INSERT INTO members (id, data) VALUES (?, ?)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data`,
+        member.id,
+        JSON.stringify(member),
+      );
+    });
+  }
+
+  listMembers(): Promise<MemberRecord[]> {
+    return Promise.resolve(
+      this.#all("SELECT data FROM members ORDER BY id").map((r) => JSON.parse(r.data as string)),
+    );
+  }
+
+  removeMember(id: string): Promise<void> {
+    return this.#group(() => {
+      this.#run("DELETE FROM members WHERE id = ?", id);
+    });
   }
 }

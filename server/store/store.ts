@@ -255,6 +255,35 @@ export interface Store {
   liveAgents(runner: string, now: number): Promise<string[]>;
   /** The runners remote agents announced (live or not), by their configs. */
   agentRunners(): Promise<RunnerConfig[]>;
+
+  // ---- cluster members -----------------------------------------------------
+  /** Records (or refreshes) a member of the cluster: a supervisor or an agent. */
+  heartbeatMember(member: MemberRecord): Promise<void>;
+  /** Every member on record, live or gone. */
+  listMembers(): Promise<MemberRecord[]>;
+  /** Forgets a member (it stopped cleanly, or it has been gone too long). */
+  removeMember(id: string): Promise<void>;
+}
+
+/** A supervisor or remote agent sharing the store, as its heartbeat left it. */
+export interface MemberRecord {
+  id: string;
+  role: "supervisor" | "agent";
+  host: string;
+  pid: number;
+  version: string;
+  /** When it started (ms since epoch). */
+  started_at: number;
+  /** Its last heartbeat (ms since epoch). */
+  last_seen: number;
+  /** Until when that heartbeat holds: past it, the member is gone. */
+  until: number;
+  /** Where its API answers (supervisors). */
+  url?: string;
+  /** The runners it serves (their configs: another member may take jobs for them). */
+  runners: RunnerConfig[];
+  /** Jobs running on it, and how many may. */
+  load: { busy: number; instances: number };
 }
 
 /** The store could not be reached; the call may be retried later. */

@@ -93,6 +93,18 @@ Deno.test("a remote runner agent serves a runner through a shared Redis", async 
       await eventually(() => pids.every((p) => !isAlive(p)), 10_000, "the job's processes gone");
     });
 
+    await t.step("the supervisor controls the agent's runner: scale, logs, members", async () => {
+      await s.admin.call("scale_runner", { name: "remote", instances: 3, requested_by: "ops" });
+      const logs = await s.admin.call<string[]>("get_runner_logs", { name: "remote" });
+      assert(logs.some((l) => l.endsWith("scaled from 2 to 3 instances")), logs.join("\n"));
+      const members = await s.admin.call<{ role: string; runners: string[]; state: string }[]>(
+        "cluster.members",
+        {},
+      );
+      const agents = members.filter((m) => m.role === "agent");
+      assertEquals(agents.map((m) => [m.runners, m.state]), [[["remote"], "up"]]);
+    });
+
     await t.step("when the agent leaves, queued jobs say no instance is live", async () => {
       agent.kill("SIGTERM");
       const { code } = await output;

@@ -230,6 +230,16 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
       },
     );
 
+    await t.step("the cluster's members are listed, this supervisor among them", async () => {
+      const row = page.locator("table[aria-label='Cluster members'] tbody tr");
+      await row.first().waitFor();
+      assertEquals(await row.count(), 1);
+      const text = await row.first().textContent();
+      assert(text!.includes("(this one)") && text!.includes("supervisor"), text!);
+      assert(text!.includes("default, web"), text!);
+      await row.locator(".badge.s-up").waitFor();
+    });
+
     await t.step(
       "a secret is added, works, and is removed from the admin tab",
       async () => {

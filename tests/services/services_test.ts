@@ -185,8 +185,15 @@ Deno.test("a oneshot completes before its dependants start; a failing one holds 
   await eventually(async () => (await status(s, "app")).state === "running", 10_000, "app up");
   const migrate = await status(s, "migrate");
   assertEquals(migrate.state, "completed", JSON.stringify(migrate));
-  const logs = await s.admin.call<string[]>("get_runner_logs", { name: "app" });
-  assert(logs.some((l) => l.endsWith("migrated")), "the app saw the oneshot's work");
+  // Ready at once (no checks): its first line may come a moment later.
+  await eventually(
+    async () =>
+      (await s.admin.call<string[]>("get_runner_logs", { name: "app" })).some((l) =>
+        l.endsWith("migrated")
+      ),
+    5000,
+    "the app saw the oneshot's work",
+  );
   await eventually(
     async () => (await status(s, "broken-setup")).state === "quarantined",
     10_000,

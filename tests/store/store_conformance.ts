@@ -8,7 +8,13 @@
  */
 
 import type { Notice } from "../../server/store/notices.ts";
-import { DuplicateJobError, type JobRecord, logKey, type Store } from "../../server/store/store.ts";
+import {
+  DuplicateJobError,
+  type JobRecord,
+  logKey,
+  type MemberRecord,
+  type Store,
+} from "../../server/store/store.ts";
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
 
 /** Makes a fresh, empty store (and a way to dispose of it). */
@@ -394,5 +400,33 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     const ids = takes.flat().map((j) => j.id);
     assertEquals(ids.length, new Set(ids).size, "no job taken twice");
     assertEquals(ids.length, 200);
+  });
+
+  test("cluster members: a heartbeat records, refreshes and is removed", async (store) => {
+    const member = (id: string, until: number, busy = 0): MemberRecord => ({
+      id,
+      role: id.startsWith("agent") ? "agent" : "supervisor",
+      host: "h",
+      pid: 1,
+      version: "v",
+      started_at: T0,
+      last_seen: until - 15_000,
+      until,
+      runners: [{ name: "r1", kind: "noop" }],
+      load: { busy, instances: 2 },
+    });
+    assertEquals(await store.listMembers(), []);
+    await store.heartbeatMember(member("sup-b", T0 + 15_000));
+    await store.heartbeatMember(member("agent-a", T0 + 15_000));
+    await store.heartbeatMember(member("sup-b", T0 + 30_000, 1));
+    const listed = await store.listMembers();
+    assertEquals(listed.map((m) => [m.id, m.role, m.until, m.load.busy]), [
+      ["agent-a", "agent", T0 + 15_000, 0],
+      ["sup-b", "supervisor", T0 + 30_000, 1],
+    ]);
+    assertEquals(listed[1].runners, [{ name: "r1", kind: "noop" }]);
+    await store.removeMember("agent-a");
+    await store.removeMember("never-there");
+    assertEquals((await store.listMembers()).map((m) => m.id), ["sup-b"]);
   });
 }

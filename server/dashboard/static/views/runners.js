@@ -1,12 +1,24 @@
 /**
  * Runners: each one's state, health, instances busy and idle, queue,
  * restarts, last exit, permissions and sandbox; start, stop, restart, pause, resume,
- * quarantine, scale, remove; its own log. And registering a new one.
+ * quarantine, scale, remove; its own log. And registering a new one, and
+ * the cluster's members (supervisors and agents on the same store).
  *
  * @module
  */
 
-import { badge, describe, field, fmt, h, poll, replace, toast } from "../lib/dom.js";
+import {
+  badge,
+  describe,
+  field,
+  fmt,
+  h,
+  poll,
+  replace,
+  scrollArea,
+  table,
+  toast,
+} from "../lib/dom.js";
 
 /** @typedef {import("../app.js").ViewContext} ViewContext */
 
@@ -62,6 +74,23 @@ export function renderRunners(main, ctx) {
   /** Open log panels and scale inputs survive refreshes. @type {Map<string, HTMLElement>} */
   const cards = new Map();
   const registerPanel = ctx.can("register_runner") ? registerForm(ctx, () => load()) : null;
+  const members = h("tbody");
+  const clusterPanel = ctx.can("cluster.members")
+    ? h(
+      "section",
+      { class: "panel stack", "aria-label": "Cluster" },
+      h("h3", { text: "Cluster" }),
+      scrollArea(
+        "Cluster members table",
+        "",
+        table(
+          { "aria-label": "Cluster members" },
+          ["Member", "Role", "State", "Runners", "Load", ["Last seen", "hide-narrow"]],
+          members,
+        ),
+      ),
+    )
+    : null;
   replace(
     main,
     h(
@@ -70,9 +99,29 @@ export function renderRunners(main, ctx) {
       h("h2", { text: "Runners" }),
       error,
       list,
+      clusterPanel,
       registerPanel,
     ),
   );
+
+  const loadMembers = async () => {
+    const all = await client.cluster.members({ signal });
+    replace(
+      members,
+      all.map((m) =>
+        h(
+          "tr",
+          { dataset: { member: m.id } },
+          h("td", { text: m.self ? `${m.id} (this one)` : m.id }),
+          h("td", { text: m.role }),
+          h("td", {}, badge(m.state)),
+          h("td", { text: m.runners.join(", ") || "—" }),
+          h("td", { text: `${m.load.busy} / ${m.load.instances}` }),
+          h("td", { class: "hide-narrow", text: fmt.ago(m.last_seen) }),
+        )
+      ),
+    );
+  };
 
   /**
    * Runs a control method on a runner, then refreshes.
@@ -326,6 +375,7 @@ export function renderRunners(main, ctx) {
         list,
         statuses.length ? statuses.map(card) : h("p", { class: "muted", text: "No runners." }),
       );
+      if (clusterPanel) await loadMembers();
     } catch (e) {
       if (!signal.aborted) error.textContent = describe(e);
     }
