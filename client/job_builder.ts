@@ -66,9 +66,37 @@ export class JobBuilder {
     this.#spec.retries = count;
     return this;
   }
-  /** Jobs that must complete first. */
+  /** Jobs that must complete first; the job's function gets their results as `ctx.deps`. */
   dependsOn(...ids: string[]): this {
     this.#spec.depends_on = [...(this.#spec.depends_on ?? []), ...ids];
+    return this;
+  }
+  /** Start it at this time (a `Date`, or ms since the Unix epoch): `scheduled` until then. */
+  runAt(when: Date | number): this {
+    this.#spec.run_at = typeof when === "number" ? when : when.getTime();
+    delete this.#spec.delay;
+    return this;
+  }
+  /** Start it this many seconds after its creation. */
+  delay(seconds: number): this {
+    this.#spec.delay = seconds;
+    delete this.#spec.run_at;
+    return this;
+  }
+  /** Queue order within its runner: higher first (-1000..1000, default 0). */
+  priority(priority: number): this {
+    this.#spec.priority = priority;
+    return this;
+  }
+  /** A second job with this key within `windowSeconds` is the first one (its id is returned). */
+  dedup(key: string, windowSeconds?: number): this {
+    this.#spec.dedup_key = key;
+    if (windowSeconds !== undefined) this.#spec.dedup_window = windowSeconds;
+    return this;
+  }
+  /** How long it is kept once completed or failed (else the supervisor's `keep`). */
+  keep(keep: NonNullable<JobSpec["keep"]>): this {
+    this.#spec.keep = keep;
     return this;
   }
 

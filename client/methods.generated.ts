@@ -44,6 +44,15 @@ export function bindMethods(call: Call) {
         options?: CallOptions,
       ): Promise<MethodResults["jobs.create"]> => call("jobs.create", params, options),
       /**
+       * Store up to 1000 jobs in one call, all or nothing; returns their ids in order.
+       *
+       * Every job is checked first (as by `jobs.create`: its runner, its prerequisites, which may be jobs of the same call), then all are stored at once: an id that exists stores none of them (-32009). With `start`, each is started as by `job.start` (queued, scheduled, or waiting for its prerequisites). A job whose `dedup_key` is held gives the holder's id in its place.
+       */
+      createMany: (
+        params: MethodParams["jobs.create_many"],
+        options?: CallOptions,
+      ): Promise<MethodResults["jobs.create_many"]> => call("jobs.create_many", params, options),
+      /**
        * Jobs, newest first, filtered and paged.
        *
        * Filters combine. Page with `before`: pass the id of the last job of a page to get the older ones.
@@ -57,7 +66,7 @@ export function bindMethods(call: Call) {
       /**
        * Queue a created job.
        *
-       * Only a `created` job can be started (-32009 otherwise). A job with `depends_on` is queued once every prerequisite completed; if one fails, is stopped or times out, the job fails with a message naming it.
+       * Only a `created` job can be started (-32009 otherwise). A job with `depends_on` is queued once every prerequisite completed; if one fails, is stopped or times out, the job fails with a message naming it. A job with a `run_at` (or `delay`) still ahead is `scheduled` until then.
        */
       start: (
         params: MethodParams["job.start"],
@@ -110,6 +119,54 @@ export function bindMethods(call: Call) {
         params: MethodParams["job.delete"],
         options?: CallOptions,
       ): Promise<MethodResults["job.delete"]> => call("job.delete", params, options),
+    },
+    schedules: {
+      /**
+       * Make a cron schedule: a job template created and started at each tick.
+       *
+       * Each tick fires once across every supervisor of the store (its job's id, `NAME@TIME`, is stored once; the tick is then compared and set). An invalid expression or time zone is -32602 naming it; a name taken is -32009. A user secret owns the schedules it makes and sees only those.
+       */
+      create: (
+        params: MethodParams["schedules.create"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.create"]> => call("schedules.create", params, options),
+      /** Every schedule (a user secret: its own), by name. */
+      list: (options?: CallOptions): Promise<MethodResults["schedules.list"]> =>
+        call("schedules.list", {}, options),
+      /** One schedule, with its next tick and its last runs. */
+      get: (
+        params: MethodParams["schedules.get"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.get"]> => call("schedules.get", params, options),
+      /**
+       * Change a schedule's expression, time zone, job, policies or pause.
+       *
+       * Its ticks go on from where they were: a new expression applies from the last tick handled.
+       */
+      update: (
+        params: MethodParams["schedules.update"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.update"]> => call("schedules.update", params, options),
+      /** Pause a schedule: its ticks pass without a job until it is resumed. */
+      pause: (
+        params: MethodParams["schedules.pause"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.pause"]> => call("schedules.pause", params, options),
+      /** Resume a paused schedule; the ticks it missed follow its `catch_up`. */
+      resume: (
+        params: MethodParams["schedules.resume"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.resume"]> => call("schedules.resume", params, options),
+      /** Create and start the schedule's job now, outside its ticks; returns its id. */
+      trigger: (
+        params: MethodParams["schedules.trigger"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.trigger"]> => call("schedules.trigger", params, options),
+      /** Delete a schedule (the jobs it made stay). */
+      delete: (
+        params: MethodParams["schedules.delete"],
+        options?: CallOptions,
+      ): Promise<MethodResults["schedules.delete"]> => call("schedules.delete", params, options),
     },
     cluster: {
       /**

@@ -15,6 +15,8 @@ import { buildOpenRpcDocument } from "../shared/openrpc.ts";
 import type { SupervisorInfo } from "../shared/types.generated.ts";
 import { VERSION } from "../shared/version.ts";
 import { listMembers, MemberHeartbeat } from "./cluster/mod.ts";
+import { Retention } from "./jobs/retention.ts";
+import { Scheduler, ScheduleService } from "./schedules/mod.ts";
 import { SecretRegistry } from "./auth/secret_registry.ts";
 import type { SupervisorConfig } from "./config/config_schema.ts";
 import { EventLog } from "./events/event_log.ts";
@@ -56,6 +58,8 @@ interface Parts {
   dataDir: DataDirClaim;
   streams: SseStreams;
   reaper: Reaper;
+  retention: Retention;
+  scheduler: Scheduler;
   hub: LogHub;
   secrets: SecretRegistry;
   runtime: ProcessRuntime;
@@ -196,6 +200,10 @@ export class Supervisor {
       onQueued: (runner) => runners.wake(runner),
       sweepWaiting: () => jobs.sweepWaiting(),
     });
+    const retention = new Retention(store, { keep: config.keep, now: options.now });
+    const schedules = new ScheduleService(store, jobs, options.now);
+    const scheduler = new Scheduler(store, jobs, { now: options.now });
+    await schedules.fromConfig(config.schedules);
     if (store.kind === "embedded") {
       const orphans = await reaper.recoverOrphans();
       if (orphans) {
@@ -240,6 +248,7 @@ export class Supervisor {
         setTimeout(() => late.supervisor?.shutdown(undefined, audit), 0);
       },
       members: () => listMembers(store, origin),
+      schedules,
     };
     const translateError = (error: unknown): RpcError | undefined =>
       error instanceof StoreUnavailableError ? unavailable(error.message) : undefined;
@@ -302,6 +311,8 @@ export class Supervisor {
         dataDir,
         streams,
         reaper,
+        retention,
+        scheduler,
         hub,
         secrets,
         runtime,
@@ -328,6 +339,8 @@ export class Supervisor {
       data: { url: supervisor.url },
     });
     reaper.start();
+    retention.start();
+    scheduler.start();
     jobs.sweepWaiting().catch(() => {});
     runners.startAll({ requested_by: "supervisor", reason: "start" });
     return supervisor;
@@ -357,7 +370,8 @@ export class Supervisor {
   #stopped!: (done: Promise<void>) => void;
 
   async #shutdown(graceMs: number, audit: Audit): Promise<void> {
-    const { server, front, dataDir, streams, reaper, hub, secrets, runtime } = this.#parts;
+    const { server, front, dataDir, streams, reaper, retention, scheduler, hub, secrets, runtime } =
+      this.#parts;
     this.#drain();
     this.events.emit({
       type: "supervisor.stopping",
@@ -370,8 +384,11 @@ export class Supervisor {
       }): running jobs have ${graceMs / 1000} s to finish`,
     );
     this.runners.close();
+    // No new tick's job once stopping: another member (or the next start) fires it.
+    await scheduler.stop();
     await this.runners.stopAll(audit, graceMs);
     await reaper.stop();
+    await retention.stop();
     await this.#member?.stop();
     front.stopAccepting();
     streams.closeAll();

@@ -32,6 +32,7 @@ export interface JsonSchema {
   maxItems?: number;
   uniqueItems?: boolean;
   maxProperties?: number;
+  minProperties?: number;
   default?: unknown;
   examples?: readonly unknown[];
   /** Human wording of what a value must be, used in error messages ("a runner name ..."). */

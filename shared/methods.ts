@@ -32,6 +32,9 @@ import {
   RunnerConfig,
   RunnerName,
   RunnerStatus,
+  Schedule,
+  ScheduleChanges,
+  ScheduleSpec,
   SecretInfo,
   SecretKind,
   Stats,
@@ -74,6 +77,30 @@ const exampleJob = {
   payload: "export default () => 6 * 7;",
   caller_id: "docs",
 };
+const scheduleName: ParamSpec = {
+  name: "name",
+  schema: { type: "string", pattern: "^[A-Za-z0-9_.-]{1,64}$" },
+  required: true,
+  description: "The schedule's name.",
+};
+const exampleScheduleSpec = {
+  name: "nightly-report",
+  cron: "0 2 * * *",
+  timezone: "Europe/Brussels",
+  job: { runner: "default", payload: "export default () => 'report';" },
+};
+const exampleSchedule = {
+  ...exampleScheduleSpec,
+  overlap: "skip",
+  catch_up: "none",
+  paused: false,
+  owner: "admin:5a1c9e2f",
+  created_at: 1767225600000,
+  updated_at: 1767225600000,
+  last_tick: 1767225600000,
+  next_run_at: 1767229200000,
+  runs: [],
+};
 const exampleStatus = (name: string, state: string, instances = 1) => ({
   name,
   kind: "script",
@@ -96,6 +123,7 @@ const exampleStatus = (name: string, state: string, instances = 1) => ({
 });
 const exampleCounts = {
   created: 0,
+  scheduled: 0,
   queued: 0,
   running: 0,
   completed: 3,
@@ -152,11 +180,54 @@ export const methods: MethodSpec[] = [
     errors: [NotFound, Conflict],
   },
   {
+    name: "jobs.create_many",
+    summary: "Store up to 1000 jobs in one call, all or nothing; returns their ids in order.",
+    description: "Every job is checked first (as by `jobs.create`: its runner, its " +
+      "prerequisites, which may be jobs of the same call), then all are stored at once: an id " +
+      "that exists stores none of them (-32009). With `start`, each is started as by " +
+      "`job.start` (queued, scheduled, or waiting for its prerequisites). A job whose " +
+      "`dedup_key` is held gives the holder's id in its place.",
+    scope: "user",
+    tag: "jobs",
+    params: [
+      {
+        name: "jobs",
+        schema: { type: "array", items: JobSpec, minItems: 1, maxItems: 1000 },
+        required: true,
+        description: "The jobs (1-1000).",
+      },
+      {
+        name: "start",
+        schema: { type: "boolean" },
+        description: "Start them too (default false: they wait in `created`).",
+      },
+    ],
+    result: { name: "job_ids", schema: { type: "array", items: JobId } },
+    examples: [{
+      name: "a flow of two",
+      params: {
+        jobs: [
+          { id: "example-a", runner: "default", payload: "export default () => 20;" },
+          {
+            id: "example-b",
+            runner: "default",
+            payload: "export default ({ deps }) => deps['example-a'] + 1;",
+            depends_on: ["example-a"],
+          },
+        ],
+        start: true,
+      },
+      result: ["example-a", "example-b"],
+    }],
+    errors: [NotFound, Conflict],
+  },
+  {
     name: "job.start",
     summary: "Queue a created job.",
     description: "Only a `created` job can be started (-32009 otherwise). A job with " +
       "`depends_on` is queued once every prerequisite completed; if one fails, is stopped or " +
-      "times out, the job fails with a message naming it.",
+      "times out, the job fails with a message naming it. A job with a `run_at` (or `delay`) " +
+      "still ahead is `scheduled` until then.",
     scope: "user",
     tag: "jobs",
     params: [jobIdParam],
@@ -594,6 +665,116 @@ export const methods: MethodSpec[] = [
       result: { runners: [exampleStatus("default", "running", 2)], jobs: exampleCounts },
     }],
     errors: [],
+  },
+  {
+    name: "schedules.create",
+    summary: "Make a cron schedule: a job template created and started at each tick.",
+    description: "Each tick fires once across every supervisor of the store (its job's id, " +
+      "`NAME@TIME`, is stored once; the tick is then compared and set). An invalid expression " +
+      "or time zone is -32602 naming it; a name taken is -32009. A user secret owns the " +
+      "schedules it makes and sees only those.",
+    scope: "user",
+    tag: "schedules",
+    params: [{
+      name: "schedule",
+      schema: ScheduleSpec,
+      required: true,
+      description: "The schedule.",
+    }],
+    result: { name: "schedule", schema: Schedule },
+    examples: [{
+      name: "every night",
+      params: { schedule: exampleScheduleSpec },
+      result: exampleSchedule,
+    }],
+    errors: [Conflict],
+  },
+  {
+    name: "schedules.list",
+    summary: "Every schedule (a user secret: its own), by name.",
+    scope: "user",
+    tag: "schedules",
+    params: [],
+    result: { name: "schedules", schema: { type: "array", items: Schedule } },
+    examples: [{ name: "all", params: {}, result: [exampleSchedule] }],
+    errors: [],
+  },
+  {
+    name: "schedules.get",
+    summary: "One schedule, with its next tick and its last runs.",
+    scope: "user",
+    tag: "schedules",
+    params: [scheduleName],
+    result: { name: "schedule", schema: Schedule },
+    examples: [{ name: "get", params: { name: "nightly-report" }, result: exampleSchedule }],
+    errors: [NotFound],
+  },
+  {
+    name: "schedules.update",
+    summary: "Change a schedule's expression, time zone, job, policies or pause.",
+    description: "Its ticks go on from where they were: a new expression applies from the " +
+      "last tick handled.",
+    scope: "user",
+    tag: "schedules",
+    params: [
+      scheduleName,
+      { name: "changes", schema: ScheduleChanges, required: true, description: "What changes." },
+    ],
+    result: { name: "schedule", schema: Schedule },
+    examples: [{
+      name: "later",
+      params: { name: "nightly-report", changes: { cron: "30 3 * * *" } },
+      result: { ...exampleSchedule, cron: "30 3 * * *" },
+    }],
+    errors: [NotFound],
+  },
+  {
+    name: "schedules.pause",
+    summary: "Pause a schedule: its ticks pass without a job until it is resumed.",
+    scope: "user",
+    tag: "schedules",
+    params: [scheduleName],
+    result: { name: "schedule", schema: Schedule },
+    examples: [{
+      name: "pause",
+      params: { name: "nightly-report" },
+      result: { ...exampleSchedule, paused: true, next_run_at: null },
+    }],
+    errors: [NotFound],
+  },
+  {
+    name: "schedules.resume",
+    summary: "Resume a paused schedule; the ticks it missed follow its `catch_up`.",
+    scope: "user",
+    tag: "schedules",
+    params: [scheduleName],
+    result: { name: "schedule", schema: Schedule },
+    examples: [{ name: "resume", params: { name: "nightly-report" }, result: exampleSchedule }],
+    errors: [NotFound],
+  },
+  {
+    name: "schedules.trigger",
+    summary: "Create and start the schedule's job now, outside its ticks; returns its id.",
+    scope: "user",
+    tag: "schedules",
+    params: [scheduleName],
+    result: { name: "job_id", schema: JobId },
+    examples: [{
+      name: "now",
+      params: { name: "nightly-report" },
+      result: "nightly-report@manual-1a2b3c4d",
+    }],
+    errors: [NotFound],
+  },
+  {
+    name: "schedules.delete",
+    summary: "Delete a schedule (the jobs it made stay).",
+    scope: "user",
+    tag: "schedules",
+    params: [scheduleName],
+    result: nullResult,
+    examples: [{ name: "delete", params: { name: "nightly-report" }, result: null }],
+    errors: [NotFound],
   },
   {
     name: "cluster.members",

@@ -28,6 +28,27 @@ const ms = (description: string): JsonSchema => ({
   description: `${description} (milliseconds since the Unix epoch)`,
 });
 
+const seconds = (description: string, min: number, max: number): JsonSchema => ({
+  type: "number",
+  minimum: min,
+  maximum: max,
+  description,
+  "x-expected": `a number of seconds ${min}-${max}`,
+});
+
+/** How long jobs of one final status are kept: by age, by count, or both. */
+export const KeepRule: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  description: "Removed (with their logs) once older than `age` seconds since they ended, or " +
+    "beyond the newest `count` of their status (across the store; on a job: applied when it " +
+    "ends, as BullMQ's `removeOnComplete: N`).",
+  properties: {
+    age: seconds("Seconds after it ended.", 1, 315360000),
+    count: int("The newest jobs of its status kept, across the store.", 0, 100000000),
+  },
+};
+
 /** A job id: chosen by the client or generated (UUID). */
 export const JobId: JsonSchema = {
   title: "JobId",
@@ -50,9 +71,9 @@ export const RunnerName: JsonSchema = {
 export const JobStatus: JsonSchema = {
   title: "JobStatus",
   type: "string",
-  enum: ["created", "queued", "running", "completed", "failed", "stopped", "timeout"],
-  description: "`created`, `queued`, `running`, then one of the final `completed`, `failed`, " +
-    "`stopped`, `timeout`.",
+  enum: ["created", "scheduled", "queued", "running", "completed", "failed", "stopped", "timeout"],
+  description: "`created`, `scheduled` (started, waiting for its `run_at`), `queued`, `running`, " +
+    "then one of the final `completed`, `failed`, `stopped`, `timeout`.",
 };
 
 const EnvVars: JsonSchema = {
@@ -98,7 +119,46 @@ export const JobSpec: JsonSchema = {
       items: JobId,
       maxItems: 100,
       uniqueItems: true,
-      description: "Job ids that must complete before this one is queued.",
+      description: "Job ids that must complete before this one is queued. A script job's " +
+        "function receives their results as `ctx.deps[id]` (a process runner's job frame " +
+        "carries them as `deps`).",
+    },
+    run_at: {
+      type: "integer",
+      minimum: 0,
+      maximum: 8640000000000000,
+      description: "When to start it (milliseconds since the Unix epoch): started before " +
+        "then, it is `scheduled` until then.",
+      "x-expected": "a time in milliseconds since the Unix epoch",
+    },
+    delay: {
+      type: "number",
+      minimum: 0,
+      maximum: 31536000,
+      description: "Seconds from its creation until it may start (instead of `run_at`).",
+      "x-expected": "a number of seconds 0-31536000",
+    },
+    priority: int(
+      "Queue order within its runner: higher runs first, first come first served within one " +
+        "priority (default 0).",
+      -1000,
+      1000,
+    ),
+    dedup_key: str(
+      "Deduplication: a second create with the same key within `dedup_window` seconds of the " +
+        "first returns the first job's id instead of a new job.",
+      { minLength: 1, maxLength: 256 },
+    ),
+    dedup_window: seconds("Seconds a `dedup_key` holds (default 3600).", 0.001, 31536000),
+    keep: {
+      type: "object",
+      additionalProperties: false,
+      description: "How long it is kept once it completed or failed (stopped and timed out " +
+        "count as failed); the config's `keep` otherwise.",
+      properties: {
+        completed: KeepRule,
+        failed: KeepRule,
+      },
     },
   },
 };
@@ -145,7 +205,7 @@ export const Job: JsonSchema = {
       items: JobId,
       description: "Prerequisites not yet completed, when started before they were.",
     },
-    run_after: ms("When a retried job may run again"),
+    run_after: ms("When a retried or scheduled job may run"),
   },
 };
 
@@ -239,14 +299,6 @@ export const Permissions: JsonSchema = {
     sys: pathList("System information (`--allow-sys`)"),
   },
 };
-
-const seconds = (description: string, min: number, max: number): JsonSchema => ({
-  type: "number",
-  minimum: min,
-  maximum: max,
-  description,
-  "x-expected": `a number of seconds ${min}-${max}`,
-});
 
 /**
  * Readiness and health checks of a service or process runner, each optional
@@ -381,6 +433,17 @@ export const RunnerConfig: JsonSchema = {
       1,
       1_000_000_000,
     ),
+    rate_limit: {
+      type: "object",
+      required: ["max", "per"],
+      additionalProperties: false,
+      description: "At most `max` job starts per `per` seconds (fixed windows), across every " +
+        "supervisor and agent of the store; the others wait `queued`, never failed for it.",
+      properties: {
+        max: int("Job starts per window.", 1, 1_000_000),
+        per: seconds("The window, seconds.", 0.01, 86400),
+      },
+    },
     permissions: Permissions,
     binary_path: str("For `process` and `service`: the program to start.", { minLength: 1 }),
     args: {
@@ -610,10 +673,30 @@ export const RunnerStatus: JsonSchema = {
 export const JobCounts: JsonSchema = {
   title: "JobCounts",
   type: "object",
-  required: ["created", "queued", "running", "completed", "failed", "stopped", "timeout", "total"],
+  required: [
+    "created",
+    "scheduled",
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "stopped",
+    "timeout",
+    "total",
+  ],
   additionalProperties: false,
   properties: Object.fromEntries(
-    ["created", "queued", "running", "completed", "failed", "stopped", "timeout", "total"].map(
+    [
+      "created",
+      "scheduled",
+      "queued",
+      "running",
+      "completed",
+      "failed",
+      "stopped",
+      "timeout",
+      "total",
+    ].map(
       (k) => [k, { type: "integer", minimum: 0 }],
     ),
   ),
@@ -636,6 +719,119 @@ export const SupervisorInfo: JsonSchema = {
     pid: { type: "integer" },
     memory_rss: { type: "integer", minimum: 0, description: "Resident memory, bytes." },
     bind: { type: "string", description: "Address and port it listens on." },
+  },
+};
+
+/** A job spec without an id (each tick's job gets its own), inlined. */
+function jobTemplate(): JsonSchema {
+  const { title: _title, properties, ...rest } = JobSpec;
+  const { id: _id, ...fields } = properties as Record<string, JsonSchema>;
+  return {
+    ...rest,
+    properties: fields,
+    description: "The job each tick creates and starts (without an `id`: each tick's job " +
+      "gets `NAME@TIME`, TIME the tick in ISO 8601).",
+  };
+}
+
+const scheduleFields: Record<string, JsonSchema> = {
+  cron: str(
+    "When it fires: a cron expression of 5 fields (minute first), or 6 with seconds first, or " +
+      "7 with a year (croner's syntax: `L`, `W`, `#`, names of months and days).",
+    { minLength: 9, maxLength: 256 },
+  ),
+  timezone: str("The IANA time zone the expression is read in (default UTC).", {
+    minLength: 1,
+    maxLength: 64,
+  }),
+  job: jobTemplate(),
+  overlap: {
+    type: "string",
+    enum: ["skip", "queue", "allow"],
+    description: "When a tick comes and its last job is not final yet: `skip` (default) " +
+      "records the tick as skipped, `queue` creates the job and starts it once the last one " +
+      "ended, `allow` starts it at once.",
+  },
+  catch_up: {
+    type: "string",
+    enum: ["none", "last", "all"],
+    description: "Ticks missed while no supervisor ran (more than 5 s late): `none` " +
+      "(default) skips them, `last` fires the latest, `all` fires each (at most 100).",
+  },
+  paused: { type: "boolean", description: "Paused: its ticks pass without a job." },
+};
+
+/** What `schedules.create` takes, and a `[[schedules]]` table of the config. */
+export const ScheduleSpec: JsonSchema = {
+  title: "ScheduleSpec",
+  type: "object",
+  required: ["name", "cron", "job"],
+  additionalProperties: false,
+  description: "A cron schedule: a job template and when to create it.",
+  properties: {
+    name: {
+      type: "string",
+      pattern: "^[A-Za-z0-9_.-]{1,64}$",
+      description: "Its name: 1-64 letters, digits or `_ . -`.",
+      "x-expected": "a schedule name (1-64 letters, digits or _ . -)",
+    },
+    ...scheduleFields,
+  },
+};
+
+/** What `schedules.update` changes (the others stay). */
+export const ScheduleChanges: JsonSchema = {
+  type: "object",
+  additionalProperties: false,
+  minProperties: 1,
+  description: "The fields to change.",
+  properties: scheduleFields,
+};
+
+/** A schedule as `schedules.*` answer it. */
+export const Schedule: JsonSchema = {
+  title: "Schedule",
+  type: "object",
+  required: [
+    "name",
+    "cron",
+    "timezone",
+    "job",
+    "overlap",
+    "catch_up",
+    "paused",
+    "owner",
+    "created_at",
+    "updated_at",
+    "last_tick",
+    "next_run_at",
+    "runs",
+  ],
+  additionalProperties: false,
+  properties: {
+    ...ScheduleSpec.properties,
+    owner: str("Who made it: `KIND:FINGERPRINT` of the secret, or `config`."),
+    created_at: ms("When it was made"),
+    updated_at: ms("When it last changed"),
+    last_tick: ms("The last tick handled (fired or skipped)"),
+    next_run_at: {
+      anyOf: [ms("Its next tick"), { type: "null" }],
+      description: "Its next tick; null when paused or when the expression has no more.",
+    },
+    runs: {
+      type: "array",
+      description: "Its last 20 ticks, newest first: the job made, or why none.",
+      items: {
+        type: "object",
+        required: ["tick"],
+        additionalProperties: false,
+        properties: {
+          tick: ms("The tick"),
+          job_id: JobId,
+          skipped: { type: "string", description: "Why no job was made." },
+        },
+      },
+    },
   },
 };
 
@@ -855,6 +1051,8 @@ export const components: Record<string, JsonSchema> = {
   JobCounts,
   SupervisorInfo,
   ClusterMember,
+  ScheduleSpec,
+  Schedule,
   AllStatus,
   SecretKind,
   SecretInfo,

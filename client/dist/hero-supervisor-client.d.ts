@@ -7,8 +7,8 @@
 export type JobId = string;
 /** A runner name: 1-64 letters, digits or `_ . -`. */
 export type RunnerName = string;
-/** `created`, `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
-export type JobStatus = "created" | "queued" | "running" | "completed" | "failed" | "stopped" | "timeout";
+/** `created`, `scheduled` (started, waiting for its `run_at`), `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
+export type JobStatus = "created" | "scheduled" | "queued" | "running" | "completed" | "failed" | "stopped" | "timeout";
 /** A job as submitted: what to run, where, and how. */
 export interface JobSpec {
 	/** What to run: for a script runner, an ES module (TypeScript or JavaScript). */
@@ -31,8 +31,35 @@ export interface JobSpec {
 	};
 	/** Extra attempts after a failure (not after stop or timeout). */
 	retries?: number;
-	/** Job ids that must complete before this one is queued. */
+	/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
 	depends_on?: JobId[];
+	/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+	run_at?: number;
+	/** Seconds from its creation until it may start (instead of `run_at`). */
+	delay?: number;
+	/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+	priority?: number;
+	/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+	dedup_key?: string;
+	/** Seconds a `dedup_key` holds (default 3600). */
+	dedup_window?: number;
+	/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+	keep?: {
+		/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+		completed?: {
+			/** Seconds after it ended. */
+			age?: number;
+			/** The newest jobs of its status kept, across the store. */
+			count?: number;
+		};
+		/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+		failed?: {
+			/** Seconds after it ended. */
+			age?: number;
+			/** The newest jobs of its status kept, across the store. */
+			count?: number;
+		};
+	};
 }
 /** `{ "success": VALUE }` or `{ "error": "message" }`. */
 export type JobResult = {
@@ -64,9 +91,36 @@ export interface Job {
 	};
 	/** Extra attempts after a failure (not after stop or timeout). */
 	retries?: number;
-	/** Job ids that must complete before this one is queued. */
+	/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
 	depends_on?: JobId[];
-	/** `created`, `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
+	/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+	run_at?: number;
+	/** Seconds from its creation until it may start (instead of `run_at`). */
+	delay?: number;
+	/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+	priority?: number;
+	/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+	dedup_key?: string;
+	/** Seconds a `dedup_key` holds (default 3600). */
+	dedup_window?: number;
+	/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+	keep?: {
+		/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+		completed?: {
+			/** Seconds after it ended. */
+			age?: number;
+			/** The newest jobs of its status kept, across the store. */
+			count?: number;
+		};
+		/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+		failed?: {
+			/** Seconds after it ended. */
+			age?: number;
+			/** The newest jobs of its status kept, across the store. */
+			count?: number;
+		};
+	};
+	/** `created`, `scheduled` (started, waiting for its `run_at`), `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
 	status: JobStatus;
 	/** When it was created (milliseconds since the Unix epoch) */
 	created_at: number;
@@ -84,14 +138,14 @@ export interface Job {
 	error?: string;
 	/** Prerequisites not yet completed, when started before they were. */
 	waiting_on?: JobId[];
-	/** When a retried job may run again (milliseconds since the Unix epoch) */
+	/** When a retried or scheduled job may run (milliseconds since the Unix epoch) */
 	run_after?: number;
 }
 /** A job's status at a glance. */
 export interface JobStatusInfo {
 	/** A job id: 1-128 letters, digits or `_ . : @ -`. */
 	job_id: JobId;
-	/** `created`, `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
+	/** `created`, `scheduled` (started, waiting for its `run_at`), `queued`, `running`, then one of the final `completed`, `failed`, `stopped`, `timeout`. */
 	status: JobStatus;
 	/** When it was created (milliseconds since the Unix epoch) */
 	created_at: number;
@@ -177,6 +231,13 @@ export interface RunnerConfig {
 	isolation?: "job" | "runner";
 	/** With `isolation = "runner"`: jobs a process serves before it is replaced (default 10000). */
 	max_jobs?: number;
+	/** At most `max` job starts per `per` seconds (fixed windows), across every supervisor and agent of the store; the others wait `queued`, never failed for it. */
+	rate_limit?: {
+		/** Job starts per window. */
+		max: number;
+		/** The window, seconds. */
+		per: number;
+	};
 	/** Deno permissions granted to every job of a script runner. Absent means none. */
 	permissions?: Permissions$1;
 	/** For `process` and `service`: the program to start. */
@@ -313,6 +374,7 @@ export interface RunnerStatus {
 }
 export interface JobCounts {
 	created: number;
+	scheduled: number;
 	queued: number;
 	running: number;
 	completed: number;
@@ -362,6 +424,154 @@ export interface ClusterMember {
 		/** Jobs that may run on it at once. */
 		instances: number;
 	};
+}
+/** A cron schedule: a job template and when to create it. */
+export interface ScheduleSpec {
+	/** Its name: 1-64 letters, digits or `_ . -`. */
+	name: string;
+	/** When it fires: a cron expression of 5 fields (minute first), or 6 with seconds first, or 7 with a year (croner's syntax: `L`, `W`, `#`, names of months and days). */
+	cron: string;
+	/** The IANA time zone the expression is read in (default UTC). */
+	timezone?: string;
+	/** The job each tick creates and starts (without an `id`: each tick's job gets `NAME@TIME`, TIME the tick in ISO 8601). */
+	job: {
+		/** What to run: for a script runner, an ES module (TypeScript or JavaScript). */
+		payload: string;
+		/** A runner name: 1-64 letters, digits or `_ . -`. */
+		runner: RunnerName;
+		/** Who asks. */
+		caller_id?: string;
+		/** In which context. */
+		context_id?: string;
+		/** Kind of executor, informative (e.g. `deno`). */
+		executor?: string;
+		/** Seconds; the job is killed when it runs longer. Default: the runner's. */
+		timeout?: number;
+		/** Environment variables handed to the job. */
+		env_vars?: {
+			[key: string]: string;
+		};
+		/** Extra attempts after a failure (not after stop or timeout). */
+		retries?: number;
+		/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
+		depends_on?: JobId[];
+		/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+		run_at?: number;
+		/** Seconds from its creation until it may start (instead of `run_at`). */
+		delay?: number;
+		/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+		priority?: number;
+		/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+		dedup_key?: string;
+		/** Seconds a `dedup_key` holds (default 3600). */
+		dedup_window?: number;
+		/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+		keep?: {
+			/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+			completed?: {
+				/** Seconds after it ended. */
+				age?: number;
+				/** The newest jobs of its status kept, across the store. */
+				count?: number;
+			};
+			/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+			failed?: {
+				/** Seconds after it ended. */
+				age?: number;
+				/** The newest jobs of its status kept, across the store. */
+				count?: number;
+			};
+		};
+	};
+	/** When a tick comes and its last job is not final yet: `skip` (default) records the tick as skipped, `queue` creates the job and starts it once the last one ended, `allow` starts it at once. */
+	overlap?: "skip" | "queue" | "allow";
+	/** Ticks missed while no supervisor ran (more than 5 s late): `none` (default) skips them, `last` fires the latest, `all` fires each (at most 100). */
+	catch_up?: "none" | "last" | "all";
+	/** Paused: its ticks pass without a job. */
+	paused?: boolean;
+}
+export interface Schedule {
+	/** Its name: 1-64 letters, digits or `_ . -`. */
+	name: string;
+	/** When it fires: a cron expression of 5 fields (minute first), or 6 with seconds first, or 7 with a year (croner's syntax: `L`, `W`, `#`, names of months and days). */
+	cron: string;
+	/** The IANA time zone the expression is read in (default UTC). */
+	timezone: string;
+	/** The job each tick creates and starts (without an `id`: each tick's job gets `NAME@TIME`, TIME the tick in ISO 8601). */
+	job: {
+		/** What to run: for a script runner, an ES module (TypeScript or JavaScript). */
+		payload: string;
+		/** A runner name: 1-64 letters, digits or `_ . -`. */
+		runner: RunnerName;
+		/** Who asks. */
+		caller_id?: string;
+		/** In which context. */
+		context_id?: string;
+		/** Kind of executor, informative (e.g. `deno`). */
+		executor?: string;
+		/** Seconds; the job is killed when it runs longer. Default: the runner's. */
+		timeout?: number;
+		/** Environment variables handed to the job. */
+		env_vars?: {
+			[key: string]: string;
+		};
+		/** Extra attempts after a failure (not after stop or timeout). */
+		retries?: number;
+		/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
+		depends_on?: JobId[];
+		/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+		run_at?: number;
+		/** Seconds from its creation until it may start (instead of `run_at`). */
+		delay?: number;
+		/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+		priority?: number;
+		/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+		dedup_key?: string;
+		/** Seconds a `dedup_key` holds (default 3600). */
+		dedup_window?: number;
+		/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+		keep?: {
+			/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+			completed?: {
+				/** Seconds after it ended. */
+				age?: number;
+				/** The newest jobs of its status kept, across the store. */
+				count?: number;
+			};
+			/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+			failed?: {
+				/** Seconds after it ended. */
+				age?: number;
+				/** The newest jobs of its status kept, across the store. */
+				count?: number;
+			};
+		};
+	};
+	/** When a tick comes and its last job is not final yet: `skip` (default) records the tick as skipped, `queue` creates the job and starts it once the last one ended, `allow` starts it at once. */
+	overlap: "skip" | "queue" | "allow";
+	/** Ticks missed while no supervisor ran (more than 5 s late): `none` (default) skips them, `last` fires the latest, `all` fires each (at most 100). */
+	catch_up: "none" | "last" | "all";
+	/** Paused: its ticks pass without a job. */
+	paused: boolean;
+	/** Who made it: `KIND:FINGERPRINT` of the secret, or `config`. */
+	owner: string;
+	/** When it was made (milliseconds since the Unix epoch) */
+	created_at: number;
+	/** When it last changed (milliseconds since the Unix epoch) */
+	updated_at: number;
+	/** The last tick handled (fired or skipped) (milliseconds since the Unix epoch) */
+	last_tick: number;
+	/** Its next tick; null when paused or when the expression has no more. */
+	next_run_at: number | null;
+	/** Its last 20 ticks, newest first: the job made, or why none. */
+	runs: {
+		/** The tick (milliseconds since the Unix epoch) */
+		tick: number;
+		/** A job id: 1-128 letters, digits or `_ . : @ -`. */
+		job_id?: JobId;
+		/** Why no job was made. */
+		skipped?: string;
+	}[];
 }
 export interface AllStatus {
 	runners: RunnerStatus[];
@@ -445,6 +655,13 @@ export interface MethodParams {
 	"jobs.create": {
 		/** The job. */
 		job: JobSpec;
+	};
+	/** Store up to 1000 jobs in one call, all or nothing; returns their ids in order. */
+	"jobs.create_many": {
+		/** The jobs (1-1000). */
+		jobs: JobSpec[];
+		/** Start them too (default false: they wait in `created`). */
+		start?: boolean;
 	};
 	/** Queue a created job. */
 	"job.start": {
@@ -541,8 +758,35 @@ export interface MethodParams {
 			};
 			/** Extra attempts after a failure (not after stop or timeout). */
 			retries?: number;
-			/** Job ids that must complete before this one is queued. */
+			/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
 			depends_on?: JobId[];
+			/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+			run_at?: number;
+			/** Seconds from its creation until it may start (instead of `run_at`). */
+			delay?: number;
+			/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+			priority?: number;
+			/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+			dedup_key?: string;
+			/** Seconds a `dedup_key` holds (default 3600). */
+			dedup_window?: number;
+			/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+			keep?: {
+				/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+				completed?: {
+					/** Seconds after it ended. */
+					age?: number;
+					/** The newest jobs of its status kept, across the store. */
+					count?: number;
+				};
+				/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+				failed?: {
+					/** Seconds after it ended. */
+					age?: number;
+					/** The newest jobs of its status kept, across the store. */
+					count?: number;
+				};
+			};
 		};
 	};
 	/** Add a runner and start it. */
@@ -661,6 +905,106 @@ export interface MethodParams {
 	};
 	/** Every runner's status and the job counts. */
 	"get_all_status": Record<string, never>;
+	/** Make a cron schedule: a job template created and started at each tick. */
+	"schedules.create": {
+		/** The schedule. */
+		schedule: ScheduleSpec;
+	};
+	/** Every schedule (a user secret: its own), by name. */
+	"schedules.list": Record<string, never>;
+	/** One schedule, with its next tick and its last runs. */
+	"schedules.get": {
+		/** The schedule's name. */
+		name: string;
+	};
+	/** Change a schedule's expression, time zone, job, policies or pause. */
+	"schedules.update": {
+		/** The schedule's name. */
+		name: string;
+		/** What changes. */
+		changes: {
+			/** When it fires: a cron expression of 5 fields (minute first), or 6 with seconds first, or 7 with a year (croner's syntax: `L`, `W`, `#`, names of months and days). */
+			cron?: string;
+			/** The IANA time zone the expression is read in (default UTC). */
+			timezone?: string;
+			/** The job each tick creates and starts (without an `id`: each tick's job gets `NAME@TIME`, TIME the tick in ISO 8601). */
+			job?: {
+				/** What to run: for a script runner, an ES module (TypeScript or JavaScript). */
+				payload: string;
+				/** A runner name: 1-64 letters, digits or `_ . -`. */
+				runner: RunnerName;
+				/** Who asks. */
+				caller_id?: string;
+				/** In which context. */
+				context_id?: string;
+				/** Kind of executor, informative (e.g. `deno`). */
+				executor?: string;
+				/** Seconds; the job is killed when it runs longer. Default: the runner's. */
+				timeout?: number;
+				/** Environment variables handed to the job. */
+				env_vars?: {
+					[key: string]: string;
+				};
+				/** Extra attempts after a failure (not after stop or timeout). */
+				retries?: number;
+				/** Job ids that must complete before this one is queued. A script job's function receives their results as `ctx.deps[id]` (a process runner's job frame carries them as `deps`). */
+				depends_on?: JobId[];
+				/** When to start it (milliseconds since the Unix epoch): started before then, it is `scheduled` until then. */
+				run_at?: number;
+				/** Seconds from its creation until it may start (instead of `run_at`). */
+				delay?: number;
+				/** Queue order within its runner: higher runs first, first come first served within one priority (default 0). */
+				priority?: number;
+				/** Deduplication: a second create with the same key within `dedup_window` seconds of the first returns the first job's id instead of a new job. */
+				dedup_key?: string;
+				/** Seconds a `dedup_key` holds (default 3600). */
+				dedup_window?: number;
+				/** How long it is kept once it completed or failed (stopped and timed out count as failed); the config's `keep` otherwise. */
+				keep?: {
+					/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+					completed?: {
+						/** Seconds after it ended. */
+						age?: number;
+						/** The newest jobs of its status kept, across the store. */
+						count?: number;
+					};
+					/** Removed (with their logs) once older than `age` seconds since they ended, or beyond the newest `count` of their status (across the store; on a job: applied when it ends, as BullMQ's `removeOnComplete: N`). */
+					failed?: {
+						/** Seconds after it ended. */
+						age?: number;
+						/** The newest jobs of its status kept, across the store. */
+						count?: number;
+					};
+				};
+			};
+			/** When a tick comes and its last job is not final yet: `skip` (default) records the tick as skipped, `queue` creates the job and starts it once the last one ended, `allow` starts it at once. */
+			overlap?: "skip" | "queue" | "allow";
+			/** Ticks missed while no supervisor ran (more than 5 s late): `none` (default) skips them, `last` fires the latest, `all` fires each (at most 100). */
+			catch_up?: "none" | "last" | "all";
+			/** Paused: its ticks pass without a job. */
+			paused?: boolean;
+		};
+	};
+	/** Pause a schedule: its ticks pass without a job until it is resumed. */
+	"schedules.pause": {
+		/** The schedule's name. */
+		name: string;
+	};
+	/** Resume a paused schedule; the ticks it missed follow its `catch_up`. */
+	"schedules.resume": {
+		/** The schedule's name. */
+		name: string;
+	};
+	/** Create and start the schedule's job now, outside its ticks; returns its id. */
+	"schedules.trigger": {
+		/** The schedule's name. */
+		name: string;
+	};
+	/** Delete a schedule (the jobs it made stay). */
+	"schedules.delete": {
+		/** The schedule's name. */
+		name: string;
+	};
 	/** The supervisors and remote agents sharing this store, live or gone. */
 	"cluster.members": Record<string, never>;
 	/** The whole supervision tree at a glance: supervisor, runners in start order, jobs. */
@@ -717,6 +1061,7 @@ export interface MethodResults {
 		[key: string]: unknown;
 	};
 	"jobs.create": JobId;
+	"jobs.create_many": JobId[];
 	"job.start": null;
 	"job.status": JobStatusInfo;
 	"job.result": JobResult;
@@ -744,6 +1089,14 @@ export interface MethodResults {
 	"stop_all": null;
 	"start_all": null;
 	"get_all_status": AllStatus;
+	"schedules.create": Schedule;
+	"schedules.list": Schedule[];
+	"schedules.get": Schedule;
+	"schedules.update": Schedule;
+	"schedules.pause": Schedule;
+	"schedules.resume": Schedule;
+	"schedules.trigger": JobId;
+	"schedules.delete": null;
 	"cluster.members": ClusterMember[];
 	"current_state": {
 		supervisor: SupervisorInfo;
@@ -784,6 +1137,12 @@ declare function bindMethods(call: Call): {
 		 */
 		create: (params: MethodParams["jobs.create"], options?: CallOptions) => Promise<MethodResults["jobs.create"]>;
 		/**
+		 * Store up to 1000 jobs in one call, all or nothing; returns their ids in order.
+		 *
+		 * Every job is checked first (as by `jobs.create`: its runner, its prerequisites, which may be jobs of the same call), then all are stored at once: an id that exists stores none of them (-32009). With `start`, each is started as by `job.start` (queued, scheduled, or waiting for its prerequisites). A job whose `dedup_key` is held gives the holder's id in its place.
+		 */
+		createMany: (params: MethodParams["jobs.create_many"], options?: CallOptions) => Promise<MethodResults["jobs.create_many"]>;
+		/**
 		 * Jobs, newest first, filtered and paged.
 		 *
 		 * Filters combine. Page with `before`: pass the id of the last job of a page to get the older ones.
@@ -794,7 +1153,7 @@ declare function bindMethods(call: Call): {
 		/**
 		 * Queue a created job.
 		 *
-		 * Only a `created` job can be started (-32009 otherwise). A job with `depends_on` is queued once every prerequisite completed; if one fails, is stopped or times out, the job fails with a message naming it.
+		 * Only a `created` job can be started (-32009 otherwise). A job with `depends_on` is queued once every prerequisite completed; if one fails, is stopped or times out, the job fails with a message naming it. A job with a `run_at` (or `delay`) still ahead is `scheduled` until then.
 		 */
 		start: (params: MethodParams["job.start"], options?: CallOptions) => Promise<MethodResults["job.start"]>;
 		/** A job's status at a glance; does not wait. */
@@ -823,6 +1182,32 @@ declare function bindMethods(call: Call): {
 		stop: (params: MethodParams["job.stop"], options?: CallOptions) => Promise<MethodResults["job.stop"]>;
 		/** Remove a created or final job and its logs. */
 		delete: (params: MethodParams["job.delete"], options?: CallOptions) => Promise<MethodResults["job.delete"]>;
+	};
+	schedules: {
+		/**
+		 * Make a cron schedule: a job template created and started at each tick.
+		 *
+		 * Each tick fires once across every supervisor of the store (its job's id, `NAME@TIME`, is stored once; the tick is then compared and set). An invalid expression or time zone is -32602 naming it; a name taken is -32009. A user secret owns the schedules it makes and sees only those.
+		 */
+		create: (params: MethodParams["schedules.create"], options?: CallOptions) => Promise<MethodResults["schedules.create"]>;
+		/** Every schedule (a user secret: its own), by name. */
+		list: (options?: CallOptions) => Promise<MethodResults["schedules.list"]>;
+		/** One schedule, with its next tick and its last runs. */
+		get: (params: MethodParams["schedules.get"], options?: CallOptions) => Promise<MethodResults["schedules.get"]>;
+		/**
+		 * Change a schedule's expression, time zone, job, policies or pause.
+		 *
+		 * Its ticks go on from where they were: a new expression applies from the last tick handled.
+		 */
+		update: (params: MethodParams["schedules.update"], options?: CallOptions) => Promise<MethodResults["schedules.update"]>;
+		/** Pause a schedule: its ticks pass without a job until it is resumed. */
+		pause: (params: MethodParams["schedules.pause"], options?: CallOptions) => Promise<MethodResults["schedules.pause"]>;
+		/** Resume a paused schedule; the ticks it missed follow its `catch_up`. */
+		resume: (params: MethodParams["schedules.resume"], options?: CallOptions) => Promise<MethodResults["schedules.resume"]>;
+		/** Create and start the schedule's job now, outside its ticks; returns its id. */
+		trigger: (params: MethodParams["schedules.trigger"], options?: CallOptions) => Promise<MethodResults["schedules.trigger"]>;
+		/** Delete a schedule (the jobs it made stay). */
+		delete: (params: MethodParams["schedules.delete"], options?: CallOptions) => Promise<MethodResults["schedules.delete"]>;
 	};
 	cluster: {
 		/**
@@ -1107,8 +1492,18 @@ export declare class JobBuilder {
 	env(vars: Record<string, string>): this;
 	/** Extra attempts after a failure. */
 	retries(count: number): this;
-	/** Jobs that must complete first. */
+	/** Jobs that must complete first; the job's function gets their results as `ctx.deps`. */
 	dependsOn(...ids: string[]): this;
+	/** Start it at this time (a `Date`, or ms since the Unix epoch): `scheduled` until then. */
+	runAt(when: Date | number): this;
+	/** Start it this many seconds after its creation. */
+	delay(seconds: number): this;
+	/** Queue order within its runner: higher first (-1000..1000, default 0). */
+	priority(priority: number): this;
+	/** A second job with this key within `windowSeconds` is the first one (its id is returned). */
+	dedup(key: string, windowSeconds?: number): this;
+	/** How long it is kept once completed or failed (else the supervisor's `keep`). */
+	keep(keep: NonNullable<JobSpec["keep"]>): this;
 	/** The spec; throws if `runner` or `payload` is missing. */
 	build(): JobSpec;
 }

@@ -7,10 +7,17 @@
 
 import type { JsonSchema } from "../../shared/json_schema.ts";
 import {
+  KeepRule,
   Permissions as PermissionsSchema,
   RunnerConfig as RunnerConfigSchema,
+  ScheduleSpec as ScheduleSpecSchema,
 } from "../../shared/schemas.ts";
-import type { Permissions, RunnerConfig } from "../../shared/types.generated.ts";
+import type {
+  JobSpec,
+  Permissions,
+  RunnerConfig,
+  ScheduleSpec,
+} from "../../shared/types.generated.ts";
 
 const secrets = (scope: string): JsonSchema => ({
   type: "array",
@@ -209,6 +216,21 @@ export const ConfigSchema: JsonSchema = {
         "groups): `auto` uses what this host has and warns about the rest; `require` refuses to " +
         "start without all of it; `off` uses none (Deno's permissions only).",
     },
+    schedules: {
+      type: "array",
+      items: ScheduleSpecSchema,
+      description: "Cron schedules, as `schedules.create` takes them (`[[schedules]]`): made at " +
+        "start when missing, brought to what the config says when present.",
+    },
+    keep: {
+      type: "object",
+      additionalProperties: false,
+      description: "How long final jobs are kept (with their logs), unless a job says " +
+        "otherwise (its `keep`): `completed`, and `failed` (also stopped and timed out), each " +
+        "by `age` (seconds since it ended) and/or `count` (the newest of that status). " +
+        "Default: `{ completed = { age = 604800 }, failed = { age = 2592000 } }` (7 and 30 days).",
+      properties: { completed: KeepRule, failed: KeepRule },
+    },
     register_policy: {
       type: "object",
       additionalProperties: false,
@@ -290,6 +312,8 @@ export interface SupervisorConfig {
   max_header_bytes: number;
   redis_timeout: number;
   register_policy: RegisterPolicy;
+  keep: NonNullable<JobSpec["keep"]>;
+  schedules: ScheduleSpec[];
   metrics: boolean;
   log_format: "text" | "json";
   log_level: "debug" | "info" | "warning" | "error";
@@ -337,6 +361,8 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   idle_timeout: 120,
   max_header_bytes: 32 * 1024,
   redis_timeout: 5,
+  keep: { completed: { age: 604_800 }, failed: { age: 2_592_000 } },
+  schedules: [],
   register_policy: {
     kinds: ["script"],
     permissions: {},

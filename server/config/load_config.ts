@@ -169,6 +169,8 @@ export function buildConfig(
     ...DEFAULTS,
     ...doc,
     register_policy: { ...DEFAULTS.register_policy, ...policy },
+    // Each status's rule given replaces that default whole (a count alone: no age limit).
+    keep: { ...DEFAULTS.keep, ...(doc.keep as SupervisorConfig["keep"] | undefined) },
     runners,
   } as SupervisorConfig;
 }

@@ -100,6 +100,9 @@ export class EventLog {
   /** Writes every pending event. */
   async flush(): Promise<void> {
     while (this.#pending.length || this.#writing) await this.#kick();
+    // An event emitted during the last write went out with it: its batch timer has nothing left.
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   /** Events after `after`, oldest first, optionally filtered by type prefix and subject. */

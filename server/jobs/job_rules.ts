@@ -15,9 +15,9 @@ import { FINAL_STATUSES, type JobRecord, type Transition } from "../store/store.
 /** Statuses from which `job.start` may queue a job. */
 export const STARTABLE: readonly JobStatus[] = ["created"];
 /** Statuses from which `job.stop` may stop a job. */
-export const STOPPABLE: readonly JobStatus[] = ["created", "queued", "running"];
+export const STOPPABLE: readonly JobStatus[] = ["created", "scheduled", "queued", "running"];
 /** Statuses in which `job.delete` may remove a job. */
-export const DELETABLE: readonly JobStatus[] = ["created", ...FINAL_STATUSES];
+export const DELETABLE: readonly JobStatus[] = ["created", "scheduled", ...FINAL_STATUSES];
 
 /** How one execution of a job ended. */
 export type Outcome =

@@ -75,7 +75,14 @@ const ENDED = "ended";
 
 /** Internal fields of a job record that the API does not show. */
 export function publicJob(record: JobRecord): Job {
-  const { seq: _seq, worker: _w, lease_until: _l, deadline_at: _d, ...job } = record;
+  const {
+    seq: _seq,
+    worker: _w,
+    lease_until: _l,
+    deadline_at: _d,
+    dedup_until: _u,
+    ...job
+  } = record;
   return job;
 }
 
@@ -137,45 +144,117 @@ export class JobService {
    * Stores a job; with `start`, queues it too (or waits for its prerequisites).
    * `generatedId`: its id is one this service made up (a random UUID).
    */
+  /**
+   * A new job's record from its spec: its runner checked, its id, timeout,
+   * start time (`delay` becomes `run_at`) and deduplication window set.
+   * `known`: ids of jobs created along with it (they may be depended on).
+   */
+  async #record(
+    spec: JobSpec,
+    start: boolean,
+    now: number,
+    known: ReadonlySet<string> = new Set(),
+    where = "job",
+  ): Promise<Omit<JobRecord, "seq">> {
+    const runner = await this.#runners.config(spec.runner);
+    if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
+    if (runner.kind === "service") {
+      throw invalidParams(
+        `${where}.runner: ${JSON.stringify(spec.runner)} is a service: it takes no jobs`,
+      );
+    }
+    if (spec.run_at !== undefined && spec.delay !== undefined) {
+      throw invalidParams(`${where}: give run_at or delay, not both`);
+    }
+    const id = spec.id ?? crypto.randomUUID();
+    const deps = spec.depends_on ?? [];
+    if (deps.includes(id)) {
+      throw invalidParams(`${where}.depends_on: a job cannot depend on itself`);
+    }
+    const elsewhere = deps.filter((d) => !known.has(d));
+    if (elsewhere.length) {
+      const found = await this.#store.getJobs(elsewhere);
+      const missing = elsewhere.find((_, i) => !found[i]);
+      if (missing) {
+        const field = where === "job" ? "depends_on" : `${where}.depends_on`;
+        throw notFound(`job ${JSON.stringify(missing)} (in ${field})`);
+      }
+    }
+    const { delay, dedup_window, ...rest } = spec;
+    const runAt = delay !== undefined ? now + Math.round(delay * 1000) : spec.run_at;
+    const later = runAt !== undefined && runAt > now;
+    const queueNow = start && deps.length === 0;
+    const record: Omit<JobRecord, "seq"> = {
+      ...rest,
+      id,
+      timeout: spec.timeout ?? runner.timeout ?? DEFAULT_TIMEOUT_S,
+      status: queueNow ? (later ? "scheduled" : "queued") : "created",
+      created_at: now,
+      updated_at: now,
+      attempts: 0,
+    };
+    if (runAt !== undefined) record.run_at = runAt;
+    if (record.status === "scheduled") record.run_after = runAt;
+    if (spec.dedup_key !== undefined) {
+      record.dedup_until = now + Math.round((dedup_window ?? 3600) * 1000);
+    }
+    return record;
+  }
+
+  /**
+   * Stores many jobs in one call, all or nothing (`jobs.create_many`): every
+   * spec is checked first, then all are stored at once; a duplicate id
+   * stores none. They may depend on each other. Returns their ids in order
+   * (a deduplicated one: the id of the job holding its key).
+   */
+  async createMany(specs: readonly JobSpec[], start: boolean): Promise<string[]> {
+    const now = this.#now();
+    const ids = specs.map((spec) => spec.id).filter((id) => id !== undefined);
+    const known = new Set(ids);
+    if (known.size !== ids.length) {
+      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+      throw invalidParams(`jobs: the id ${JSON.stringify(twice)} is given twice`);
+    }
+    const records = await Promise.all(
+      specs.map((spec, i) => this.#record(spec, start, now, known, `jobs[${i}]`)),
+    );
+    let stored: JobRecord[];
+    try {
+      stored = await this.#store.insertJobs(records);
+    } catch (error) {
+      if (error instanceof DuplicateJobError) {
+        throw conflict(`job ${JSON.stringify(error.id)} already exists: no job was created`);
+      }
+      throw error;
+    }
+    for (let i = 0; i < stored.length; i++) {
+      const job = stored[i];
+      if (job.id !== records[i].id) continue; // deduplicated
+      if (job.status === "queued") this.#queued(job);
+      else if (start && job.status === "created") await this.#advance(job);
+    }
+    return stored.map((job) => job.id);
+  }
+
+  /**
+   * Stores a job; with `start`, queues it too (or waits for its prerequisites).
+   * `generatedId`: its id is one this service made up (a random UUID).
+   */
   async create(
     spec: JobSpec,
     start: boolean,
     generatedId = false,
   ): Promise<JobRecord> {
-    const runner = await this.#runners.config(spec.runner);
-    if (!runner) throw notFound(`runner ${JSON.stringify(spec.runner)}`);
-    if (runner.kind === "service") {
-      throw invalidParams(
-        `job.runner: ${JSON.stringify(spec.runner)} is a service: it takes no jobs`,
-      );
-    }
     const generated = generatedId || spec.id === undefined;
-    const id = spec.id ?? crypto.randomUUID();
-    const deps = spec.depends_on ?? [];
-    if (deps.includes(id)) {
-      throw invalidParams("job.depends_on: a job cannot depend on itself");
-    }
-    if (deps.length) {
-      const found = await this.#store.getJobs(deps);
-      const missing = deps.find((_, i) => !found[i]);
-      if (missing) {
-        throw notFound(`job ${JSON.stringify(missing)} (in depends_on)`);
-      }
-    }
     const now = this.#now();
-    const queueNow = start && deps.length === 0;
-    const timeout = spec.timeout ?? runner.timeout ?? DEFAULT_TIMEOUT_S;
-    let record: Omit<JobRecord, "seq"> = {
-      ...spec,
-      id,
-      timeout,
-      status: queueNow ? "queued" : "created",
-      created_at: now,
-      updated_at: now,
-      attempts: 0,
-    };
+    let record = await this.#record(spec, start, now);
+    const id = record.id;
+    const queueNow = record.status === "queued";
     // A local consumer with a free slot takes it at once: stored as running under its lease.
-    const claim = queueNow ? this.#runners.claim(spec.runner) : null;
+    // Not one that may be deduplicated: the job it duplicates is the one to answer with.
+    const claim = queueNow && record.dedup_key === undefined
+      ? this.#runners.claim(spec.runner)
+      : null;
     if (claim) {
       record = {
         ...record,
@@ -184,7 +263,7 @@ export class JobService {
         started_at: now,
         worker: claim.worker,
         lease_until: now + claim.leaseMs,
-        deadline_at: now + timeout * 1000 + claim.timeoutGraceMs,
+        deadline_at: now + (record.timeout ?? DEFAULT_TIMEOUT_S) * 1000 + claim.timeoutGraceMs,
       };
     }
     if (claim && generated) {
@@ -222,9 +301,10 @@ export class JobService {
       }
       throw error;
     }
+    if (job.id !== id) return job; // deduplicated: the job holding the key
     if (queueNow) this.#queued(job);
     if (claim) claim.accept(job);
-    else if (start && !queueNow) await this.#advance(job);
+    else if (start && job.status === "created") await this.#advance(job);
     return job;
   }
 
@@ -291,6 +371,14 @@ export class JobService {
           to: "created",
           now,
           set: { waiting_on: pending },
+        }
+        : job.run_at !== undefined && job.run_at > now
+        ? {
+          from: ["created"],
+          to: "scheduled",
+          now,
+          set: { run_after: job.run_at },
+          unset: ["waiting_on"],
         }
         : { from: ["created"], to: "queued", now, unset: ["waiting_on"] };
     }
@@ -523,6 +611,9 @@ export class JobService {
     if (job.waiting_on) {
       info.waiting_on = job.waiting_on;
       info.note = `waiting for ${job.waiting_on.length} prerequisite(s) to complete`;
+    }
+    if (job.status === "scheduled" && job.run_after !== undefined) {
+      info.note = `scheduled: starts at ${new Date(job.run_after).toISOString()}`;
     }
     if (job.status === "queued") {
       const exists = await this.#runners.config(job.runner);

@@ -57,7 +57,8 @@ export class Reaper {
   /** One pass. Public so that tests can drive it with a controlled clock. */
   async tick(): Promise<void> {
     const now = this.#now();
-    await this.#store.promoteDelayed(now);
+    // Scheduled jobs whose time came (and delayed retries) are queued: wake their runners here.
+    for (const runner of await this.#store.promoteDelayed(now)) this.#o.onQueued?.(runner);
     for (const job of await this.#store.expiredLeases(now, 200)) {
       await this.#settle(job, {
         kind: "lost",

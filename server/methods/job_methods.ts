@@ -10,6 +10,7 @@ import { auditOf, type MethodHandlers, type Services } from "./services.ts";
 
 type JobMethod =
   | "jobs.create"
+  | "jobs.create_many"
   | "jobs.list"
   | "job.run"
   | "job.start"
@@ -37,6 +38,10 @@ export function jobMethods(
     "jobs.create": async ({ job }) => {
       accepting();
       return (await jobs.create(job, false)).id;
+    },
+    "jobs.create_many": ({ jobs: specs, start }) => {
+      accepting();
+      return jobs.createMany(specs, start ?? false);
     },
     "jobs.list": (p) => jobs.list({ ...p, limit: p.limit ?? 100 }),
     "get_stats": async ({ minutes }) => {

@@ -7,6 +7,7 @@
 
 import type { MethodName } from "../../shared/types.generated.ts";
 import type { Handler } from "../rpc/dispatch.ts";
+import { scheduleMethods } from "./schedule_methods.ts";
 import { adminMethods } from "./admin_methods.ts";
 import { jobMethods } from "./job_methods.ts";
 import { runnerMethods } from "./runner_methods.ts";
@@ -20,6 +21,7 @@ export function createHandlers(services: Services): Record<string, Handler> {
     ...jobMethods(services),
     ...runnerMethods(services),
     ...adminMethods(services),
+    ...scheduleMethods(services),
   };
   return handlers as unknown as Record<string, Handler>;
 }

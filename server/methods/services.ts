@@ -16,6 +16,7 @@ import type { RunnerManager } from "../runners/runner_manager.ts";
 import type { Audit } from "../runners/runner.ts";
 import type { JobStats } from "../metrics/job_stats.ts";
 import type { Store } from "../store/store.ts";
+import type { ScheduleService } from "../schedules/mod.ts";
 
 /** The parts of the supervisor that handlers call. */
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   shutdown(audit: Audit): void;
   /** The members of the cluster (this supervisor, others on the store, agents). */
   members(): Promise<ClusterMember[]>;
+  /** Cron schedules. */
+  schedules: ScheduleService;
 }
 
 /** The handler of one method, typed by the method table. */

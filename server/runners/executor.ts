@@ -20,6 +20,8 @@ export interface Execution {
    * stopping): the executor then kills everything the job started and returns.
    */
   signal: AbortSignal;
+  /** What its prerequisites (`depends_on`) returned, by id: what a flow passes along. */
+  deps?: Record<string, unknown>;
 }
 
 /** A runner process that ended when it should not have, or never became ready. */

@@ -16,6 +16,7 @@ import { JobLogWriter } from "../logs/job_log_writer.ts";
 import {
   isFinal,
   type JobRecord,
+  type RateLimit,
   type Store,
   StoreUnavailableError,
   type TransitionResult,
@@ -34,6 +35,8 @@ export interface JobConsumerOptions {
   executor: Executor;
   /** How many jobs may run at once (read on every take, so scaling is live). */
   instances: () => number;
+  /** The runner's rate limit: job starts per window, across the store's members. */
+  rate?: { max: number; perMs: number };
   events: EventLog;
   leaseMs: number;
   timeoutGraceMs: number;
@@ -96,6 +99,7 @@ export class JobConsumer {
   #takes = 0;
   #reserved = 0;
   /** The last take came back short: wait for a sign of work before the next. */
+  #rateTimer: ReturnType<typeof setTimeout> | undefined;
   #drained = false;
   /** Work was announced since the queue ran dry. */
   #workSignaled = false;
@@ -176,7 +180,8 @@ export class JobConsumer {
    * Call `accept` with the stored job, or `release` if storing failed.
    */
   claim(): DirectClaim | null {
-    if (this.#paused || this.#stop.signal.aborted) return null;
+    // A rate limit is counted where jobs are taken: none skips the queue.
+    if (this.#paused || this.#stop.signal.aborted || this.#o.rate) return null;
     const backlog = Math.max(0, this.#finishing.size - this.#o.instances());
     if (
       this.#o.instances() - this.#running.size - backlog - this.#reserved <= 0
@@ -258,6 +263,7 @@ export class JobConsumer {
   async #take(max: number): Promise<void> {
     try {
       const now = this.#now();
+      const rate: RateLimit | undefined = this.#o.rate ? { ...this.#o.rate } : undefined;
       const jobs = await this.#o.store.takeJobs(
         this.#o.runner,
         max,
@@ -265,8 +271,10 @@ export class JobConsumer {
         now,
         now + this.#o.leaseMs,
         this.#o.timeoutGraceMs,
+        rate,
       );
       if (jobs.length < max) this.#drained = true;
+      if (rate?.limitedUntil !== undefined) this.#wakeForWindow(rate.limitedUntil - now);
       for (const job of jobs) this.#run(job);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) {
@@ -326,6 +334,14 @@ export class JobConsumer {
     this.#finishing.add(finishing);
   }
 
+  /** What a job's prerequisites returned (they all completed, or it would not run). */
+  async #depResults(ids: readonly string[]): Promise<Record<string, unknown>> {
+    const jobs = await this.#o.store.getJobs(ids);
+    const deps: Record<string, unknown> = {};
+    ids.forEach((id, i) => (deps[id] = jobs[i]?.result ?? null));
+    return deps;
+  }
+
   /** Runs a job, calls `executed` when its execution ended, then records its outcome. */
   async #execute(
     job: JobRecord,
@@ -341,6 +357,7 @@ export class JobConsumer {
         job,
         log,
         signal: controller.signal,
+        ...(job.depends_on?.length ? { deps: await this.#depResults(job.depends_on) } : {}),
       });
     } catch (error) {
       outcome = {
@@ -398,6 +415,15 @@ export class JobConsumer {
               subject: job.id,
               data: { status: result.job.status, runner: job.runner },
             });
+            // Its own `keep.*.count` (BullMQ's removeOnComplete: N): its status trimmed now.
+            const count = result.job.status === "completed"
+              ? job.keep?.completed?.count
+              : job.keep?.failed?.count;
+            if (count !== undefined) {
+              this.#o.store.trimStatus(result.job.status, count, 1000).catch(() => {
+                // The sweeper's count (if any) catches up; nothing is lost by keeping more.
+              });
+            }
           } else if (result.job.status === "queued") {
             const runAfter = result.job.run_after;
             this.#o.events.emit({
@@ -504,7 +530,19 @@ export class JobConsumer {
    * Stops taking jobs; lets running ones finish for up to `graceMs`, then
    * ends the rest and queues them again. Resolves when none runs.
    */
+  /** Jobs wait for the next window of the rate limit: one wake-up when it opens. */
+  #wakeForWindow(delayMs: number): void {
+    if (this.#rateTimer !== undefined) return;
+    this.#rateTimer = setTimeout(() => {
+      this.#rateTimer = undefined;
+      this.#workSignaled = true;
+      this.#wakeup.fire();
+    }, Math.max(1, delayMs));
+  }
+
   async stop(graceMs: number): Promise<void> {
+    clearTimeout(this.#rateTimer);
+    this.#rateTimer = undefined;
     this.#stop.abort();
     this.#wakeup.fire();
     await this.#loop;

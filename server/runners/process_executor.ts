@@ -218,7 +218,7 @@ class ProcessInstance {
 
   /** Runs one job on this process. */
   async run(
-    { job, log, signal }: Execution,
+    { job, log, signal, deps }: Execution,
     graceMs: number,
   ): Promise<Outcome> {
     const outcome = new Promise<Outcome>((resolve) => {
@@ -256,6 +256,7 @@ class ProcessInstance {
         env_vars: job.env_vars ?? {},
         timeout: job.timeout ?? 60,
         attempt: job.attempts,
+        ...(deps ? { deps } : {}),
       },
     });
     try {

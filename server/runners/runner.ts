@@ -462,6 +462,14 @@ export class Runner {
       worker: `${this.#ctx.workerPrefix}/${this.name}`,
       executor: this.#executor!,
       instances: () => this.#config.instances ?? 1,
+      ...(this.#config.rate_limit
+        ? {
+          rate: {
+            max: this.#config.rate_limit.max,
+            perMs: Math.max(10, Math.round(this.#config.rate_limit.per * 1000)),
+          },
+        }
+        : {}),
       events: this.#ctx.events,
       leaseMs: this.#ctx.leaseMs,
       timeoutGraceMs: this.#ctx.timeoutGraceMs,

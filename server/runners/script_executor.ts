@@ -158,7 +158,7 @@ export class ScriptExecutor implements Executor {
     this.#pool.fill();
   }
 
-  async execute({ job, log, signal }: Execution): Promise<Outcome> {
+  async execute({ job, log, signal, deps }: Execution): Promise<Outcome> {
     const warm = this.#pool.acquire(signal);
     const session = warm instanceof Promise ? await warm : warm;
     session.jobs++;
@@ -172,6 +172,7 @@ export class ScriptExecutor implements Executor {
           context_id: job.context_id,
           env_vars: job.env_vars ?? {},
           attempt: job.attempts,
+          ...(deps ? { deps } : {}),
         },
         job.payload,
         (stream, line, ts, partial) => log.write(stream, line, ts, partial),

@@ -31,6 +31,8 @@ export type HostFrame = {
     env_vars: Record<string, string>;
     /** Which attempt this is (1 for the first). */
     attempt: number;
+    /** What its prerequisites returned, by id (only when it has any). */
+    deps?: Record<string, unknown>;
   };
   /** The payload's module source (see `payload_module.ts`). */
   payload: string;
@@ -57,6 +59,8 @@ export type ToRunnerFrame =
       env_vars: Record<string, string>;
       timeout: number;
       attempt: number;
+      /** What its prerequisites returned, by id (only when it has any). */
+      deps?: Record<string, unknown>;
     };
   }
   | { type: "stop"; job_id: string; reason: string }

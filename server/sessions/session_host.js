@@ -343,7 +343,7 @@ for (;;) {
     let mode = /** @type {"value" | "stdout"} */ ("value");
     const loaded = functions.get(url);
     if (loaded) {
-      value = await loaded({ job, signal });
+      value = await loaded({ job, signal, deps: job.deps ?? {} });
     } else {
       imported.add(url);
       const mod = await import(importUrl);
@@ -351,7 +351,7 @@ for (;;) {
         const exported = mod.default;
         if (typeof exported === "function") {
           if (reuse) functions.set(url, exported);
-          value = await exported({ job, signal });
+          value = await exported({ job, signal, deps: job.deps ?? {} });
         } else {
           value = await exported;
         }

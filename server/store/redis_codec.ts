@@ -24,6 +24,7 @@ const NUMBER_FIELDS = new Set([
   "run_after",
   "lease_until",
   "deadline_at",
+  "priority",
 ]);
 const JSON_FIELDS = new Set(["waiting_on", "result"]);
 const STATE = new Set<string>(STATE_FIELDS);

@@ -45,7 +45,22 @@ export const KEY_TEMPLATES = {
   },
   queue: {
     template: "queue:{}",
-    holds: "List of job ids: a runner's queue, oldest at the head.",
+    holds:
+      "Sorted set of job ids: a runner's queue. Score `(1000 - priority) × 2^42 + arrival`: higher priority first, then first come first served.",
+  },
+  queueArrivals: {
+    template: "queue_arrivals",
+    holds: "String: a counter of the jobs ever added to a queue (their arrival order).",
+  },
+  rate: {
+    template: "rate:{}",
+    holds:
+      "String `rate:RUNNER:WINDOW`, expiring: the job starts of a runner in one window of its rate limit.",
+  },
+  dedup: {
+    template: "dedup:{}",
+    holds:
+      "String, expiring at the key's `dedup_until`: the id of the job that holds a `dedup_key`.",
   },
   marker: {
     template: "marker:{}",
@@ -57,7 +72,17 @@ export const KEY_TEMPLATES = {
   },
   delayed: {
     template: "delayed",
-    holds: "Sorted set, score `run_after`: queued jobs waiting for their retry time.",
+    holds:
+      "Sorted set, score `run_after`: queued jobs waiting for their retry time, and scheduled jobs for their `run_at`.",
+  },
+  expires: {
+    template: "expires",
+    holds: "Sorted set, score when it expires: final jobs with a `keep` age of their own.",
+  },
+  finished: {
+    template: "finished:{}",
+    holds:
+      "Sorted set, score `finished_at`: the jobs of one final status kept until the supervisor's `keep` age.",
   },
   waiting: {
     template: "waiting",
@@ -103,6 +128,19 @@ export const KEY_TEMPLATES = {
   agents: {
     template: "agents:{}",
     holds: "Sorted set, score heartbeat deadline: the live remote agents of one runner.",
+  },
+  schedules: {
+    template: "schedules",
+    holds: "Hash, schedule name → JSON: the schedules' specs.",
+  },
+  scheduleTicks: {
+    template: "schedule_ticks",
+    holds:
+      "Hash, schedule name → its last tick handled (ms): compared and set by one member per tick.",
+  },
+  scheduleRuns: {
+    template: "schedule_runs:{}",
+    holds: "List of JSON: a schedule's last 20 runs (tick, job id or why skipped), newest first.",
   },
   members: {
     template: "members",

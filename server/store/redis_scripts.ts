@@ -27,10 +27,61 @@ const HEAD = "local P = ARGV[1] .. ':'";
 
 /** Lua helpers, included only in the scripts that use them (defining one costs per call). */
 const HELPERS = {
-  push_queue: `local function push_queue(id, runner)
-  redis.call('RPUSH', ${luaKey("queue", "runner")}, id)
+  // A queue is a sorted set: higher priority first (-1000..1000), then first come first
+  // served (2^42 arrivals below the priority: 2001 × 2^42 < 2^53, exact in a score).
+  queue_score: `local function queue_score(priority)
+  local arrival = redis.call('INCR', ${luaKey("queueArrivals")}) % 4398046511104
+  return (1000 - (tonumber(priority) or 0)) * 4398046511104 + arrival
+end`,
+  push_queue: `local function push_queue(id, runner, priority)
+  if priority == nil then priority = redis.call('HGET', ${luaKey("job", "id")}, 'priority') end
+  redis.call('ZADD', ${luaKey("queue", "runner")}, queue_score(priority), id)
   redis.call('SADD', ${luaKey("queueRunners")}, runner)
   redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1')
+end`,
+  // Removes a job with its logs and every index entry; h: its status, runner and spec.
+  remove_job: `local function remove_job(id, status, runner, spec_text)
+  local log = 'log:' .. id
+  local spec = cjson.decode(spec_text or '{}')
+  redis.call('DEL', ${luaKey("job", "id")}, ${luaKey("seqChunks", "log")}, ${
+    luaKey("seqIndex", "log")
+  },
+    ${luaKey("seqLast", "log")}, ${luaKey("seqFirst", "log")})
+  redis.call('ZREM', ${luaKey("jobsAll")}, id)
+  redis.call('ZREM', ${luaKey("jobsByStatus", "status")}, id)
+  redis.call('ZREM', ${luaKey("jobsByRunner", "runner")}, id)
+  if type(spec.caller_id) == 'string' then
+    redis.call('ZREM', ${luaKey("jobsByCaller", "spec.caller_id")}, id)
+  end
+  if type(spec.context_id) == 'string' then
+    redis.call('ZREM', ${luaKey("jobsByContext", "spec.context_id")}, id)
+  end
+  redis.call('SREM', ${luaKey("waiting")}, id)
+  redis.call('ZREM', ${luaKey("delayed")}, id)
+  redis.call('ZREM', ${luaKey("expires")}, id)
+  redis.call('ZREM', ${luaKey("finished", "status")}, id)
+  if status == 'queued' then redis.call('ZREM', ${luaKey("queue", "runner")}, id) end
+  if type(spec.dedup_key) == 'string' and
+    redis.call('GET', ${luaKey("dedup", "spec.dedup_key")}) == id then
+    redis.call('DEL', ${luaKey("dedup", "spec.dedup_key")})
+  end
+  if type(spec.depends_on) == 'table' then
+    for _, dep in ipairs(spec.depends_on) do
+      redis.call('SREM', ${luaKey("dependants", "dep")}, id)
+    end
+  end
+end`,
+  // A scheduled job whose time came: queued, in its status index too.
+  unschedule: `local function unschedule(id)
+  local jk = ${luaKey("job", "id")}
+  local h = redis.call('HMGET', jk, 'status', 'runner', 'seq', 'priority')
+  if h[1] ~= 'scheduled' then return h end
+  redis.call('HSET', jk, 'status', 'queued')
+  redis.call('HDEL', jk, 'run_after')
+  redis.call('ZREM', ${luaKey("jobsByStatus", "'scheduled'")}, id)
+  redis.call('ZADD', ${luaKey("jobsByStatus", "'queued'")}, h[3], id)
+  h[1] = 'queued'
+  return h
 end`,
   is_final: `local function is_final(s)
   return s == 'completed' or s == 'failed' or s == 'stopped' or s == 'timeout'
@@ -87,23 +138,45 @@ function script(
 /** The `insert_jobs` script. */
 export const INSERT_JOBS = script(
   "insert_jobs",
-  "insert_jobs(ns, jobs) → { seq or 0 }... `jobs` is a JSON array of `[id, runner, status, caller_id, context_id, waiting, [dep...], [field, value, ...]]`, one per job. Each job gets a new `seq` (0: the id exists, nothing is stored) and becomes the hash `job:{id}`: `seq`, `status`, `runner` and the given fields (strings: `spec`, `timeout` and the state fields). `caller_id` and `context_id` are '' when absent; `waiting` is 1 when the job waits for prerequisites. A job inserted as `queued` is pushed to its runner's queue; one inserted as `running` (direct dispatch) carries its lease.",
+  "insert_jobs(ns, jobs, atomic) → { seq, 0 or holder id }... `jobs` is a JSON array of `[id, runner, status, caller_id, context_id, waiting, [dep...], [field, value, ...], priority, run_after, dedup_key, dedup_until]`, one per job. Each job gets a new `seq` (0: the id exists, nothing is stored; a job id: the job holding its `dedup_key`, which is kept in `dedup:{key}` until `dedup_until`, nothing is stored) and becomes the hash `job:{id}`: `seq`, `status`, `runner` and the given fields (strings: `spec`, `timeout`, `priority` when not 0, and the state fields). `caller_id`, `context_id` and `dedup_key` are '' when absent; `waiting` is 1 when the job waits for prerequisites. A job inserted as `queued` is added to its runner's queue, one inserted as `scheduled` to `delayed` (score `run_after`); one inserted as `running` (direct dispatch) carries its lease. With `atomic` = '1', one id that exists stores none (its place says 0, the others -1).",
   `
 local jobs = cjson.decode(ARGV[2])
 local n = #jobs
+local out = {}
+if ARGV[3] == '1' then
+  -- All or nothing: one id that exists stores none (0 marks it, -1 the others).
+  local dup = false
+  for k = 1, n do
+    local id = jobs[k][1]
+    if redis.call('EXISTS', ${
+    luaKey("job", "id")
+  }) == 1 then out[k] = 0; dup = true else out[k] = -1 end
+  end
+  if dup then return out end
+end
 local first = redis.call('INCRBY', ${luaKey("jobSeq")}, n) - n + 1
-local zadd, queues = {}, {}
+local zadd = {}
+local delayed = ${luaKey("delayed")}
 local all = ${luaKey("jobsAll")}
 local status_key = keyed(function(s) return ${luaKey("jobsByStatus", "s")} end)
 local runner_key = keyed(function(r) return ${luaKey("jobsByRunner", "r")} end)
-local out = {}
 for k = 1, n do
   local j = jobs[k]
   local id, runner, status, caller, context = j[1], j[2], j[3], j[4], j[5]
   local jk = ${luaKey("job", "id")}
-  if redis.call('EXISTS', jk) == 1 then
+  local dk, holder = j[11], nil
+  if dk ~= '' then
+    holder = redis.call('GET', ${luaKey("dedup", "dk")})
+    if holder and redis.call('EXISTS', ${luaKey("job", "holder")}) == 0 then holder = nil end
+  end
+  if holder then
+    out[k] = holder
+  elseif redis.call('EXISTS', jk) == 1 then
     out[k] = 0
   else
+    if dk ~= '' and tonumber(j[12]) > 0 then
+      redis.call('SET', ${luaKey("dedup", "dk")}, id, 'PXAT', j[12])
+    end
     local seq = first + k - 1
     redis.call('HSET', jk, 'seq', seq, 'status', status, 'runner', runner, unpack(j[8]))
     group_add(zadd, all, seq, id)
@@ -116,21 +189,20 @@ for k = 1, n do
       redis.call('SADD', ${luaKey("hasDependants")}, dep)
     end
     if j[6] == 1 then redis.call('SADD', ${luaKey("waiting")}, id) end
-    if status == 'queued' then group_add(queues, runner, id) end
+    if status == 'queued' then
+      group_add(zadd, ${luaKey("queue", "runner")}, queue_score(j[9]), id)
+      group_add(zadd, ${luaKey("marker", "runner")}, 0, '1')
+      redis.call('SADD', ${luaKey("queueRunners")}, runner)
+    elseif status == 'scheduled' then
+      group_add(zadd, delayed, j[10], id)
+    end
     out[k] = seq
   end
 end
 group_flush(zadd, 'ZADD')
-for runner, ids in pairs(queues) do
-  for j = 1, ids.n, 4000 do
-    redis.call('RPUSH', ${luaKey("queue", "runner")}, unpack(ids, j, math.min(j + 3999, ids.n)))
-  end
-  redis.call('SADD', ${luaKey("queueRunners")}, runner)
-  redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1')
-end
 return out
 `,
-  ["groups", "keyed"],
+  ["groups", "keyed", "queue_score"],
 );
 
 /** The `transitions` script. */
@@ -194,8 +266,8 @@ for n = 1, #changes do
         group_add(zrem, status_key[was], id)
         group_add(zadd, status_key[to], seq, id)
       end
-      if was == 'queued' and to ~= 'queued' then
-        redis.call('LREM', ${luaKey("queue", "runner")}, 1, id)
+      if (was == 'queued' or was == 'scheduled') and to ~= was then
+        redis.call('ZREM', ${luaKey("queue", "runner")}, id)
         redis.call('ZREM', ${luaKey("delayed")}, id)
       end
       if was == 'created' then
@@ -211,8 +283,20 @@ for n = 1, #changes do
         else
           push_queue(id, runner)
         end
+      elseif to == 'scheduled' and was ~= 'scheduled' then
+        redis.call('ZADD', ${luaKey("delayed")}, run_after, id)
       end
-      if is_final(to) and not is_final(was) then finals[#finals + 1] = { id, to, n } end
+      if is_final(to) and not is_final(was) then
+        finals[#finals + 1] = { id, to, n }
+        -- Kept until its own age (expires) or the supervisor's for its status (finished:S).
+        local ended = tonumber(redis.call('HGET', jk, 'finished_at') or now)
+        local own = redis.call('HGET', jk, to == 'completed' and 'keep_completed' or 'keep_failed')
+        if own then
+          redis.call('ZADD', ${luaKey("expires")}, ended + tonumber(own), id)
+        else
+          redis.call('ZADD', ${luaKey("finished", "to")}, ended, id)
+        end
+      end
     end
     -- Job ids, runner names and statuses are JSON-safe characters: no encoder needed. The
     -- last element, whether it has dependants, follows once they are known (finals only).
@@ -243,27 +327,43 @@ if #finals > 0 then
 end
 return '[' .. table.concat(out, ',') .. ']'
 `,
-  ["push_queue", "is_final", "groups", "json_text", "keyed"],
+  ["queue_score", "push_queue", "is_final", "groups", "json_text", "keyed"],
 );
 
 /** The `take_jobs` script. */
 export const TAKE_JOBS = script(
   "take_jobs",
-  "take_jobs(ns, runner, max, worker, now, lease_until, grace_ms) → JSON text: `[[seq, attempts, error, spec], ...]` (`spec` the job's spec object, `error` null when none). Moves retries whose delay is over back into their queues, then pops up to `max` queued jobs; each becomes `running` under the worker's lease (started_at and updated_at = now, deadline_at = now + timeout + grace, attempts + 1).",
+  "take_jobs(ns, runner, max, worker, now, lease_until, grace_ms[, rate_max, rate_per_ms]) → JSON text: `[[seq, attempts, error, spec], ...]` (`spec` the job's spec object, `error` null when none), and last `{\"limited_until\": MS}` when a rate limit held queued jobs back (then the runner's marker is not set: the window opens at MS). With `rate_max`, at most that many starts per window of `rate_per_ms` (windows from the epoch), counted in `rate:{runner}:{window}`. Moves retries whose delay is over and scheduled jobs whose time came into their queues, then pops up to `max` queued jobs (highest priority, then oldest arrival, first); each becomes `running` under the worker's lease (started_at and updated_at = now, deadline_at = now + timeout + grace, attempts + 1).",
   `
 local runner, max, worker = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now, lease_until, grace = tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local delayed = ${luaKey("delayed")}
--- Retries whose delay is over go back into their queues first (any runner's).
+-- Retries whose delay is over, and scheduled jobs whose time came, go into their queues
+-- first (any runner's).
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', delayed, '-inf', now, 'LIMIT', 0, 100)) do
   redis.call('ZREM', delayed, id)
-  local h = redis.call('HMGET', ${luaKey("job", "id")}, 'status', 'runner')
-  if h[1] == 'queued' then push_queue(id, h[2]) end
+  local h = unschedule(id)
+  if h[1] == 'queued' then push_queue(id, h[2], h[4]) end
 end
 local queue = ${luaKey("queue", "runner")}
-local ids = redis.call('LPOP', queue, max)
+-- A rate limit: at most rate_max starts per window of per_ms, counted here for every taker.
+local rate_key, used, limited = nil, 0, nil
+if ARGV[8] and ARGV[8] ~= '' then
+  local per = tonumber(ARGV[9])
+  local window = math.floor(now / per)
+  rate_key = ${luaKey("rate", "runner .. ':' .. window")}
+  used = tonumber(redis.call('GET', rate_key) or '0')
+  local allowed = math.max(0, tonumber(ARGV[8]) - used)
+  if allowed < max then
+    if redis.call('ZCARD', queue) > allowed then limited = (window + 1) * per end
+    max = allowed
+  end
+end
+local popped = max > 0 and redis.call('ZPOPMIN', queue, max) or {}
+local ids = {}
+for k = 1, #popped, 2 do ids[#ids + 1] = popped[k] end
 local out = {}
-if ids then
+if #ids > 0 then
   local zrem, zadd = {}, {}
   local queued, running = ${luaKey("jobsByStatus", "'queued'")}, ${
     luaKey("jobsByStatus", "'running'")
@@ -294,10 +394,19 @@ if ids then
   group_flush(zrem, 'ZREM')
   group_flush(zadd, 'ZADD')
 end
-if redis.call('LLEN', queue) > 0 then redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1') end
+if rate_key and #out > 0 then
+  redis.call('INCRBY', rate_key, #out)
+  redis.call('PEXPIRE', rate_key, math.ceil(tonumber(ARGV[9]) * 2))
+end
+-- Held back by the limit: no marker (takers would wake for nothing); the window's end is said.
+if limited then
+  out[#out + 1] = '{"limited_until":' .. string.format('%d', limited) .. '}'
+elseif redis.call('ZCARD', queue) > 0 then
+  redis.call('ZADD', ${luaKey("marker", "runner")}, 0, '1')
+end
 return '[' .. table.concat(out, ',') .. ']'
 `,
-  ["push_queue", "groups", "json_text"],
+  ["queue_score", "push_queue", "unschedule", "groups", "json_text"],
 );
 
 /** The `renew_leases` script. */
@@ -343,19 +452,23 @@ return out
 /** The `promote_delayed` script. */
 export const PROMOTE_DELAYED = script(
   "promote_delayed",
-  "promote_delayed(ns, now, limit) → how many delayed jobs went back into their queues.",
+  "promote_delayed(ns, now, limit) → { runner... }: delayed retries and scheduled jobs whose time came go into their queues (scheduled ones become `queued`); the runners whose queues got jobs, each once.",
   `
 local delayed = ${luaKey("delayed")}
 local ids = redis.call('ZRANGEBYSCORE', delayed, '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
-local n = 0
+local seen, runners = {}, {}
 for _, id in ipairs(ids) do
   redis.call('ZREM', delayed, id)
-  local h = redis.call('HMGET', ${luaKey("job", "id")}, 'status', 'runner')
-  if h[1] == 'queued' then push_queue(id, h[2]); n = n + 1 end
+  local h = unschedule(id)
+  if h[1] == 'queued' then
+    redis.call('HSET', ${luaKey("job", "id")}, 'updated_at', ARGV[2])
+    push_queue(id, h[2], h[4])
+    if not seen[h[2]] then seen[h[2]] = true; runners[#runners + 1] = h[2] end
+  end
 end
-return n
+return runners
 `,
-  ["push_queue"],
+  ["queue_score", "push_queue", "unschedule"],
 );
 
 /** The `delete_job` script. */
@@ -372,29 +485,10 @@ local allowed = false
 for i = 3, #ARGV do if ARGV[i] == status then allowed = true end end
 local state = { status, runner, h[3], h[4] or '', h[5] or '' }
 if not allowed then return { 1, unpack(state) } end
-local log = 'log:' .. id
-local spec = cjson.decode(h[6] or '{}')
-redis.call('DEL', jk, ${luaKey("seqChunks", "log")}, ${luaKey("seqIndex", "log")},
-  ${luaKey("seqLast", "log")}, ${luaKey("seqFirst", "log")})
-redis.call('ZREM', ${luaKey("jobsAll")}, id)
-redis.call('ZREM', ${luaKey("jobsByStatus", "status")}, id)
-redis.call('ZREM', ${luaKey("jobsByRunner", "runner")}, id)
-if type(spec.caller_id) == 'string' then
-  redis.call('ZREM', ${luaKey("jobsByCaller", "spec.caller_id")}, id)
-end
-if type(spec.context_id) == 'string' then
-  redis.call('ZREM', ${luaKey("jobsByContext", "spec.context_id")}, id)
-end
-redis.call('SREM', ${luaKey("waiting")}, id)
-redis.call('ZREM', ${luaKey("delayed")}, id)
-if status == 'queued' then redis.call('LREM', ${luaKey("queue", "runner")}, 1, id) end
-if type(spec.depends_on) == 'table' then
-  for _, dep in ipairs(spec.depends_on) do
-    redis.call('SREM', ${luaKey("dependants", "dep")}, id)
-  end
-end
+remove_job(id, status, runner, h[6])
 return { 4, unpack(state) }
 `,
+  ["remove_job"],
 );
 
 /** The `append_seq` script. */
@@ -474,6 +568,106 @@ return out
 `,
 );
 
+/** The `sweep_jobs` script. */
+export const SWEEP_JOBS = script(
+  "sweep_jobs",
+  "sweep_jobs(ns, now, limit, age_completed, age_failed) → how many jobs were removed (at most `limit`), with their logs: final jobs past their own `keep` age (`expires`, score the time they expire), then those past the supervisor's age for their status (`finished:{status}`, score when they ended; `age_failed` also for stopped and timeout; '' when there is none).",
+  `
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local removed = 0
+local function sweep(index, upto)
+  if removed >= limit then return end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', upto, 'LIMIT', 0, limit - removed)) do
+    local h = redis.call('HMGET', ${luaKey("job", "id")}, 'status', 'runner', 'spec')
+    if h[1] then remove_job(id, h[1], h[2], h[3]) else redis.call('ZREM', index, id) end
+    removed = removed + 1
+  end
+end
+sweep(${luaKey("expires")}, now)
+for _, status in ipairs({ 'completed', 'failed', 'stopped', 'timeout' }) do
+  local age = status == 'completed' and ARGV[4] or ARGV[5]
+  if age ~= '' then sweep(${luaKey("finished", "status")}, now - tonumber(age)) end
+end
+return removed
+`,
+  ["remove_job"],
+);
+
+/** The `trim_status` script. */
+export const TRIM_STATUS = script(
+  "trim_status",
+  "trim_status(ns, status, keep, limit) → how many jobs were removed: the oldest jobs of a final status beyond the newest `keep`, at most `limit`, with their logs.",
+  `
+local status, keep, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local index = ${luaKey("jobsByStatus", "status")}
+local excess = math.min(redis.call('ZCARD', index) - keep, limit)
+if excess <= 0 then return 0 end
+for _, id in ipairs(redis.call('ZRANGE', index, 0, excess - 1)) do
+  local h = redis.call('HMGET', ${luaKey("job", "id")}, 'status', 'runner', 'spec')
+  if h[1] then remove_job(id, h[1], h[2], h[3]) else redis.call('ZREM', index, id) end
+end
+return excess
+`,
+  ["remove_job"],
+);
+
+/** The `put_schedule` script. */
+export const PUT_SCHEDULE = script(
+  "put_schedule",
+  "put_schedule(ns, name, spec_json, last_tick, create) → 1, or 0 when `create` is '1' and the schedule exists. Keeps the spec in `schedules`; a new one's last tick in `schedule_ticks` (an update leaves the ticks alone).",
+  `
+local name = ARGV[2]
+if ARGV[5] == '1' then
+  if redis.call('HSETNX', ${luaKey("schedules")}, name, ARGV[3]) == 0 then return 0 end
+  redis.call('HSET', ${luaKey("scheduleTicks")}, name, ARGV[4])
+  redis.call('DEL', ${luaKey("scheduleRuns", "name")})
+  return 1
+end
+if redis.call('HEXISTS', ${luaKey("schedules")}, name) == 0 then return 0 end
+redis.call('HSET', ${luaKey("schedules")}, name, ARGV[3])
+return 1
+`,
+);
+
+/** The `advance_schedule` script. */
+export const ADVANCE_SCHEDULE = script(
+  "advance_schedule",
+  "advance_schedule(ns, name, from, to, run_json) → 1 when the schedule's last tick was `from` and is now `to` (`run_json`, when not '', recorded among its last 20 runs), else 0: the compare-and-set that gives one member each tick.",
+  `
+local name = ARGV[2]
+if redis.call('HGET', ${luaKey("scheduleTicks")}, name) ~= ARGV[3] then return 0 end
+redis.call('HSET', ${luaKey("scheduleTicks")}, name, ARGV[4])
+if ARGV[5] ~= '' then
+  redis.call('LPUSH', ${luaKey("scheduleRuns", "name")}, ARGV[5])
+  redis.call('LTRIM', ${luaKey("scheduleRuns", "name")}, 0, 19)
+end
+return 1
+`,
+);
+
+/** The `migrate_queues` script. */
+export const MIGRATE_QUEUES = script(
+  "migrate_queues",
+  "migrate_queues(ns) → how many jobs moved. Queues kept as lists by an earlier version (oldest at the head) become sorted sets, in the same order (each job at its priority). Run once when a store connects; a no-op when there is nothing to move.",
+  `
+local moved = 0
+for _, runner in ipairs(redis.call('SMEMBERS', ${luaKey("queueRunners")})) do
+  local queue = ${luaKey("queue", "runner")}
+  if redis.call('TYPE', queue).ok == 'list' then
+    local ids = redis.call('LRANGE', queue, 0, -1)
+    redis.call('DEL', queue)
+    for _, id in ipairs(ids) do
+      local priority = redis.call('HGET', ${luaKey("job", "id")}, 'priority')
+      redis.call('ZADD', queue, queue_score(priority), id)
+      moved = moved + 1
+    end
+  end
+end
+return moved
+`,
+  ["queue_score"],
+);
+
 /** Every script, for loading and for the protocol documentation. */
 export const ALL_SCRIPTS: readonly LuaScript[] = [
   INSERT_JOBS,
@@ -486,4 +680,9 @@ export const ALL_SCRIPTS: readonly LuaScript[] = [
   APPEND_SEQ,
   READ_SEQ,
   COUNT_JOBS,
+  SWEEP_JOBS,
+  TRIM_STATUS,
+  PUT_SCHEDULE,
+  ADVANCE_SCHEDULE,
+  MIGRATE_QUEUES,
 ];

@@ -16,17 +16,22 @@ import { type Notice, NoticeBus } from "./notices.ts";
 import { decodeJob, encodeSpec, encodeState } from "./redis_codec.ts";
 import { RedisKeys } from "./redis_keys.ts";
 import {
+  ADVANCE_SCHEDULE,
   APPEND_SEQ,
   COUNT_JOBS,
   DELETE_JOB,
   DUE_JOBS,
   INSERT_JOBS,
   type LuaScript,
+  MIGRATE_QUEUES,
   PROMOTE_DELAYED,
+  PUT_SCHEDULE,
   READ_SEQ,
   RENEW_LEASES,
+  SWEEP_JOBS,
   TAKE_JOBS,
   TRANSITIONS,
+  TRIM_STATUS,
 } from "./redis_scripts.ts";
 import { Batcher } from "./batcher.ts";
 import {
@@ -38,7 +43,12 @@ import {
   type JobQuery,
   type JobRecord,
   type JobState,
+  type KeepAges,
+  keepFields,
   type MemberRecord,
+  type RateLimit,
+  type ScheduleRecord,
+  type ScheduleRun,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -52,6 +62,7 @@ type RedisClient = ReturnType<typeof createClient>;
 
 const ALL_STATUSES: JobStatus[] = [
   "created",
+  "scheduled",
   "queued",
   "running",
   ...FINAL_STATUSES,
@@ -137,7 +148,7 @@ export class RedisStore implements Store {
   readonly #blocking = new Map<string, RedisClient>();
   /** Shared with the reconnect strategy, which runs before the store exists. */
   readonly #state: { connected: boolean; closed: boolean };
-  readonly #inserts = new Batcher<Omit<JobRecord, "seq">, number>(
+  readonly #inserts = new Batcher<Omit<JobRecord, "seq">, number | string>(
     (jobs) => this.#insertMany(jobs),
     500,
     2,
@@ -224,6 +235,7 @@ export class RedisStore implements Store {
       (message) => store.#onNotice(message),
     );
     store.notices.setRemote((notice) => store.#publish(notice));
+    await store.#eval(MIGRATE_QUEUES, []);
     return store;
   }
 
@@ -347,13 +359,34 @@ export class RedisStore implements Store {
   async #insert(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
     const seq = await this.#inserts.call(input);
     if (seq === 0) throw new DuplicateJobError(input.id);
+    if (typeof seq === "string") return await this.#holder(seq, input);
     return { ...input, seq };
   }
 
-  async #insertMany(jobs: Omit<JobRecord, "seq">[]): Promise<number[]> {
-    // One JSON argument for the whole batch: per job, no encoding of a dozen arguments here
-    // and no parsing of them in Redis.
-    const rows = jobs.map((job) => [
+  /** The job that holds a `dedup_key` (or, deleted meanwhile, an error saying so). */
+  async #holder(id: string, input: Omit<JobRecord, "seq">): Promise<JobRecord> {
+    const holder = await this.getJob(id);
+    if (!holder) throw new DuplicateJobError(input.id);
+    return holder;
+  }
+
+  async insertJobs(jobs: readonly Omit<JobRecord, "seq">[]): Promise<JobRecord[]> {
+    if (jobs.length === 0) return [];
+    const reply = await this.#eval(INSERT_JOBS, [JSON.stringify(this.#rows(jobs)), "1"]) as (
+      | number
+      | string
+    )[];
+    const dup = reply.indexOf(0);
+    if (dup >= 0) throw new DuplicateJobError(jobs[dup].id);
+    return await Promise.all(
+      reply.map((seq, i) =>
+        typeof seq === "string" ? this.#holder(seq, jobs[i]) : { ...jobs[i], seq }
+      ),
+    );
+  }
+
+  #rows(jobs: readonly Omit<JobRecord, "seq">[]): unknown[] {
+    return jobs.map((job) => [
       job.id,
       job.runner,
       job.status,
@@ -366,15 +399,27 @@ export class RedisStore implements Store {
         encodeSpec(job),
         "timeout",
         String(job.timeout ?? 0),
+        ...(job.priority ? ["priority", String(job.priority)] : []),
+        ...keepFields(job),
         ...encodeState(job),
       ],
+      job.priority ?? 0,
+      job.run_after ?? 0,
+      job.dedup_key ?? "",
+      job.dedup_until ?? 0,
     ]);
-    const reply = this.#eval(INSERT_JOBS, [JSON.stringify(rows)]);
+  }
+
+  async #insertMany(jobs: Omit<JobRecord, "seq">[]): Promise<(number | string)[]> {
+    // One JSON argument for the whole batch: per job, no encoding of a dozen arguments here
+    // and no parsing of them in Redis.
+    const rows = this.#rows(jobs);
+    const reply = this.#eval(INSERT_JOBS, [JSON.stringify(rows), "0"]);
     // The command is on the connection now (#eval sends before its first await).
     if (this.#unacked.size) {
       for (const job of jobs) this.#unacked.get(job.id)?.markSent();
     }
-    return await reply as number[];
+    return await reply as (number | string)[];
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
@@ -503,6 +548,7 @@ export class RedisStore implements Store {
     now: number,
     leaseUntil: number,
     timeoutGraceMs: number,
+    rate?: RateLimit,
   ): Promise<JobRecord[]> {
     const reply = await this.#eval(TAKE_JOBS, [
       runner,
@@ -511,6 +557,7 @@ export class RedisStore implements Store {
       now,
       leaseUntil,
       timeoutGraceMs,
+      ...(rate ? [rate.max, Math.round(rate.perMs)] : []),
     ], this.#worker());
     const taken = JSON.parse(reply as string) as [
       number,
@@ -518,6 +565,11 @@ export class RedisStore implements Store {
       string | null,
       JobRecord,
     ][];
+    const last = taken.at(-1) as unknown;
+    if (last && !Array.isArray(last)) {
+      taken.pop();
+      if (rate) rate.limitedUntil = (last as { limited_until: number }).limited_until;
+    }
     const jobs: JobRecord[] = new Array(taken.length);
     for (let i = 0; i < taken.length; i++) {
       const [seq, attempts, error, job] = taken[i];
@@ -570,8 +622,23 @@ export class RedisStore implements Store {
     return due.map(decodeJob);
   }
 
-  async promoteDelayed(now: number): Promise<number> {
-    return Number(await this.#eval(PROMOTE_DELAYED, [now, 1000]));
+  async sweepExpired(now: number, ages: KeepAges, limit: number): Promise<number> {
+    return Number(
+      await this.#eval(SWEEP_JOBS, [
+        now,
+        limit,
+        ages.completed ?? "",
+        ages.failed ?? "",
+      ]),
+    );
+  }
+
+  async trimStatus(status: JobStatus, keep: number, limit: number): Promise<number> {
+    return Number(await this.#eval(TRIM_STATUS, [status, keep, limit]));
+  }
+
+  async promoteDelayed(now: number): Promise<string[]> {
+    return await this.#eval(PROMOTE_DELAYED, [now, 1000]) as string[];
   }
 
   async queueDepths(): Promise<Record<string, number>> {
@@ -579,7 +646,7 @@ export class RedisStore implements Store {
       this.#client.sMembers(this.keys.key("queueRunners")),
     );
     const depths = await Promise.all(
-      runners.map((r) => this.#guard(this.#client.lLen(this.keys.queue(r)))),
+      runners.map((r) => this.#guard(this.#client.zCard(this.keys.queue(r)))),
     );
     return Object.fromEntries(runners.map((r, i) => [r, depths[i]]));
   }
@@ -775,6 +842,63 @@ export class RedisStore implements Store {
 
   async removeMember(id: string): Promise<void> {
     await this.#guard(this.#client.hDel(this.keys.key("members"), id));
+  }
+
+  async putSchedule(schedule: ScheduleRecord, create: boolean): Promise<boolean> {
+    const { last_tick, runs: _runs, ...spec } = schedule;
+    return Number(
+      await this.#eval(PUT_SCHEDULE, [
+        schedule.name,
+        JSON.stringify(spec),
+        String(last_tick),
+        create ? "1" : "0",
+      ]),
+    ) === 1;
+  }
+
+  async getSchedule(name: string): Promise<ScheduleRecord | null> {
+    const [spec, tick, runs] = await Promise.all([
+      this.#guard(this.#client.hGet(this.keys.key("schedules"), name)),
+      this.#guard(this.#client.hGet(this.keys.key("scheduleTicks"), name)),
+      this.#guard(this.#client.lRange(this.keys.key("scheduleRuns", name), 0, -1)),
+    ]);
+    if (!spec) return null;
+    return {
+      ...JSON.parse(spec),
+      last_tick: Number(tick ?? 0),
+      runs: runs.map((r) => JSON.parse(r)),
+    };
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    const names = await this.#guard(this.#client.hKeys(this.keys.key("schedules")));
+    const all = await Promise.all(names.sort().map((n) => this.getSchedule(n)));
+    return all.filter((s): s is ScheduleRecord => s !== null);
+  }
+
+  async deleteSchedule(name: string): Promise<boolean> {
+    const removed = await this.#guard(this.#client.hDel(this.keys.key("schedules"), name));
+    await Promise.all([
+      this.#guard(this.#client.hDel(this.keys.key("scheduleTicks"), name)),
+      this.#guard(this.#client.del(this.keys.key("scheduleRuns", name))),
+    ]);
+    return removed === 1;
+  }
+
+  async advanceSchedule(
+    name: string,
+    from: number,
+    to: number,
+    run: ScheduleRun | null,
+  ): Promise<boolean> {
+    return Number(
+      await this.#eval(ADVANCE_SCHEDULE, [
+        name,
+        String(from),
+        String(to),
+        run ? JSON.stringify(run) : "",
+      ]),
+    ) === 1;
   }
 }
 

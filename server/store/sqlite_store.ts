@@ -25,13 +25,20 @@ import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.gene
 import { type Notice, NoticeBus } from "./notices.ts";
 import {
   DuplicateJobError,
+  FINAL_STATUSES,
   finalNotice,
   isFinal,
   jobCounts,
   type JobQuery,
   type JobRecord,
   jobState,
+  type KeepAges,
   type MemberRecord,
+  ownKeepAge,
+  type RateLimit,
+  SCHEDULE_RUNS_KEPT,
+  type ScheduleRecord,
+  type ScheduleRun,
   type SecretRecord,
   type SeqItem,
   type SeqPage,
@@ -40,6 +47,17 @@ import {
   type Transition,
   type TransitionResult,
 } from "./store.ts";
+
+/** Arrivals a queue can count (2^42) below the priority bits of its order. */
+const ARRIVALS = 2 ** 42;
+
+/**
+ * A queued job's place: higher priority first (-1000..1000), then first come
+ * first served. Fits a safe integer: 2001 priorities × 2^42 arrivals < 2^53.
+ */
+export function queueKey(priority: number | undefined, arrival: number): number {
+  return (1000 - (priority ?? 0)) * ARRIVALS + (arrival % ARRIVALS);
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -64,6 +82,12 @@ CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (runner, queue_seq) WHERE status =
 CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_until) WHERE status = 'running';
 CREATE INDEX IF NOT EXISTS jobs_deadlines ON jobs (deadline_at) WHERE status = 'running';
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (seq) WHERE waiting = 1;
+CREATE INDEX IF NOT EXISTS jobs_scheduled ON jobs (run_after) WHERE status = 'scheduled';
+CREATE TABLE IF NOT EXISTS dedup (
+  key TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL,
+  until INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deps (
   prerequisite TEXT NOT NULL,
   dependant TEXT NOT NULL,
@@ -85,6 +109,17 @@ CREATE TABLE IF NOT EXISTS secrets (hash TEXT PRIMARY KEY, data TEXT NOT NULL) W
 CREATE TABLE IF NOT EXISTS runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS agent_runners (name TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, data TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rates (
+  runner TEXT PRIMARY KEY,
+  window INTEGER NOT NULL,
+  used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS schedules (
+  name TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  last_tick INTEGER NOT NULL,
+  runs TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS agents (
   runner TEXT NOT NULL,
@@ -100,6 +135,10 @@ type Row = Record<string, SQLInputValue>;
 const IDLE_MS = 20;
 /** Commits after which it is copied back even without a pause. */
 const CHECKPOINT_COMMITS = 4000;
+/** Every this many commits the WAL's size is looked at (a stat, ~µs)... */
+const WAL_LOOK_EVERY = 128;
+/** ...and copied back past this size: a steady stream never pauses, yet its WAL stays bounded. */
+const WAL_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * SQLite's messages for a store that cannot write (or read) its file:
@@ -146,7 +185,10 @@ export class SqliteStore implements Store {
    * Opens (creating if needed) the database file at `path`. The file is
    * this user's alone (0600); SQLite gives its WAL files the same mode.
    */
+  readonly #path: string;
+
   constructor(path: string) {
+    this.#path = path;
     this.location = path;
     Deno.openSync(path, { create: true, write: true, mode: 0o600 }).close();
     for (const file of [path, `${path}-wal`, `${path}-shm`]) {
@@ -162,13 +204,18 @@ export class SqliteStore implements Store {
     // 4-7x, transactions 1.5x cheaper).
     this.#db.exec(
       "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; " +
-        "PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0;",
+        "PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 0; " +
+        // A WAL copied back is cut to this size when it starts over: under a steady stream
+        // with retention the files stay flat instead of keeping their largest size.
+        "PRAGMA journal_size_limit = 16777216;",
     );
     this.#db.exec(SCHEMA);
+    this.#migrate();
     const row = this.#get("SELECT MAX(queue_seq) AS q FROM jobs") as {
       q: number | null;
     };
-    this.#queueSeq = row.q ?? 0;
+    // The low bits count arrivals; the high ones are the priority (see `queueKey`).
+    this.#queueSeq = (row.q ?? 0) % ARRIVALS;
     // AUTOINCREMENT's high-water mark: a seq is never given twice, even after deletes.
     const last = this.#get(
       "SELECT seq FROM sqlite_sequence WHERE name = 'jobs'",
@@ -189,6 +236,14 @@ export class SqliteStore implements Store {
    * on Redis). So it runs when the store is idle, or inline only after
    * {@linkcode CHECKPOINT_COMMITS} commits without a pause.
    */
+  #walBytes(): number {
+    try {
+      return Deno.statSync(`${this.#path}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
   #checkpoint(): void {
     this.#sinceCheckpoint = 0;
     try {
@@ -283,6 +338,9 @@ export class SqliteStore implements Store {
       this.#writeFailure = null;
       this.#lastCommit = performance.now();
       if (++this.#sinceCheckpoint >= CHECKPOINT_COMMITS) this.#checkpoint();
+      else if (this.#sinceCheckpoint % WAL_LOOK_EVERY === 0 && this.#walBytes() > WAL_MAX_BYTES) {
+        this.#checkpoint();
+      }
     } catch (error) {
       // SQLite may have rolled back already (a full disk does): the cause is what counts.
       if (this.#db.isTransaction) {
@@ -393,6 +451,7 @@ export class SqliteStore implements Store {
 
   /** The columns the indexes need, derived from a job, and its JSON. */
   #columns(job: JobRecord, queueSeq: number | null): SQLInputValue[] {
+    const final = isFinal(job.status);
     return [
       job.status,
       queueSeq,
@@ -400,42 +459,88 @@ export class SqliteStore implements Store {
       job.lease_until ?? null,
       job.deadline_at ?? null,
       job.waiting_on?.length ? 1 : 0,
+      final ? job.finished_at ?? job.updated_at : null,
+      final ? ownKeepAge(job) ?? null : null,
       JSON.stringify(job),
     ];
+  }
+
+  /** Columns added since the first version, to a store made before them. */
+  #migrate(): void {
+    const columns = new Set(
+      this.#all("PRAGMA table_info(jobs)").map((c) => c.name as string),
+    );
+    if (!columns.has("finished_at")) {
+      this.#db.exec(
+        `ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+         ALTER TABLE jobs ADD COLUMN keep_age INTEGER;
+         UPDATE jobs SET finished_at = json_extract(data, '$.finished_at')
+           WHERE status IN ('completed', 'failed', 'stopped', 'timeout');`,
+      );
+    }
+    this.#db.exec(
+      `CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (status, finished_at)
+         WHERE finished_at IS NOT NULL;
+       CREATE INDEX IF NOT EXISTS jobs_expiring ON jobs (finished_at + keep_age)
+         WHERE keep_age IS NOT NULL;`,
+    );
   }
 
   /** Writes a job's row: its JSON and the columns the indexes need, derived from it. */
   #writeJob(job: JobRecord, queueSeq: number | null): void {
     this.#run(
       `UPDATE jobs SET status = ?, queue_seq = ?, run_after = ?, lease_until = ?,
-        deadline_at = ?, waiting = ?, data = ? WHERE id = ?`,
+        deadline_at = ?, waiting = ?, finished_at = ?, keep_age = ?, data = ? WHERE id = ?`,
       ...this.#columns(job, queueSeq),
       job.id,
     );
   }
 
   insertJob(input: Omit<JobRecord, "seq">): Promise<JobRecord> {
-    return this.#group(() => {
+    return this.#group(() => this.#insert(input));
+  }
+
+  insertJobs(jobs: readonly Omit<JobRecord, "seq">[]): Promise<JobRecord[]> {
+    // One operation of the turn's transaction: a duplicate undoes all of it (its savepoint).
+    return this.#group(() => jobs.map((job) => this.#insert(job)));
+  }
+
+  #insert(input: Omit<JobRecord, "seq">): JobRecord {
+    {
       // One write: the seq is known before the row is (a row written, then its JSON, would
       // touch every index twice). A duplicate id is the unique index's to find (a lookup
       // first cost a quarter of an insert: measured); the failed statement changes nothing.
+      if (input.dedup_key !== undefined) {
+        const held = this.#get("SELECT job_id, until FROM dedup WHERE key = ?", input.dedup_key);
+        const holder = held && (held.until as number) > input.created_at
+          ? this.#readJob(held.job_id as string)
+          : null;
+        if (holder) return holder;
+      }
       const job: JobRecord = { ...input, seq: this.#jobSeq + 1 };
+      const queued = job.status === "queued";
       this.#insertRow(
         job.id,
         `INSERT INTO jobs (seq, id, runner, caller_id, context_id, status, queue_seq, run_after,
-          lease_until, deadline_at, waiting, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          lease_until, deadline_at, waiting, finished_at, keep_age, data)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         job.seq,
         job.id,
         job.runner,
         job.caller_id ?? null,
         job.context_id ?? null,
-        ...this.#columns(
-          job,
-          job.status === "queued" ? this.#queueSeq + 1 : null,
-        ),
+        ...this.#columns(job, queued ? queueKey(job.priority, this.#queueSeq + 1) : null),
       );
       this.#jobSeq = job.seq;
-      if (job.status === "queued") this.#queueSeq++;
+      if (queued) this.#queueSeq++;
+      if (job.dedup_key !== undefined && job.dedup_until !== undefined) {
+        this.#run(
+          "INSERT OR REPLACE INTO dedup (key, job_id, until) VALUES (?, ?, ?)",
+          job.dedup_key,
+          job.id,
+          job.dedup_until,
+        );
+      }
       for (const dep of job.depends_on ?? []) {
         this.#run(
           "INSERT OR IGNORE INTO deps (prerequisite, dependant) VALUES (?, ?)",
@@ -444,7 +549,7 @@ export class SqliteStore implements Store {
         );
       }
       return job;
-    });
+    }
   }
 
   getJob(id: string): Promise<JobRecord | null> {
@@ -493,10 +598,61 @@ export class SqliteStore implements Store {
       if (!from.includes(job.status)) {
         return { ok: false, reason: "status", job: jobState(job) };
       }
-      this.#run("DELETE FROM jobs WHERE id = ?", id);
-      this.#run("DELETE FROM deps WHERE dependant = ?", id);
-      this.#deleteSeq(`log:${id}`);
+      this.#remove(job);
       return { ok: true, job: jobState(job) };
+    });
+  }
+
+  /** Removes a job, its logs, its dependency rows and its dedup key. */
+  #remove(job: JobRecord): void {
+    this.#run("DELETE FROM jobs WHERE id = ?", job.id);
+    this.#run("DELETE FROM deps WHERE dependant = ?", job.id);
+    if (job.dedup_key !== undefined) {
+      this.#run("DELETE FROM dedup WHERE key = ? AND job_id = ?", job.dedup_key, job.id);
+    }
+    this.#deleteSeq(`log:${job.id}`);
+  }
+
+  sweepExpired(now: number, ages: KeepAges, limit: number): Promise<number> {
+    return this.#group(() => {
+      const rows = this.#all(
+        `SELECT data FROM jobs WHERE keep_age IS NOT NULL AND finished_at + keep_age <= ?
+           LIMIT ?`,
+        now,
+        limit,
+      );
+      for (const status of FINAL_STATUSES) {
+        const age = status === "completed" ? ages.completed : ages.failed;
+        if (age === undefined || rows.length >= limit) continue;
+        rows.push(
+          ...this.#all(
+            `SELECT data FROM jobs WHERE status = ? AND finished_at IS NOT NULL
+               AND finished_at <= ? AND keep_age IS NULL LIMIT ?`,
+            status,
+            now - age,
+            limit - rows.length,
+          ),
+        );
+      }
+      for (const row of rows) this.#remove(JSON.parse(row.data as string));
+      return rows.length;
+    });
+  }
+
+  trimStatus(status: JobStatus, keep: number, limit: number): Promise<number> {
+    return this.#group(() => {
+      const total = Number(
+        this.#get("SELECT COUNT(*) AS n FROM jobs WHERE status = ?", status)?.n ?? 0,
+      );
+      const excess = Math.min(total - keep, limit);
+      if (excess <= 0) return 0;
+      const rows = this.#all(
+        "SELECT data FROM jobs WHERE status = ? ORDER BY seq LIMIT ?",
+        status,
+        excess,
+      );
+      for (const row of rows) this.#remove(JSON.parse(row.data as string));
+      return rows.length;
     });
   }
 
@@ -550,7 +706,7 @@ export class SqliteStore implements Store {
     const enqueue = change.to === "queued" && wasStatus !== "queued";
     this.#writeJob(
       next,
-      enqueue ? ++this.#queueSeq : row.queue_seq as number | null,
+      enqueue ? queueKey(next.priority, ++this.#queueSeq) : row.queue_seq as number | null,
     );
     return [{ ok: true, job: jobState(next) }, wasStatus];
   }
@@ -562,15 +718,49 @@ export class SqliteStore implements Store {
     now: number,
     leaseUntil: number,
     timeoutGraceMs: number,
+    rate?: RateLimit,
   ): Promise<JobRecord[]> {
     return this.#group(() => {
-      const rows = this.#all(
+      let allowed = max;
+      let window = 0;
+      let used = 0;
+      if (rate) {
+        window = Math.floor(now / rate.perMs);
+        const row = this.#get("SELECT window, used FROM rates WHERE runner = ?", runner);
+        used = row && row.window === window ? Number(row.used) : 0;
+        allowed = Math.max(0, Math.min(max, rate.max - used));
+      }
+      const rows = allowed === 0 ? [] : this.#all(
         `SELECT data FROM jobs WHERE runner = ? AND status = 'queued'
            AND (run_after IS NULL OR run_after <= ?) ORDER BY queue_seq LIMIT ?`,
         runner,
         now,
-        max,
+        allowed,
       );
+      if (rate) {
+        if (rows.length) {
+          this.#run(
+            `INSERT INTO rates (runner, window, used) VALUES (?, ?, ?)
+               ON CONFLICT (runner) DO UPDATE SET window = excluded.window, used = excluded.used`,
+            runner,
+            window,
+            used + rows.length,
+          );
+        }
+        // Held back by the limit (not by an empty queue): say when the next window opens.
+        if (
+          allowed < max && (rows.length === allowed) &&
+          this.#get(
+            `SELECT 1 AS x FROM jobs WHERE runner = ? AND status = 'queued'
+               AND (run_after IS NULL OR run_after <= ?) LIMIT 1 OFFSET ?`,
+            runner,
+            now,
+            rows.length,
+          )
+        ) {
+          rate.limitedUntil = (window + 1) * rate.perMs;
+        }
+      }
       return rows.map((r) => {
         const job: JobRecord = JSON.parse(r.data as string);
         const taken: JobRecord = {
@@ -629,9 +819,26 @@ export class SqliteStore implements Store {
     );
   }
 
-  promoteDelayed(_now: number): Promise<number> {
-    // Queued jobs keep their `run_after`; `takeJobs` skips them until then.
-    return Promise.resolve(0);
+  promoteDelayed(now: number): Promise<string[]> {
+    // Retries stay queued with their `run_after` (`takeJobs` skips them until then); scheduled
+    // jobs whose time came are queued, at most a batch per call.
+    return this.#group(() => {
+      const runners = new Set<string>();
+      for (
+        const row of this.#all(
+          `SELECT data FROM jobs WHERE status = 'scheduled' AND run_after <= ?
+             ORDER BY run_after LIMIT 1000`,
+          now,
+        )
+      ) {
+        const job: JobRecord = JSON.parse(row.data as string);
+        const next: JobRecord = { ...job, status: "queued", updated_at: now };
+        delete next.run_after;
+        this.#writeJob(next, queueKey(next.priority, ++this.#queueSeq));
+        runners.add(job.runner);
+      }
+      return [...runners];
+    });
   }
 
   queueDepths(): Promise<Record<string, number>> {
@@ -887,6 +1094,82 @@ export class SqliteStore implements Store {
   removeMember(id: string): Promise<void> {
     return this.#group(() => {
       this.#run("DELETE FROM members WHERE id = ?", id);
+    });
+  }
+
+  putSchedule(schedule: ScheduleRecord, create: boolean): Promise<boolean> {
+    return this.#group(() => {
+      const { last_tick, runs, ...spec } = schedule;
+      if (create) {
+        if (this.#get("SELECT 1 AS x FROM schedules WHERE name = ?", schedule.name)) return false;
+        this.#run(
+          "INSERT INTO schedules (name, data, last_tick, runs) VALUES (?, ?, ?, ?)",
+          schedule.name,
+          JSON.stringify(spec),
+          last_tick,
+          JSON.stringify(runs),
+        );
+        return true;
+      }
+      // The spec only: its ticks are `advanceSchedule`'s.
+      if (!this.#get("SELECT 1 AS x FROM schedules WHERE name = ?", schedule.name)) return false;
+      this.#run(
+        "UPDATE schedules SET data = ? WHERE name = ?",
+        JSON.stringify(spec),
+        schedule.name,
+      );
+      return true;
+    });
+  }
+
+  #schedule(row: Row | undefined): ScheduleRecord | null {
+    if (!row) return null;
+    return {
+      ...JSON.parse(row.data as string),
+      last_tick: row.last_tick as number,
+      runs: JSON.parse(row.runs as string),
+    };
+  }
+
+  getSchedule(name: string): Promise<ScheduleRecord | null> {
+    return Promise.resolve(
+      this.#schedule(this.#get("SELECT * FROM schedules WHERE name = ?", name)),
+    );
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return Promise.resolve(
+      this.#all("SELECT * FROM schedules ORDER BY name").map((r) => this.#schedule(r)!),
+    );
+  }
+
+  deleteSchedule(name: string): Promise<boolean> {
+    return this.#group(() => {
+      const had = !!this.#get("SELECT 1 AS x FROM schedules WHERE name = ?", name);
+      this.#run("DELETE FROM schedules WHERE name = ?", name);
+      return had;
+    });
+  }
+
+  advanceSchedule(
+    name: string,
+    from: number,
+    to: number,
+    run: ScheduleRun | null,
+  ): Promise<boolean> {
+    return this.#group(() => {
+      const row = this.#get("SELECT last_tick, runs FROM schedules WHERE name = ?", name);
+      if (!row || row.last_tick !== from) return false;
+      const runs = run
+        ? [run, ...JSON.parse(row.runs as string)].slice(0, SCHEDULE_RUNS_KEPT)
+        : JSON.parse(row.runs as string);
+      this.#run(
+        "UPDATE schedules SET last_tick = ?, runs = ? WHERE name = ?",
+        to,
+        JSON.stringify(runs),
+        name,
+      );
+      return true;
     });
   }
 }

@@ -28,6 +28,8 @@ export interface JobRecord extends Job {
   lease_until?: number;
   /** When a running job is overdue even for its timeout plus grace (ms since epoch). */
   deadline_at?: number;
+  /** Until when its `dedup_key` holds (ms since epoch). */
+  dedup_until?: number;
 }
 
 /**
@@ -157,9 +159,19 @@ export interface Store {
   // ---- jobs ----------------------------------------------------------------
   /**
    * Stores a new job (its `seq` is assigned). A job stored as `queued` goes
-   * into its runner's queue. Throws {@linkcode DuplicateJobError} if the id exists.
+   * into its runner's queue (ordered by `priority`, then first come first
+   * served), one stored as `scheduled` waits for its `run_after`. Throws
+   * {@linkcode DuplicateJobError} if the id exists. With a `dedup_key` that
+   * another job holds until after `now` (its `dedup_until`), nothing is
+   * stored and that job is returned instead.
    */
   insertJob(job: Omit<JobRecord, "seq">): Promise<JobRecord>;
+  /**
+   * Stores many new jobs at once, all or nothing: a duplicate id stores
+   * none of them (throws {@linkcode DuplicateJobError}). Deduplicated ones
+   * are returned as the job that holds their key, as by `insertJob`.
+   */
+  insertJobs(jobs: readonly Omit<JobRecord, "seq">[]): Promise<JobRecord[]>;
   getJob(id: string): Promise<JobRecord | null>;
   getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]>;
   /** Jobs newest first, by one or more filters, cut at `beforeSeq`. */
@@ -177,6 +189,10 @@ export interface Store {
   /**
    * Takes up to `max` queued jobs of a runner, oldest first: each becomes
    * `running`, held by `worker` until `leaseUntil`, with `attempts` counted.
+   * With `rate`, no more than `rate.max` starts per window of the runner
+   * (windows of `rate.perMs` from the epoch, counted in the store for every
+   * taker); when jobs were left for that reason, `rate.limitedUntil` says
+   * when the next window opens.
    */
   takeJobs(
     runner: string,
@@ -185,6 +201,7 @@ export interface Store {
     now: number,
     leaseUntil: number,
     timeoutGraceMs: number,
+    rate?: RateLimit,
   ): Promise<JobRecord[]>;
   /** Extends the leases of jobs `worker` still holds; returns the ids it no longer holds. */
   renewLeases(
@@ -196,8 +213,20 @@ export interface Store {
   expiredLeases(now: number, limit: number): Promise<JobRecord[]>;
   /** Running jobs past their deadline (timeout plus grace) at `now`. */
   overdueJobs(now: number, limit: number): Promise<JobRecord[]>;
-  /** Moves delayed (retrying) jobs whose time came into their queues; returns how many. */
-  promoteDelayed(now: number): Promise<number>;
+  /**
+   * Removes final jobs (with their logs) past their keep age: their own
+   * (`keep.completed.age`, `keep.failed.age`; failed covers stopped and
+   * timeout), else `ages` (ms; absent: kept). At most `limit`; returns how many.
+   */
+  sweepExpired(now: number, ages: KeepAges, limit: number): Promise<number>;
+  /** Removes the oldest jobs of a final status beyond the newest `keep`, at most `limit`. */
+  trimStatus(status: JobStatus, keep: number, limit: number): Promise<number>;
+  /**
+   * Moves jobs whose time came into their queues: `scheduled` ones (they
+   * become `queued`) and delayed retries. Returns the runners whose queues
+   * got jobs (each once).
+   */
+  promoteDelayed(now: number): Promise<string[]>;
   /** How many jobs wait in each runner's queue. */
   queueDepths(): Promise<Record<string, number>>;
   /** Ids of the jobs that depend on a job. */
@@ -256,6 +285,25 @@ export interface Store {
   /** The runners remote agents announced (live or not), by their configs. */
   agentRunners(): Promise<RunnerConfig[]>;
 
+  // ---- schedules -------------------------------------------------------------
+  /** Stores a schedule; with `create`, only if none of that name exists (false then). */
+  putSchedule(schedule: ScheduleRecord, create: boolean): Promise<boolean>;
+  getSchedule(name: string): Promise<ScheduleRecord | null>;
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** Removes a schedule and its runs; false if there was none. */
+  deleteSchedule(name: string): Promise<boolean>;
+  /**
+   * Compare-and-set of a schedule's last tick: moves it from `from` to `to`
+   * (recording `run`, the last 20 kept) only if it still is `from`. The one
+   * member whose set succeeds owns the tick.
+   */
+  advanceSchedule(
+    name: string,
+    from: number,
+    to: number,
+    run: ScheduleRun | null,
+  ): Promise<boolean>;
+
   // ---- cluster members -----------------------------------------------------
   /** Records (or refreshes) a member of the cluster: a supervisor or an agent. */
   heartbeatMember(member: MemberRecord): Promise<void>;
@@ -263,6 +311,35 @@ export interface Store {
   listMembers(): Promise<MemberRecord[]>;
   /** Forgets a member (it stopped cleanly, or it has been gone too long). */
   removeMember(id: string): Promise<void>;
+}
+
+/** A schedule as stored: its spec, who owns it, and where its ticks are. */
+export interface ScheduleRecord {
+  name: string;
+  cron: string;
+  timezone: string;
+  job: Record<string, unknown> & { runner: string; payload: string };
+  overlap: "skip" | "queue" | "allow";
+  catch_up: "none" | "last" | "all";
+  paused: boolean;
+  /** Who made it (`kind:fingerprint`, or `config`): a user secret sees only its own. */
+  owner: string;
+  created_at: number;
+  updated_at: number;
+  /** The last tick handled (fired or skipped), ms since epoch. */
+  last_tick: number;
+  /** Its latest runs, newest first (kept with the tick; at most 20). */
+  runs: ScheduleRun[];
+}
+
+/** Runs of a schedule kept with it. */
+export const SCHEDULE_RUNS_KEPT = 20;
+
+/** One tick of a schedule: the job it made, or why none. */
+export interface ScheduleRun {
+  tick: number;
+  job_id?: string;
+  skipped?: string;
 }
 
 /** A supervisor or remote agent sharing the store, as its heartbeat left it. */
@@ -284,6 +361,39 @@ export interface MemberRecord {
   runners: RunnerConfig[];
   /** Jobs running on it, and how many may. */
   load: { busy: number; instances: number };
+}
+
+/** A runner's rate limit, as `takeJobs` applies it (and what it answers). */
+export interface RateLimit {
+  max: number;
+  perMs: number;
+  /** Set by the store: jobs wait for the window that opens then. */
+  limitedUntil?: number;
+}
+
+/** How long final jobs are kept by default, ms (absent: no limit by age). */
+export interface KeepAges {
+  completed?: number;
+  /** Also for stopped and timed-out jobs. */
+  failed?: number;
+}
+
+/** A job's own keep age for the final status it reached, ms; undefined when none. */
+export function ownKeepAge(job: Pick<JobRecord, "keep" | "status">): number | undefined {
+  const rule = job.status === "completed" ? job.keep?.completed : job.keep?.failed;
+  return rule?.age !== undefined ? rule.age * 1000 : undefined;
+}
+
+/** A job's own keep ages as hash fields (`keep_completed`, `keep_failed`, ms) for Redis. */
+export function keepFields(job: Pick<JobRecord, "keep">): string[] {
+  const out: string[] = [];
+  if (job.keep?.completed?.age !== undefined) {
+    out.push("keep_completed", String(job.keep.completed.age * 1000));
+  }
+  if (job.keep?.failed?.age !== undefined) {
+    out.push("keep_failed", String(job.keep.failed.age * 1000));
+  }
+  return out;
 }
 
 /** The store could not be reached; the call may be retried later. */
@@ -355,6 +465,7 @@ export const EVENTS_KEY = "events";
 export function jobCounts(rows: Iterable<[string, number]>): JobCounts {
   const counts: JobCounts = {
     created: 0,
+    scheduled: 0,
     queued: 0,
     running: 0,
     completed: 0,

@@ -36,6 +36,7 @@ const KNOWN = new Set([
   "maxItems",
   "uniqueItems",
   "maxProperties",
+  "minProperties",
   "default",
   "examples",
   "x-expected",

@@ -17,7 +17,7 @@ import { RpcCaller } from "../_helpers/rpc.ts";
 import { SECRETS, startSupervisor } from "../_helpers/supervisor.ts";
 
 const SHOTS = `${ROOT}test-output/dashboard`;
-const TABS = ["jobs", "run", "runners", "stats", "events", "admin"];
+const TABS = ["jobs", "run", "runners", "stats", "events", "admin", "schedules"];
 
 async function signIn(page: Page, url: string, secret: string): Promise<void> {
   await page.goto(`${url}/`);
@@ -97,6 +97,7 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
           "Stats",
           "Events",
           "Admin",
+          "Schedules",
         ]);
         assertEquals(
           await page.evaluate(() => sessionStorage.getItem("hero.secret")),
@@ -149,6 +150,32 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
           [1, 2, 3, 4, 5].map((i) => `${i} slow line ${i}\n`),
         );
         await page.screenshot({ path: `${SHOTS}/run.png`, fullPage: true });
+      },
+    );
+
+    await t.step(
+      "a schedule is made, paused and run from its tab; scheduled jobs filter",
+      async () => {
+        await page.goto(`${sup.url}/#/schedules`);
+        await page.click("summary:has-text('New schedule')");
+        await page.fill("form >> text=Name >> xpath=.. >> input", "tidy-up");
+        await page.click("button:has-text('Create')");
+        const row = page.locator("tr[data-schedule='tidy-up']");
+        await row.locator(".badge:has-text('active')").waitFor();
+        await row.locator("button:has-text('Pause')").click();
+        await row.locator(".badge:has-text('paused')").waitFor();
+        await row.locator("button:has-text('Run now')").click();
+        await row.locator("a[href^='#/jobs/tidy-up%40manual-']").waitFor();
+        const later = await admin.call<string>("queue_job_to_runner", {
+          runner: "default",
+          job: { payload: "export default 1", delay: 3600 },
+        });
+        await page.goto(`${sup.url}/#/jobs?status=scheduled`);
+        await page.waitForSelector(`table[aria-label=Jobs] tbody tr .badge.s-scheduled`);
+        const rows = await page.locator("table[aria-label=Jobs] tbody tr").count();
+        assertEquals(rows, 1);
+        await admin.call("job.delete", { job_id: later });
+        await admin.call("schedules.delete", { name: "tidy-up" });
       },
     );
 
@@ -406,7 +433,7 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
           null,
         );
         await signIn(page, sup.url, SECRETS.user);
-        assertEquals(await tabLabels(page), ["Jobs", "Run script", "Stats"]);
+        assertEquals(await tabLabels(page), ["Jobs", "Run script", "Stats", "Schedules"]);
         await page.goto(`${sup.url}/#/admin`);
         await page.waitForFunction(() => location.hash === "#/jobs");
         await page.goto(`${sup.url}/#/stats`);

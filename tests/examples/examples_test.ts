@@ -50,6 +50,30 @@ Deno.test("examples run against a live supervisor", async (t) => {
     assertEquals(lines.at(-1), 'result: {"success":[1,4,9]}');
   });
 
+  await t.step("flow.ts: three jobs pass a value along; a delayed one is scheduled", async () => {
+    const { ok, stdout, output } = await runExample("flow.ts", env);
+    assert(ok, output);
+    const lines = stdout.trim().split("\n");
+    assert(/^created \w+-fetch \w+-square \w+-sum$/.test(lines[0]), output);
+    assertEquals(lines.slice(1), ['sum: {"success":50}', "later: scheduled"]);
+  });
+
+  await t.step("schedules.ts: a schedule fires, is paused, run by hand and deleted", async () => {
+    const { ok, stdout, output } = await runExample("schedules.ts", env);
+    assert(ok, output);
+    const lines = stdout.trim().split("\n");
+    assert(
+      /^created heartbeat-\w+: \* \* \* \* \* \* \(UTC\), overlap skip$/.test(lines[0]),
+      output,
+    );
+    assertEquals(lines.slice(1), [
+      '3 runs; the last: {"success":"tick"}',
+      "paused, next run: null",
+      "ran by hand: true",
+      "deleted",
+    ]);
+  });
+
   await t.step("live_logs.ts: lines in order as they come, then the result", async () => {
     const { ok, stdout, output } = await runExample("live_logs.ts", env);
     assert(ok, output);

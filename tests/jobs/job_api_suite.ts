@@ -172,6 +172,175 @@ export function jobApiSuite(backend: string, boot: Boot): void {
     assertEquals((await finalOf(s, "c")).status, "completed");
   });
 
+  test("run_at and delay: scheduled until then, then run; stopped or deleted before then", async (s) => {
+    const later = Date.now() + 3_600_000;
+    const id = await s.admin.call<string>("queue_job_to_runner", {
+      runner: "default",
+      job: { payload: "x", run_at: later },
+    });
+    const st = await status(s, id);
+    assertEquals(st.status, "scheduled");
+    assertMatch(st.note!, /^scheduled: starts at /);
+    assertEquals((await get(s, id)).run_at, later);
+    assertEquals(
+      (await s.user.error("job.start", { job_id: id })).code,
+      -32009,
+      "already started: it waits for its time",
+    );
+    await s.user.call("job.stop", { job_id: id, reason: "not needed" });
+    assertEquals((await get(s, id)).status, "stopped");
+    const other = await s.admin.call<string>("queue_job_to_runner", {
+      runner: "default",
+      job: { payload: "x", delay: 3600 },
+    });
+    await s.user.call("job.delete", { job_id: other });
+    assertEquals((await s.user.error("job.get", { job_id: other })).code, -32004);
+    // A short delay: it runs once due, not before (orders, not windows).
+    const soon = await s.admin.call<string>("queue_job_to_runner", {
+      runner: "default",
+      job: { payload: "x", delay: 0.2 },
+    });
+    const done = await finalOf(s, soon);
+    assertEquals(done.status, "completed");
+    assert(done.started_at! >= done.run_at!, "started once due");
+    // Both at once is a clear error.
+    const both = await s.user.error("jobs.create", {
+      job: { runner: "default", payload: "x", delay: 1, run_at: later },
+    });
+    assertEquals([both.code, both.message], [-32602, "job: give run_at or delay, not both"]);
+    const counts = await s.admin.call<{ jobs: Record<string, number> }>("get_all_status", {});
+    assertEquals(counts.jobs.scheduled, 0);
+  });
+
+  test("jobs.create_many: all or nothing; a flow of three passes a value along", async (s) => {
+    await s.user.call("jobs.create", { job: { id: "taken", runner: "default", payload: "x" } });
+    const refused = await s.user.error("jobs.create_many", {
+      jobs: [
+        { id: "fresh-1", runner: "default", payload: "x" },
+        { id: "taken", runner: "default", payload: "x" },
+      ],
+      start: true,
+    });
+    assertEquals([refused.code, refused.message], [
+      -32009,
+      'job "taken" already exists: no job was created',
+    ]);
+    assertEquals((await s.user.error("job.get", { job_id: "fresh-1" })).code, -32004);
+    const unknown = await s.user.error("jobs.create_many", {
+      jobs: [{ runner: "default", payload: "x" }, { runner: "nope", payload: "x" }],
+    });
+    assertEquals(unknown.code, -32004);
+    const ids = await s.user.call<string[]>("jobs.create_many", {
+      jobs: [
+        { id: "f1", runner: "scripts", payload: "export default () => 20;" },
+        {
+          id: "f2",
+          runner: "scripts",
+          payload: "export default ({ deps }) => deps.f1 * 2;",
+          depends_on: ["f1"],
+        },
+        {
+          id: "f3",
+          runner: "scripts",
+          payload: "export default ({ deps }) => ({ sum: deps.f1 + deps.f2 + 2 });",
+          depends_on: ["f1", "f2"],
+        },
+      ],
+      start: true,
+    });
+    assertEquals(ids, ["f1", "f2", "f3"]);
+    const last = await finalOf(s, "f3");
+    assertEquals([last.status, last.result], ["completed", { sum: 62 }]);
+  });
+
+  test("dedup_key: a second create within the window answers the first job's id", async (s) => {
+    const first = await s.admin.call<string>("queue_job_to_runner", {
+      runner: "default",
+      job: { payload: "x", dedup_key: "nightly-report" },
+    });
+    const second = await s.admin.call<string>("queue_job_to_runner", {
+      runner: "default",
+      job: { payload: "x", dedup_key: "nightly-report" },
+    });
+    assertEquals(second, first);
+    const ids = await s.user.call<string[]>("jobs.create_many", {
+      jobs: [
+        { runner: "default", payload: "x", dedup_key: "nightly-report" },
+        { runner: "default", payload: "x", dedup_key: "other" },
+      ],
+    });
+    assertEquals(ids[0], first);
+    assert(ids[1] !== first);
+    const all = await s.user.call<Job[]>("jobs.list", { runner: "default" });
+    assertEquals(all.length, 2, "two jobs stored, not four");
+  });
+
+  test(
+    "keep: the config's count trims completed jobs; a job's own age and count apply to it",
+    async (s) => {
+      const ids = await s.user.call<string[]>("jobs.create_many", {
+        jobs: Array.from({ length: 6 }, () => ({ runner: "default", payload: "x" })),
+        start: true,
+      });
+      for (const id of ids) await finalOf(s, id);
+      await eventually(
+        async () => (await s.user.call<Job[]>("jobs.list", { status: "completed" })).length === 3,
+        10_000,
+        "trimmed to the newest 3",
+      );
+      const kept = await s.user.call<Job[]>("jobs.list", { status: "completed" });
+      assertEquals(kept.map((j) => j.id), ids.slice(3).reverse(), "the newest stay");
+      // Its own count, applied when it ends: the store keeps 1 completed job (itself).
+      const own = await s.admin.call<string>("queue_job_to_runner", {
+        runner: "default",
+        job: { payload: "x", keep: { completed: { count: 1 } } },
+      });
+      await finalOf(s, own);
+      await eventually(
+        async () => {
+          const left = await s.user.call<Job[]>("jobs.list", { status: "completed" });
+          return left.length === 1 && left[0].id === own;
+        },
+        10_000,
+        "its own count",
+      );
+      // Its own age: gone a second after it ended, its logs too.
+      const brief = await s.admin.call<string>("queue_job_to_runner", {
+        runner: "default",
+        job: { payload: "x", keep: { completed: { age: 1 } } },
+      });
+      await finalOf(s, brief);
+      await eventually(
+        async () =>
+          (await s.user.error("job.get", { job_id: brief }).catch(() => null))?.code === -32004,
+        10_000,
+        "gone after its age",
+      );
+    },
+    { keep: { completed: { count: 3 } } },
+  );
+
+  test("rate_limit: at most 2 starts per window of 0.5 s; the others wait, none fails", async (s) => {
+    await s.admin.call("register_runner", {
+      runner: { name: "limited", kind: "noop", instances: 8, rate_limit: { max: 2, per: 0.5 } },
+    });
+    const ids = await s.user.call<string[]>("jobs.create_many", {
+      jobs: Array.from({ length: 7 }, () => ({ runner: "limited", payload: "x" })),
+      start: true,
+    });
+    const jobs = [];
+    for (const id of ids) jobs.push(await finalOf(s, id));
+    assert(jobs.every((j) => j.status === "completed"), "none failed for the limit");
+    // Counted by the windows the jobs started in (the clock's, not a stopwatch's).
+    const perWindow = new Map<number, number>();
+    for (const j of jobs) {
+      const w = Math.floor(j.started_at! / 500);
+      perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
+    }
+    assert([...perWindow.values()].every((n) => n <= 2), JSON.stringify([...perWindow]));
+    assert(perWindow.size >= 4, "7 jobs at 2 per window take at least 4 windows");
+  });
+
   test("depends_on: a prerequisite that fails, stops or times out fails its dependants, naming it", async (s) => {
     await s.user.call("jobs.create", {
       job: {

@@ -13,6 +13,8 @@ import {
   type JobRecord,
   logKey,
   type MemberRecord,
+  type RateLimit,
+  type ScheduleRecord,
   type Store,
 } from "../../server/store/store.ts";
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
@@ -261,6 +263,162 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals(again[0].run_after, undefined);
   });
 
+  test("scheduled: waits for its run_after, then is queued by promoteDelayed", async (store) => {
+    await store.insertJob(
+      job("s1", { status: "scheduled", run_after: T0 + 1000, run_at: T0 + 1000 }),
+    );
+    await store.insertJob(
+      job("s2", { status: "scheduled", run_after: T0 + 2000, run_at: T0 + 2000 }),
+    );
+    assertEquals((await store.countJobs()).scheduled, 2);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0 + 999, T0 + 5000, 0), []);
+    assertEquals(await store.promoteDelayed(T0 + 999), []);
+    assertEquals(await store.promoteDelayed(T0 + 1000), ["r1"]);
+    const first = await store.getJob("s1");
+    assertEquals([first?.status, first?.run_after], ["queued", undefined]);
+    assertEquals((await store.getJob("s2"))?.status, "scheduled");
+    assertEquals((await store.listJobs({ status: "scheduled", limit: 10 })).map((j) => j.id), [
+      "s2",
+    ]);
+    const taken = await store.takeJobs("r1", 5, "w", T0 + 1001, T0 + 5000, 0);
+    assertEquals(taken.map((j) => j.id), ["s1"]);
+    // Stopped before its time: it never runs.
+    const stopped = await store.transition("s2", {
+      from: ["scheduled"],
+      to: "stopped",
+      now: T0 + 1500,
+    });
+    assert(stopped.ok);
+    assertEquals(await store.promoteDelayed(T0 + 3000), []);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0 + 3000, T0 + 5000, 0), []);
+  });
+
+  test("scheduled by a transition (a created job started), deleted before its time", async (store) => {
+    await store.insertJob(job("c1"));
+    await store.insertJob(job("c2"));
+    for (const id of ["c1", "c2"]) {
+      const r = await store.transition(id, {
+        from: ["created"],
+        to: "scheduled",
+        now: T0,
+        set: { run_after: T0 + 100 },
+      });
+      assert(r.ok);
+    }
+    assert((await store.deleteJob("c2", ["created", "scheduled"])).ok);
+    assertEquals(await store.promoteDelayed(T0 + 100), ["r1"]);
+    assertEquals((await store.takeJobs("r1", 5, "w", T0 + 100, T0 + 5000, 0)).map((j) => j.id), [
+      "c1",
+    ]);
+  });
+
+  test("priority: higher first, first come first served within one, retries go to the back", async (store) => {
+    const order: [string, number][] = [["a", 0], ["b", 5], ["c", 0], ["d", -3], ["e", 5], [
+      "f",
+      1000,
+    ]];
+    for (const [id, priority] of order) {
+      await store.insertJob(job(id, { status: "queued", priority: priority || undefined }));
+    }
+    const [top] = await store.takeJobs("r1", 1, "w", T0, T0 + 1000, 0);
+    assertEquals(top.id, "f");
+    // A retry of `f` at its priority comes before all others again; one at 0 after `c`.
+    await store.transition("f", { from: ["running"], to: "queued", worker: "w", now: T0 + 1 });
+    const all = await store.takeJobs("r1", 10, "w", T0 + 2, T0 + 1000, 0);
+    assertEquals(all.map((j) => j.id), ["f", "b", "e", "a", "c", "d"]);
+    assertEquals(all[1].priority, 5);
+  });
+
+  test("insertJobs: all or nothing; a duplicate id stores none", async (store) => {
+    await store.insertJob(job("exists"));
+    let duplicate = "";
+    try {
+      await store.insertJobs([job("n1", { status: "queued" }), job("exists"), job("n2")]);
+    } catch (error) {
+      duplicate = error instanceof DuplicateJobError ? error.id : String(error);
+    }
+    assertEquals(duplicate, "exists");
+    assertEquals(await store.getJob("n1"), null);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0, T0 + 1000, 0), [], "nothing queued");
+    const stored = await store.insertJobs([
+      job("m1", { status: "queued" }),
+      job("m2", { depends_on: ["m1"] }),
+      job("m3", { status: "scheduled", run_after: T0 + 10 }),
+    ]);
+    assertEquals(stored.map((j) => j.id), ["m1", "m2", "m3"]);
+    assert(stored[0].seq < stored[1].seq && stored[1].seq < stored[2].seq);
+    assertEquals(await store.dependantsOf("m1"), ["m2"]);
+    assertEquals((await store.countJobs()).scheduled, 1);
+  });
+
+  test("dedup_key: held until dedup_until, the holder returned instead of a new job", async (store) => {
+    const first = await store.insertJob(job("d1", { dedup_key: "k", dedup_until: T0 + 1000 }));
+    const again = await store.insertJob(
+      job("d2", { dedup_key: "k", dedup_until: T0 + 1000, created_at: T0 + 10 }),
+    );
+    assertEquals([again.id, again.seq], ["d1", first.seq]);
+    assertEquals(await store.getJob("d2"), null);
+    const many = await store.insertJobs([
+      job("d3", { dedup_key: "k", created_at: T0 + 20 }),
+      job("d4"),
+    ]);
+    assertEquals(many.map((j) => j.id), ["d1", "d4"]);
+    // Deleted, the holder no longer holds the key.
+    assert((await store.deleteJob("d1", ["created"])).ok);
+    const fresh = await store.insertJob(job("d5", { dedup_key: "k", dedup_until: T0 + 2000 }));
+    assertEquals(fresh.id, "d5");
+  });
+
+  test("retention: final jobs past their own or the default age go, with their logs", async (store) => {
+    const end = async (id: string, to: "completed" | "failed" | "stopped", at: number) => {
+      await store.transition(id, { from: ["created"], to, now: at, set: { finished_at: at } });
+    };
+    await store.insertJob(job("old"));
+    await store.insertJob(job("new"));
+    await store.insertJob(job("own", { keep: { completed: { age: 5 } } }));
+    await store.insertJob(job("fail"));
+    await store.insertJob(job("stop"));
+    await store.insertJob(job("live"));
+    await store.appendSeq(logKey("old"), [{ ts: 1, stream: "stdout", line: "x" }], 10);
+    await end("old", "completed", T0);
+    await end("new", "completed", T0 + 50_000);
+    await end("own", "completed", T0 + 50_000);
+    await end("fail", "failed", T0);
+    await end("stop", "stopped", T0);
+    const ages = { completed: 60_000, failed: 120_000 };
+    assertEquals(await store.sweepExpired(T0 + 54_999, ages, 10), 0);
+    assertEquals(await store.sweepExpired(T0 + 55_000, ages, 10), 1, "own: 5 s after its end");
+    assertEquals(await store.getJob("own"), null);
+    assertEquals(await store.sweepExpired(T0 + 60_000, ages, 10), 1, "old: the default 60 s");
+    assertEquals(await store.getJob("old"), null);
+    assertEquals((await store.readSeq(logKey("old"), 0, 10)).items, []);
+    assertEquals(await store.sweepExpired(T0 + 120_000, ages, 1), 1, "at most the limit");
+    assertEquals(await store.sweepExpired(T0 + 120_000, ages, 10), 2);
+    assertEquals(
+      (await store.listJobs({ limit: 10 })).map((j) => j.id),
+      ["live"],
+      "new went at 110 s, failed and stopped at 120 s; the job not ended stays",
+    );
+    assertEquals(await store.sweepExpired(T0 + 10_000_000, {}, 10), 0, "no default: kept");
+  });
+
+  test("retention: a status trimmed to its newest `keep`, oldest first", async (store) => {
+    for (let i = 0; i < 7; i++) {
+      await store.insertJob(job(`t${i}`));
+      await store.transition(`t${i}`, {
+        from: ["created"],
+        to: i === 6 ? "failed" : "completed",
+        now: T0 + i,
+        set: { finished_at: T0 + i },
+      });
+    }
+    assertEquals(await store.trimStatus("completed", 2, 3), 3, "at most the limit");
+    assertEquals(await store.trimStatus("completed", 2, 10), 1);
+    assertEquals(await store.trimStatus("completed", 2, 10), 0);
+    assertEquals((await store.listJobs({ limit: 10 })).map((j) => j.id), ["t6", "t5", "t4"]);
+    assertEquals((await store.countJobs()).completed, 2);
+  });
+
   test("delete: only from allowed statuses; removes the job and its logs", async (store) => {
     await store.insertJob(job("del", { status: "queued" }));
     await store.appendSeq(logKey("del"), [{ ts: 1, stream: "stdout", line: "x" }], 10);
@@ -428,5 +586,81 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     await store.removeMember("agent-a");
     await store.removeMember("never-there");
     assertEquals((await store.listMembers()).map((m) => m.id), ["sup-b"]);
+  });
+
+  test("schedules: create once, update the spec, compare-and-set of the tick", async (store) => {
+    const schedule: ScheduleRecord = {
+      name: "nightly",
+      cron: "0 2 * * *",
+      timezone: "UTC",
+      job: { runner: "r1", payload: "x" },
+      overlap: "skip",
+      catch_up: "none",
+      paused: false,
+      owner: "admin:abc",
+      created_at: T0,
+      updated_at: T0,
+      last_tick: T0,
+      runs: [],
+    };
+    assert(await store.putSchedule(schedule, true));
+    assertEquals(await store.putSchedule({ ...schedule, cron: "x" }, true), false, "exists");
+    assert(await store.putSchedule({ ...schedule, paused: true, last_tick: 0 }, false));
+    const got = await store.getSchedule("nightly");
+    assertEquals([got?.paused, got?.last_tick, got?.cron], [true, T0, "0 2 * * *"]);
+    // Two members race for the same tick: one wins.
+    const race = await Promise.all([
+      store.advanceSchedule("nightly", T0, T0 + 1000, { tick: T0 + 1000, job_id: "j1" }),
+      store.advanceSchedule("nightly", T0, T0 + 1000, { tick: T0 + 1000, job_id: "j1" }),
+    ]);
+    assertEquals(race.filter(Boolean).length, 1);
+    assert(
+      await store.advanceSchedule("nightly", T0 + 1000, T0 + 2000, {
+        tick: T0 + 2000,
+        skipped: "running",
+      }),
+    );
+    assert(!(await store.advanceSchedule("nightly", T0, T0 + 3000, null)), "stale");
+    const after = await store.getSchedule("nightly");
+    assertEquals(after?.last_tick, T0 + 2000);
+    assertEquals(after?.runs, [{ tick: T0 + 2000, skipped: "running" }, {
+      tick: T0 + 1000,
+      job_id: "j1",
+    }]);
+    for (let i = 3; i < 30; i++) {
+      await store.advanceSchedule("nightly", T0 + (i - 1) * 1000, T0 + i * 1000, {
+        tick: T0 + i * 1000,
+      });
+    }
+    assertEquals((await store.getSchedule("nightly"))?.runs.length, 20, "the last 20 runs");
+    assertEquals((await store.listSchedules()).map((x) => x.name), ["nightly"]);
+    assert(await store.deleteSchedule("nightly"));
+    assertEquals(await store.deleteSchedule("nightly"), false);
+    assertEquals(await store.getSchedule("nightly"), null);
+    assertEquals(await store.putSchedule(schedule, false), false, "no update of one that is gone");
+  });
+
+  test("rate limit: at most max starts per window, for every taker; the window's end said", async (store) => {
+    for (let i = 0; i < 7; i++) await store.insertJob(job(`rl${i}`, { status: "queued" }));
+    const limit = (): RateLimit => ({ max: 3, perMs: 1000 });
+    const w0 = T0 - (T0 % 1000);
+    const a = limit();
+    const first = await store.takeJobs("r1", 2, "wa", w0 + 10, w0 + 60_000, 0, a);
+    assertEquals([first.length, a.limitedUntil], [2, undefined]);
+    // Another taker in the same window gets what is left of it.
+    const b = limit();
+    const second = await store.takeJobs("r1", 5, "wb", w0 + 20, w0 + 60_000, 0, b);
+    assertEquals([second.length, b.limitedUntil], [1, w0 + 1000]);
+    const c = limit();
+    assertEquals((await store.takeJobs("r1", 5, "wc", w0 + 999, w0 + 60_000, 0, c)).length, 0);
+    assertEquals(c.limitedUntil, w0 + 1000);
+    // The next window: three more; then the queue is empty, not limited.
+    const d = limit();
+    assertEquals((await store.takeJobs("r1", 5, "wd", w0 + 1000, w0 + 60_000, 0, d)).length, 3);
+    assertEquals(d.limitedUntil, w0 + 2000, "one left behind");
+    const e = limit();
+    assertEquals((await store.takeJobs("r1", 5, "we", w0 + 2000, w0 + 60_000, 0, e)).length, 1);
+    assertEquals(e.limitedUntil, undefined, "the queue ran dry: nothing held back");
+    assertEquals((await store.countJobs()).running, 7);
   });
 }

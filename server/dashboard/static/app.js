@@ -13,6 +13,7 @@ import { renderEvents } from "./views/events.js";
 import { renderJob, renderJobs } from "./views/jobs.js";
 import { renderRun } from "./views/run.js";
 import { renderRunners } from "./views/runners.js";
+import { renderSchedules } from "./views/schedules.js";
 import { renderStats } from "./views/stats.js";
 
 const SECRET_KEY = "hero.secret";
@@ -53,6 +54,12 @@ const TABS = [
     render: renderEvents,
   },
   { path: "admin", label: "Admin", needs: "list_secrets", render: renderAdmin },
+  {
+    path: "schedules",
+    label: "Schedules",
+    needs: "schedules.list",
+    render: renderSchedules,
+  },
 ];
 
 const $ = (

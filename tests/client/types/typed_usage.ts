@@ -9,8 +9,15 @@ export async function typedUsage(client: SupervisorClient): Promise<void> {
   // Correct uses.
   const id: string = await client.jobs.create({ job: { runner: "r", payload: "p" } });
   const status: JobStatusInfo = await client.job.status({ job_id: id });
-  const state: "created" | "queued" | "running" | "completed" | "failed" | "stopped" | "timeout" =
-    status.status;
+  const state:
+    | "created"
+    | "scheduled"
+    | "queued"
+    | "running"
+    | "completed"
+    | "failed"
+    | "stopped"
+    | "timeout" = status.status;
   const result: JobResult = await client.job.result({ job_id: id, wait_ms: 10 });
   const names: string[] = await client.listRunners();
   await client.scaleRunner({ name: "r", instances: 2 }, { timeoutMs: 500 });

@@ -21,6 +21,7 @@ import { logView } from "../lib/log_view.js";
 
 const STATUSES = [
   "created",
+  "scheduled",
   "queued",
   "running",
   "completed",
@@ -329,7 +330,7 @@ export function renderJob(main, ctx, jobId) {
     }
     if (
       ctx.can("job.delete") &&
-      (job.status === "created" || FINAL.includes(job.status))
+      (job.status === "created" || job.status === "scheduled" || FINAL.includes(job.status))
     ) {
       buttons.push(h("button", {
         type: "button",
@@ -370,6 +371,8 @@ export function renderJob(main, ctx, jobId) {
         job.waiting_on?.length ? job.waiting_on.join(", ") : undefined,
       ],
       ["Created", fmt.time(job.created_at)],
+      ["Runs at", job.run_at ? fmt.time(job.run_at) : undefined],
+      ["Priority", job.priority ? String(job.priority) : undefined],
       ["Started", job.started_at ? fmt.time(job.started_at) : undefined],
       ["Finished", job.finished_at ? fmt.time(job.finished_at) : undefined],
       ["Run time", fmt.duration(runTime(job))],
