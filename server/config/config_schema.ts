@@ -54,9 +54,11 @@ export const ConfigSchema: JsonSchema = {
     },
     redis_url: {
       type: "string",
-      pattern: "^rediss?://",
-      description: "Redis to share jobs through; absent: the embedded store in `data_dir`.",
-      "x-expected": "a redis:// or rediss:// URL",
+      pattern: "^(rediss?://|redis-sentinel://[^/]+/[^/?#]+$)",
+      description: "Redis to share jobs through; absent: the embedded store in `data_dir`. " +
+        "`redis-sentinel://HOST:PORT[,HOST:PORT...]/MASTER` follows the master that Redis " +
+        "Sentinel names, through failovers.",
+      "x-expected": "a redis://, rediss:// or redis-sentinel://HOST:PORT/MASTER URL",
     },
     namespace: {
       type: "string",
@@ -194,6 +196,20 @@ export const ConfigSchema: JsonSchema = {
       0.1,
       600,
     ),
+    redis_wait_replicas: {
+      type: "integer",
+      minimum: 0,
+      maximum: 100,
+      description: "Replicas that must have a new job before its creation is answered (Redis " +
+        "`WAIT`): with 1 or more, a job acknowledged survives the master's loss (a failover). " +
+        "Short of them within `redis_wait_timeout` the call fails with -32003 (the job may " +
+        "exist on the master). Default 0: the master's answer.",
+    },
+    redis_wait_timeout: seconds(
+      "How long a creation waits for `redis_wait_replicas`.",
+      0.01,
+      60,
+    ),
     metrics: {
       type: "boolean",
       description: "Serve `GET /metrics` (admin secret).",
@@ -311,6 +327,8 @@ export interface SupervisorConfig {
   idle_timeout: number;
   max_header_bytes: number;
   redis_timeout: number;
+  redis_wait_replicas: number;
+  redis_wait_timeout: number;
   register_policy: RegisterPolicy;
   keep: NonNullable<JobSpec["keep"]>;
   schedules: ScheduleSpec[];
@@ -361,6 +379,8 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   idle_timeout: 120,
   max_header_bytes: 32 * 1024,
   redis_timeout: 5,
+  redis_wait_replicas: 0,
+  redis_wait_timeout: 1,
   keep: { completed: { age: 604_800 }, failed: { age: 2_592_000 } },
   schedules: [],
   register_policy: {

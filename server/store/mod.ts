@@ -23,6 +23,8 @@ export const EMBEDDED_FILE = "supervisor.db";
 export async function openStore(
   config: Pick<SupervisorConfig, "redis_url" | "namespace" | "data_dir"> & {
     redis_timeout?: number;
+    redis_wait_replicas?: number;
+    redis_wait_timeout?: number;
   },
   origin: string,
 ): Promise<Store> {
@@ -34,6 +36,10 @@ export async function openStore(
       commandTimeoutMs: config.redis_timeout === undefined
         ? undefined
         : config.redis_timeout * 1000,
+      waitReplicas: config.redis_wait_replicas,
+      waitTimeoutMs: config.redis_wait_timeout === undefined
+        ? undefined
+        : config.redis_wait_timeout * 1000,
     });
   }
   await Deno.mkdir(config.data_dir, { recursive: true });

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { createClient, ErrorReply } from "redis";
+import { createClient, createSentinel, ErrorReply } from "redis";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
 import { decodeJob, encodeSpec, encodeState } from "./redis_codec.ts";
@@ -125,6 +125,13 @@ export interface RedisStoreOptions {
    * partition) never hangs a call. Longer than the 1 s blocking waits.
    */
   commandTimeoutMs?: number;
+  /**
+   * Replicas that must have a new job before its creation is answered
+   * (`WAIT`; 0: the master's answer is enough). Short of them within
+   * `waitTimeoutMs` the call fails (-32003), saying how many had it.
+   */
+  waitReplicas?: number;
+  waitTimeoutMs?: number;
 }
 
 /** The Redis-backed store. */
@@ -175,6 +182,8 @@ export class RedisStore implements Store {
     2,
   );
 
+  readonly #options: RedisStoreOptions;
+
   private constructor(
     client: RedisClient,
     workers: RedisClient[],
@@ -188,6 +197,7 @@ export class RedisStore implements Store {
     this.#subscriber = subscriber;
     this.#namespace = options.namespace;
     this.#origin = options.origin;
+    this.#options = options;
     this.keys = new RedisKeys(options.namespace);
     this.location = redactUrl(options.url);
   }
@@ -205,23 +215,42 @@ export class RedisStore implements Store {
       }
       return state.closed ? false : Math.min(50 * 2 ** retries, 1000);
     };
-    const client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        reconnectStrategy,
-        connectTimeout: 2000,
-        // A read deadline: data expected (an answer) and none within it.
-        socketTimeout: Math.max(options.commandTimeoutMs ?? 5000, 1500),
-      },
-    });
-    const workers = [client.duplicate(), client.duplicate()];
-    const subscriber = client.duplicate();
+    const sentinel = parseSentinelUrl(options.url);
+    let client: RedisClient;
+    let workers: RedisClient[];
+    let subscriber: RedisClient;
+    if (sentinel) {
+      // One pooled Sentinel client (node-redis) follows the master through failovers: it
+      // serves the calls, the runner side and the notices (its pub/sub has a client of its own).
+      client = newSentinel(sentinel, options);
+      workers = [client];
+      subscriber = client;
+    } else {
+      client = createClient({
+        url: options.url,
+        disableOfflineQueue: true,
+        // The read deadline below also runs on an idle connection (the notices' subscriber is
+        // idle by nature): a ping keeps each one answering, and finds a frozen Redis out.
+        pingInterval: pingIntervalOf(options),
+        socket: {
+          reconnectStrategy,
+          connectTimeout: 2000,
+          // A read deadline: data expected (an answer) and none within it.
+          socketTimeout: Math.max(options.commandTimeoutMs ?? 5000, 1500),
+        },
+      });
+      workers = [client.duplicate(), client.duplicate()];
+      subscriber = client.duplicate();
+    }
     const store = new RedisStore(client, workers, subscriber, options, state);
-    const all = [client, ...workers, subscriber];
+    const all = [...new Set([client, ...workers, subscriber])];
     for (const c of all) c.on("error", () => {/* reported per call */});
     try {
-      await Promise.all(all.map((c) => c.connect()));
+      await withDeadline(
+        Promise.all(all.map((c) => c.connect())),
+        Math.max(deadline - Date.now(), 100),
+        `cannot connect to Redis at ${redactUrl(options.url)}`,
+      );
     } catch (error) {
       await Promise.allSettled(all.map((c) => c.destroy()));
       throw new StoreUnavailableError(
@@ -296,6 +325,13 @@ export class RedisStore implements Store {
     }
   }
 
+  /** A raw command: a Sentinel client takes it with a flag first (whether it only reads). */
+  #send(client: RedisClient, args: string[]): Promise<unknown> {
+    return parseSentinelUrl(this.#options.url)
+      ? (client as unknown as SentinelClient).sendCommand(false, args)
+      : client.sendCommand(args);
+  }
+
   /** Runs a script by its SHA, loading it on the first NOSCRIPT (e.g. after a Redis restart). */
   async #eval(
     script: LuaScript,
@@ -324,13 +360,13 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#state.closed) return;
     this.#state.closed = true;
-    const clients = [
+    const clients = new Set([
       this.#client,
       ...this.#workers,
       this.#subscriber,
       ...this.#blocking.values(),
-    ];
-    await Promise.allSettled(clients.map((c) => c.destroy()));
+    ]);
+    await Promise.allSettled([...clients].map((c) => c.destroy()));
   }
 
   // ---- jobs ------------------------------------------------------------------
@@ -376,6 +412,7 @@ export class RedisStore implements Store {
       | number
       | string
     )[];
+    await this.#replicated(this.#client);
     const dup = reply.indexOf(0);
     if (dup >= 0) throw new DuplicateJobError(jobs[dup].id);
     return await Promise.all(
@@ -419,12 +456,33 @@ export class RedisStore implements Store {
     if (this.#unacked.size) {
       for (const job of jobs) this.#unacked.get(job.id)?.markSent();
     }
-    return await reply as (number | string)[];
+    const out = await reply as (number | string)[];
+    await this.#replicated(this.#client);
+    return out;
+  }
+
+  /**
+   * With `waitReplicas`: waits until that many replicas have every write
+   * made so far on `client` (the inserts just made), or fails saying how many do.
+   */
+  async #replicated(client: RedisClient): Promise<void> {
+    const want = this.#options.waitReplicas ?? 0;
+    if (want <= 0) return;
+    const timeout = this.#options.waitTimeoutMs ?? 1000;
+    const have = Number(
+      await this.#guard(this.#send(client, ["WAIT", String(want), String(timeout)])),
+    );
+    if (have < want) {
+      throw new StoreUnavailableError(
+        `the job is on the Redis master but on ${have} of the ${want} replicas asked for ` +
+          `(redis_wait_replicas) after ${timeout} ms: not acknowledged`,
+      );
+    }
   }
 
   async getJob(id: string): Promise<JobRecord | null> {
     const hash = await this.#guard(
-      this.#client.sendCommand(["HGETALL", this.keys.job(id)]),
+      this.#send(this.#client, ["HGETALL", this.keys.job(id)]),
     ) as string[];
     return hash.length ? decodeJob(hash) : null;
   }
@@ -670,7 +728,9 @@ export class RedisStore implements Store {
     if (signal.aborted || this.#state.closed) return;
     let conn = this.#blocking.get(runner);
     if (!conn) {
-      conn = this.#client.duplicate();
+      // A connection of its own: the wait blocks it (a Sentinel client of its own likewise).
+      const sentinel = parseSentinelUrl(this.#options.url);
+      conn = sentinel ? newSentinel(sentinel, this.#options, 1) : this.#client.duplicate();
       conn.on("error", () => {});
       this.#blocking.set(runner, conn);
       await this.#guard(conn.connect());
@@ -899,6 +959,76 @@ export class RedisStore implements Store {
         run ? JSON.stringify(run) : "",
       ]),
     ) === 1;
+  }
+}
+
+/** Where the Sentinels are and which master they watch: `redis-sentinel://H:P[,H:P]/NAME`. */
+export interface SentinelAddress {
+  nodes: { host: string; port: number }[];
+  name: string;
+  password?: string;
+}
+
+/** The Sentinel address in a `redis-sentinel://` URL; null for any other URL. */
+export function parseSentinelUrl(url: string): SentinelAddress | null {
+  const match = /^redis-sentinel:\/\/(?:(?::?([^@]*))@)?([^/]+)\/([^/?#]+)$/.exec(url);
+  if (!match) return null;
+  const nodes = match[2].split(",").map((node) => {
+    const at = node.lastIndexOf(":");
+    return {
+      host: at > 0 ? node.slice(0, at) : node,
+      port: at > 0 ? Number(node.slice(at + 1)) : 26379,
+    };
+  });
+  return {
+    nodes,
+    name: decodeURIComponent(match[3]),
+    ...(match[1] ? { password: decodeURIComponent(match[1]) } : {}),
+  };
+}
+
+type SentinelClient = { sendCommand(readonly: boolean, args: string[]): Promise<unknown> };
+
+/** A node-redis Sentinel client for the store, typed as the plain client (same commands). */
+function newSentinel(
+  address: SentinelAddress,
+  options: RedisStoreOptions,
+  poolSize = 4,
+): RedisClient {
+  const socket = {
+    connectTimeout: 2000,
+    socketTimeout: Math.max(options.commandTimeoutMs ?? 5000, 1500),
+  };
+  return createSentinel({
+    name: address.name,
+    sentinelRootNodes: address.nodes,
+    masterPoolSize: poolSize,
+    nodeClientOptions: {
+      socket,
+      pingInterval: pingIntervalOf(options),
+      ...(address.password ? { password: address.password } : {}),
+    },
+    sentinelClientOptions: { socket },
+  }) as unknown as RedisClient;
+}
+
+/** How often an idle connection pings: well within its read deadline. */
+function pingIntervalOf(options: RedisStoreOptions): number {
+  return Math.max(300, Math.floor(Math.max(options.commandTimeoutMs ?? 5000, 1500) / 3));
+}
+
+/** `promise`, or a rejection with `message` after `ms`. */
+async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -13,19 +13,36 @@ export class TestRedis {
   readonly dir: string;
   #child: Deno.ChildProcess | null = null;
   readonly #appendonly: boolean;
+  readonly #replicaOf: number | undefined;
 
-  private constructor(port: number, dir: string, appendonly: boolean) {
+  private constructor(port: number, dir: string, appendonly: boolean, replicaOf?: number) {
     this.port = port;
     this.dir = dir;
     this.#appendonly = appendonly;
+    this.#replicaOf = replicaOf;
   }
 
-  /** Starts one (with `appendonly yes` when asked) and waits until it answers. */
-  static async start(options: { appendonly?: boolean } = {}): Promise<TestRedis> {
+  /**
+   * Starts one (with `appendonly yes` when asked; a replica of the server on
+   * port `replicaOf` when given) and waits until it answers.
+   */
+  static async start(
+    options: { appendonly?: boolean; replicaOf?: number } = {},
+  ): Promise<TestRedis> {
     const dir = await Deno.makeTempDir({ prefix: "hero-redis-" });
-    const redis = new TestRedis(freePort(), dir, options.appendonly ?? false);
+    const redis = new TestRedis(freePort(), dir, options.appendonly ?? false, options.replicaOf);
     await redis.restart();
     return redis;
+  }
+
+  /** A command through `redis-cli`, its reply as text. */
+  async cli(...args: string[]): Promise<string> {
+    const out = await new Deno.Command("redis-cli", {
+      args: ["-p", String(this.port), ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout).trim();
   }
 
   get url(): string {
@@ -48,6 +65,7 @@ export class TestRedis {
         this.#appendonly ? "yes" : "no",
         "--appendfsync",
         "always",
+        ...(this.#replicaOf ? ["--replicaof", "127.0.0.1", String(this.#replicaOf)] : []),
       ],
       stdout: "null",
       stderr: "null",
@@ -86,6 +104,72 @@ export class TestRedis {
   /** Stops it and removes its directory. */
   async stop(): Promise<void> {
     await this.kill();
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A Redis Sentinel a test owns, watching one master (quorum 1, quick failover). */
+export class TestSentinel {
+  readonly port: number;
+  readonly dir: string;
+  readonly name = "hero-master";
+  #child: Deno.ChildProcess | null = null;
+
+  private constructor(port: number, dir: string) {
+    this.port = port;
+    this.dir = dir;
+  }
+
+  /** Starts one watching the master on `masterPort`; waits until it names it. */
+  static async start(masterPort: number): Promise<TestSentinel> {
+    const dir = await Deno.makeTempDir({ prefix: "hero-sentinel-" });
+    const sentinel = new TestSentinel(freePort(), dir);
+    await Deno.writeTextFile(
+      `${dir}/sentinel.conf`,
+      [
+        `port ${sentinel.port}`,
+        "bind 127.0.0.1",
+        `dir ${dir}`,
+        `sentinel monitor ${sentinel.name} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${sentinel.name} 1000`,
+        `sentinel failover-timeout ${sentinel.name} 3000`,
+        "",
+      ].join("\n"),
+    );
+    sentinel.#child = new Deno.Command("redis-server", {
+      args: [`${dir}/sentinel.conf`, "--sentinel"],
+      stdout: "null",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      if ((await sentinel.master()) === masterPort) return sentinel;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`redis-sentinel on port ${sentinel.port} did not start`);
+  }
+
+  /** The port of the master it names now (null when it names none). */
+  async master(): Promise<number | null> {
+    const out = await new Deno.Command("redis-cli", {
+      args: ["-p", String(this.port), "SENTINEL", "get-master-addr-by-name", this.name],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+    return lines.length === 2 ? Number(lines[1]) : null;
+  }
+
+  /** The URL a supervisor follows the master by. */
+  get url(): string {
+    return `redis-sentinel://127.0.0.1:${this.port}/${this.name}`;
+  }
+
+  async stop(): Promise<void> {
+    this.#child?.kill("SIGKILL");
+    await this.#child?.status;
+    this.#child = null;
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }

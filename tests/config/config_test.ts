@@ -23,7 +23,7 @@ Deno.test("bad configs are refused with a message that names the key", () => {
     ["port = 70000", "port: expected an integer 1-65535, got 70000"],
     [
       'redis_url = "http://localhost"',
-      'redis_url: expected a redis:// or rediss:// URL, got "http://localhost"',
+      'redis_url: expected a redis://, rediss:// or redis-sentinel://HOST:PORT/MASTER URL, got "http://localhost"',
     ],
     ['admin_secrets = "one"', 'admin_secrets: expected an array of strings, got "one"'],
     [

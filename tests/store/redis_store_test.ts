@@ -2,7 +2,7 @@
 
 import { createClient } from "redis";
 import { RedisStore } from "../../server/store/redis_store.ts";
-import { assertEquals, eventually } from "../_helpers/assert.ts";
+import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
 import { job, storeConformance } from "./store_conformance.ts";
 
@@ -91,3 +91,29 @@ Deno.test("redis store: a job's end sent before its insert is acknowledged lands
     assertEquals(late.ok, true);
     assertEquals((await store.getJob("after-flush"))?.status, "completed");
   }));
+
+Deno.test("redis store: a notice after a long quiet spell still arrives (the idle subscriber is kept alive)", async () => {
+  const redis = await TestRedis.start();
+  // A short read deadline: a quiet connection must not be taken for a frozen one.
+  const options = { url: redis.url, namespace: "hero", commandTimeoutMs: 1500 };
+  const a = await RedisStore.connect({ ...options, origin: "a" });
+  const b = await RedisStore.connect({ ...options, origin: "b" });
+  try {
+    const heard: string[] = [];
+    b.notices.subscribe((n) => n.type === "job.stop" && heard.push(n.id));
+    // Quiet for longer than the deadline, twice over.
+    await new Promise((r) => setTimeout(r, 3500));
+    // Its subscriber's connection is the one made at the start, never dropped meanwhile (a
+    // drop would lose whatever was published while it came back).
+    const pubsub = await redis.cli("CLIENT", "LIST", "TYPE", "pubsub");
+    const ages = [...pubsub.matchAll(/ age=(\d+) /g)].map((m) => Number(m[1]));
+    assertEquals(ages.length, 2, pubsub);
+    assert(ages.every((age) => age >= 3), `reconnected meanwhile: ${pubsub}`);
+    await a.notices.publish({ type: "job.stop", id: "after-the-quiet" });
+    await eventually(() => heard.includes("after-the-quiet"), 5000, "the notice");
+  } finally {
+    await a.close();
+    await b.close();
+    await redis.stop();
+  }
+});
