@@ -22,7 +22,8 @@ import { getLog, setUpLogging } from "../logging/mod.ts";
 const log = getLog("agent");
 
 const USAGE = `Usage: deno task runner --redis URL --name NAME [--namespace NS] [--instances N]
-       [--timeout S] [--memory-mb M] [--lease S] [--sandbox auto|require|off]
+       [--timeout S] [--memory-mb M] [--lease S] [--isolation job|runner]
+       [--sandbox auto|require|off]
        [--allow-read[=PATHS]] [--allow-write[=PATHS]]
        [--allow-net[=HOSTS]] [--allow-env[=NAMES]] [--allow-run[=PROGRAMS]] [--allow-sys[=APIS]]`;
 
@@ -66,6 +67,7 @@ if (import.meta.main) {
         timeout: { type: "string" },
         "memory-mb": { type: "string" },
         lease: { type: "string" },
+        isolation: { type: "string" },
         sandbox: { type: "string", default: "auto" },
         help: { type: "boolean", short: "h" },
       },
@@ -93,6 +95,9 @@ if (import.meta.main) {
     permissions,
   };
   if (values.timeout !== undefined) runner.timeout = num(values.timeout);
+  if (values.isolation !== undefined) {
+    runner.isolation = values.isolation as RunnerConfig["isolation"];
+  }
   if (values["memory-mb"] !== undefined) {
     runner.memory_mb = num(values["memory-mb"]);
   }
