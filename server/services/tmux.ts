@@ -21,11 +21,13 @@ import type { Timer } from "../util/timer.ts";
 import { signalGroup } from "../util/process_group.ts";
 import { type Launched, type Launcher, type LaunchSpec, userPrefix } from "./launch.ts";
 
-/** Where tmux is, or null when it is not installed. */
+/** Where tmux is (`HERO_TMUX` names it when it is elsewhere), or null when it is not installed. */
 export function findTmux(): string | null {
-  for (const dir of ["/usr/bin", "/usr/local/bin", "/bin"]) {
+  const given = Deno.env.get("HERO_TMUX");
+  const paths = given ? [given] : ["/usr/bin/tmux", "/usr/local/bin/tmux", "/bin/tmux"];
+  for (const path of paths) {
     try {
-      if (Deno.statSync(`${dir}/tmux`).isFile) return `${dir}/tmux`;
+      if (Deno.statSync(path).isFile) return path;
     } catch {
       // Not there.
     }

@@ -43,6 +43,28 @@ Deno.test("a plain program is a service: sleep and cat stay up, and stop ends th
   assertEquals((await status(s, "cat")).state, "stopped");
 });
 
+Deno.test("user: a service runs as the user it names (the supervisor is root here)", async () => {
+  if (Deno.uid() !== 0) return; // Only root may switch; the refusal is tested in register_policy.
+  await using s = await startSupervisor({
+    runners: [{
+      name: "as-nobody",
+      kind: "service",
+      oneshot: true,
+      user: "nobody",
+      binary_path: "/bin/sh",
+      args: ["-c", "echo uid=$(id -u) gid=$(id -g)"],
+    }],
+  });
+  await eventually(
+    async () => (await status(s, "as-nobody")).state === "completed",
+    10_000,
+    "done",
+  );
+  const logs = await s.admin.call<string[]>("get_runner_logs", { name: "as-nobody" });
+  const line = logs.find((l) => l.includes("uid="));
+  assert(line?.endsWith("uid=65534 gid=65534"), logs.join("\n"));
+});
+
 Deno.test("a service takes no jobs: creating one is refused", async () => {
   await using s = await startSupervisor({
     runners: [{ name: "sleeper", kind: "service", binary_path: "/bin/sleep", args: ["600"] }],

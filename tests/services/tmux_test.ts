@@ -12,7 +12,7 @@ import { freePort } from "../_helpers/ports.ts";
 import { isAlive } from "../_helpers/processes.ts";
 import { TestRedis } from "../_helpers/redis_server.ts";
 import { RpcCaller } from "../_helpers/rpc.ts";
-import { startSupervisor } from "../_helpers/supervisor.ts";
+import { startSupervisor, SupervisorProcess } from "../_helpers/supervisor.ts";
 
 async function tmux(...args: string[]): Promise<{ ok: boolean; out: string }> {
   const out = await new Deno.Command("tmux", { args, stdout: "piped", stderr: "piped" }).output();
@@ -154,5 +154,42 @@ process_manager = "tmux:${session}"
     await tmux("kill-session", "-t", `=${session}`);
     await redis.stop();
     await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a host without tmux: that runner does not start, says why; the others do", async () => {
+  const proc = await SupervisorProcess.start(
+    `[[runners]]\nname = "in-tmux"\nkind = "service"\nbinary_path = "/bin/sleep"\n` +
+      `args = ["600"]\nprocess_manager = "tmux:nowhere"\n` +
+      `[[runners]]\nname = "plain"\nkind = "service"\nbinary_path = "/bin/sleep"\nargs = ["600"]\n`,
+    undefined,
+    { HERO_TMUX: "/nonexistent/tmux" },
+  );
+  try {
+    const plain = await eventually(
+      async () => {
+        const st = await proc.admin.call<RunnerStatus>("get_runner_status", { name: "plain" });
+        return st.state === "running" ? st : null;
+      },
+      10_000,
+      "the plain service up",
+    );
+    assertEquals(plain.pids.length, 1);
+    const inTmux = await eventually(
+      async () => {
+        const st = await proc.admin.call<RunnerStatus>("get_runner_status", { name: "in-tmux" });
+        return st.last_failure ? st : null;
+      },
+      10_000,
+      "the tmux one's failure",
+    );
+    assertEquals(inTmux.state, "stopped");
+    assertEquals(
+      inTmux.reason,
+      'process_manager = "tmux:nowhere": tmux is not installed (Debian: apt-get install tmux)',
+    );
+  } finally {
+    await proc.kill();
+    await Deno.remove(proc.dataDir, { recursive: true }).catch(() => {});
   }
 });
