@@ -206,7 +206,12 @@ Deno.test("dashboard: sign in, live logs, stop, scale, secrets, scopes, themes",
       await page.selectOption("select[name=status]", "stopped");
       await page.click("form[role=search] button[type=submit]");
       await page.waitForFunction(() => location.hash === "#/jobs?status=stopped");
-      await page.waitForSelector("table[aria-label=Jobs] tbody tr .badge");
+      // The list is drawn again for the filter: wait until the filtered one is there (a badge
+      // of the unfiltered list may still be on the page just after the hash changed).
+      await page.waitForFunction(() => {
+        const badges = document.querySelectorAll("table[aria-label=Jobs] tbody .badge");
+        return badges.length > 0 && [...badges].every((b) => b.textContent === "stopped");
+      }).catch(() => {});
       const badges = await page.locator("table[aria-label=Jobs] tbody .badge")
         .allTextContents();
       assertEquals(badges, ["stopped"]);
