@@ -13,23 +13,13 @@
  */
 
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
-import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+import type { RpcCaller } from "../tests/_helpers/rpc.ts";
+import { SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 import { median } from "./stats.ts";
 
 const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 300);
 const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 3);
 const INSTANCES = 2;
-
-async function rpc(url: string, method: string, params: unknown): Promise<unknown> {
-  const res = await fetch(`${url}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const reply = await res.json();
-  if (reply.error) throw new Error(JSON.stringify(reply.error));
-  return reply.result;
-}
 
 function agent(redisUrl: string): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
@@ -52,18 +42,18 @@ function agent(redisUrl: string): Deno.ChildProcess {
 }
 
 /** jobs/s of JOBS script jobs, all queued at once, until the last completed. */
-async function round(url: string): Promise<number> {
+async function round(caller: RpcCaller): Promise<number> {
   const t0 = performance.now();
-  const ids = await rpc(url, "jobs.create_many", {
+  const ids = await caller.call<string[]>("jobs.create_many", {
     jobs: Array.from({ length: JOBS }, () => ({ runner: "work", payload: "export default 1;" })),
     start: true,
   }) as string[];
-  for (const id of ids) await rpc(url, "job.result", { job_id: id, wait_ms: 120_000 });
+  for (const id of ids) await caller.call("job.result", { job_id: id, wait_ms: 120_000 });
   return JOBS / ((performance.now() - t0) / 1000);
 }
 
-async function members(url: string): Promise<number> {
-  return (await rpc(url, "cluster.members", {}) as { role: string; state: string }[])
+async function members(caller: RpcCaller): Promise<number> {
+  return (await caller.call("cluster.members", {}) as { role: string; state: string }[])
     .filter((m) => m.role === "agent" && m.state === "up").length;
 }
 
@@ -75,21 +65,21 @@ const sup = await SupervisorProcess.start(
 const rates: Record<string, number[]> = { alone: [], "+1 agent": [], "+2 agents": [] };
 const agents: Deno.ChildProcess[] = [];
 try {
-  await round(sup.url); // warm-up
+  await round(sup.admin); // warm-up
   for (let r = 0; r < ROUNDS; r++) {
     // Interleaved: alone, one agent, two agents, then the agents leave for the next round.
-    rates.alone.push(await round(sup.url));
+    rates.alone.push(await round(sup.admin));
     agents.push(agent(redis.url));
-    while (await members(sup.url) < 1) await new Promise((res) => setTimeout(res, 200));
-    rates["+1 agent"].push(await round(sup.url));
+    while (await members(sup.admin) < 1) await new Promise((res) => setTimeout(res, 200));
+    rates["+1 agent"].push(await round(sup.admin));
     agents.push(agent(redis.url));
-    while (await members(sup.url) < 2) await new Promise((res) => setTimeout(res, 200));
-    rates["+2 agents"].push(await round(sup.url));
+    while (await members(sup.admin) < 2) await new Promise((res) => setTimeout(res, 200));
+    rates["+2 agents"].push(await round(sup.admin));
     for (const a of agents.splice(0)) {
       a.kill("SIGTERM");
       await a.status;
     }
-    while (await members(sup.url) > 0) await new Promise((res) => setTimeout(res, 200));
+    while (await members(sup.admin) > 0) await new Promise((res) => setTimeout(res, 200));
   }
 } finally {
   for (const a of agents) {

@@ -10,21 +10,10 @@
  */
 
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
-import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+import { SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 
 const JOBS = 500;
 const SPREAD_MS = 10_000;
-
-async function rpc(url: string, method: string, params: unknown): Promise<unknown> {
-  const res = await fetch(`${url}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const reply = await res.json();
-  if (reply.error) throw new Error(JSON.stringify(reply.error));
-  return reply.result;
-}
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -35,7 +24,7 @@ async function lateness(label: string, toml: string): Promise<void> {
   );
   try {
     const start = Date.now() + 1000;
-    const ids = await rpc(sup.url, "jobs.create_many", {
+    const ids = await sup.admin.call("jobs.create_many", {
       jobs: Array.from({ length: JOBS }, (_, i) => ({
         runner: "noop",
         payload: "",
@@ -43,10 +32,10 @@ async function lateness(label: string, toml: string): Promise<void> {
       })),
       start: true,
     }) as string[];
-    await rpc(sup.url, "job.result", { job_id: ids.at(-1), wait_ms: 60_000 });
+    await sup.admin.call("job.result", { job_id: ids.at(-1), wait_ms: 60_000 });
     const late: number[] = [];
     for (const id of ids) {
-      const job = await rpc(sup.url, "job.get", { job_id: id }) as {
+      const job = await sup.admin.call("job.get", { job_id: id }) as {
         started_at: number;
         run_at: number;
       };

@@ -12,22 +12,11 @@
  */
 
 import { TestRedis } from "../tests/_helpers/redis_server.ts";
-import { SECRETS, SupervisorProcess } from "../tests/_helpers/supervisor.ts";
+import { SupervisorProcess } from "../tests/_helpers/supervisor.ts";
 
 const JOBS = Number(Deno.env.get("BENCH_JOBS") ?? 100_000);
 const BATCH = 1000;
 const MARKS = 4;
-
-async function rpc(url: string, method: string, params: unknown): Promise<unknown> {
-  const res = await fetch(`${url}/rpc`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.admin}` },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-  });
-  const reply = await res.json();
-  if (reply.error) throw new Error(JSON.stringify(reply.error));
-  return reply.result;
-}
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
@@ -67,18 +56,18 @@ async function stream(
     const sizes = [`0: ${await size()}`];
     const t0 = performance.now();
     for (let done = 0; done < JOBS;) {
-      const ids = await rpc(sup.url, "jobs.create_many", {
+      const ids = await sup.admin.call("jobs.create_many", {
         jobs: Array.from({ length: BATCH }, () => ({ runner: "noop", payload: "" })),
         start: true,
       }) as string[];
-      await rpc(sup.url, "job.result", { job_id: ids.at(-1), wait_ms: 60_000 });
+      await sup.admin.call("job.result", { job_id: ids.at(-1), wait_ms: 60_000 });
       done += BATCH;
       if (done % (JOBS / MARKS) === 0) sizes.push(`${done}: ${await size()}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     // The sweeper runs every second: give it one more pass, then look again.
     await new Promise((r) => setTimeout(r, 2500));
-    const counts = (await rpc(sup.url, "get_supervisor_info", {}) as {
+    const counts = (await sup.admin.call("get_supervisor_info", {}) as {
       jobs: { completed: number; total: number };
     }).jobs;
     sizes.push(`after: ${await size()}`);

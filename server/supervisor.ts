@@ -325,10 +325,16 @@ export class Supervisor {
     late.supervisor = supervisor;
     // This supervisor among the cluster's members; each beat also catches up on runners
     // registered or removed elsewhere, should a notice have been missed.
-    const member = new MemberHeartbeat(store, origin, "supervisor", VERSION, () => {
-      if (store.kind === "redis") runners.reconcile();
-      return { url: supervisor.url, ...runners.local() };
-    });
+    const member = new MemberHeartbeat(
+      store,
+      origin,
+      "supervisor",
+      VERSION,
+      () => ({ url: supervisor.url, ...runners.local() }),
+      () => {
+        if (store.kind === "redis") runners.reconcile();
+      },
+    );
     supervisor.#member = member;
     await member.start().catch((error) => {
       log.warn(`cannot record this supervisor as a member: ${(error as Error).message}`);

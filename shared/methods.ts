@@ -133,6 +133,26 @@ const exampleCounts = {
   total: 5,
 };
 
+/** `register_runner` (and, by another name, `add_runner`). */
+const registerRunner: MethodSpec = {
+  name: "register_runner",
+  summary: "Add a runner and start it.",
+  description: "Validated like a `[[runners]]` table of the config. A runner of that name " +
+    "already registered is -32009. With a register secret, the runner must stay within " +
+    "`[register_policy]` (by default: a script runner, no grants, at most 4 instances, no " +
+    "`env`); beyond it is -32002 naming what was refused.",
+  scope: "register",
+  tag: "runners",
+  params: [{ name: "runner", schema: RunnerConfig, required: true, description: "The runner." }],
+  result: { name: "status", schema: RunnerStatus },
+  examples: [{
+    name: "register",
+    params: { runner: { name: "example-runner", kind: "script", instances: 1 } },
+    result: exampleStatus("example-runner", "starting"),
+  }],
+  errors: [Conflict, Forbidden],
+};
+
 /** Every method, in the order the OpenRPC document lists (and replays) them. */
 export const methods: MethodSpec[] = [
   {
@@ -422,41 +442,18 @@ export const methods: MethodSpec[] = [
     }],
     errors: [NotFound, Conflict],
   },
+  registerRunner,
   {
-    name: "register_runner",
-    summary: "Add a runner and start it.",
-    description: "Validated like a `[[runners]]` table of the config. A runner of that name " +
-      "already registered is -32009. With a register secret, the runner must stay within " +
-      "`[register_policy]` (by default: a script runner, no grants, at most 4 instances, no " +
-      "`env`); beyond it is -32002 naming what was refused.",
-    scope: "register",
-    tag: "runners",
-    params: [{ name: "runner", schema: RunnerConfig, required: true, description: "The runner." }],
-    result: { name: "status", schema: RunnerStatus },
-    examples: [{
-      name: "register",
-      params: { runner: { name: "example-runner", kind: "script", instances: 1 } },
-      result: exampleStatus("example-runner", "starting"),
-    }],
-    errors: [Conflict, Forbidden],
-  },
-  {
+    // The seed's name: the same method under another name (its own example, so that tools
+    // replaying every example do not register one runner twice).
+    ...registerRunner,
     name: "add_runner",
     summary: "Add a runner and start it: the seed's name for `register_runner`, the same in all.",
-    description: "Validated like a `[[runners]]` table of the config. A runner of that name " +
-      "already registered is -32009. With a register secret, the runner must stay within " +
-      "`[register_policy]` (by default: a script runner, no grants, at most 4 instances, no " +
-      "`env`); beyond it is -32002 naming what was refused.",
-    scope: "register",
-    tag: "runners",
-    params: [{ name: "runner", schema: RunnerConfig, required: true, description: "The runner." }],
-    result: { name: "status", schema: RunnerStatus },
     examples: [{
       name: "add",
       params: { runner: { name: "example-added", kind: "script", instances: 1 } },
       result: exampleStatus("example-added", "starting"),
     }],
-    errors: [Conflict, Forbidden],
   },
   {
     name: "list_runners",

@@ -11,7 +11,7 @@
 
 import type { ClusterMember, RunnerConfig } from "../../shared/types.generated.ts";
 import type { MemberRecord, Store } from "../store/mod.ts";
-import type { Timer } from "../util/timer.ts";
+import { Periodic } from "../util/periodic.ts";
 
 /** Seconds between heartbeats. */
 export const MEMBER_HEARTBEAT_MS = 5000;
@@ -34,10 +34,11 @@ export class MemberHeartbeat {
   readonly #store: Store;
   readonly #role: MemberRecord["role"];
   readonly #facts: () => MemberFacts;
+  readonly #onBeat: (() => void) | undefined;
   readonly #version: string;
   readonly #startedAt = Date.now();
-  #timer: Timer | undefined;
-  #beating: Promise<void> = Promise.resolve();
+  /** The store down, a beat fails: the next one tries again (missed ones are what "gone" is). */
+  readonly #loop = new Periodic(MEMBER_HEARTBEAT_MS, () => this.beat());
 
   constructor(
     store: Store,
@@ -45,26 +46,26 @@ export class MemberHeartbeat {
     role: MemberRecord["role"],
     version: string,
     facts: () => MemberFacts,
+    /** Also done at each beat (a supervisor catches up on the cluster's runners). */
+    onBeat?: () => void,
   ) {
     this.#store = store;
     this.id = id;
     this.#role = role;
     this.#version = version;
     this.#facts = facts;
+    this.#onBeat = onBeat;
   }
 
   /** Beats now, then every {@linkcode MEMBER_HEARTBEAT_MS}. */
   start(): Promise<void> {
-    this.#timer = setInterval(() => {
-      this.#beating = this.beat().catch(() => {
-        // The store is down: the next beat tries again (a missed one is what "gone" means).
-      });
-    }, MEMBER_HEARTBEAT_MS);
+    this.#loop.start();
     return this.beat();
   }
 
   /** Records this member, its runners and its load. */
   async beat(): Promise<void> {
+    this.#onBeat?.();
     const now = Date.now();
     const facts = this.#facts();
     const until = now + MEMBER_TTL_MS;
@@ -86,8 +87,7 @@ export class MemberHeartbeat {
 
   /** Stops beating and takes this member off the record (a clean stop is not "gone"). */
   async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#beating;
+    await this.#loop.stop();
     await this.#store.removeMember(this.id).catch(() => {});
   }
 }

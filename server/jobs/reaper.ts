@@ -14,7 +14,7 @@
 import type { EventLog } from "../events/event_log.ts";
 import { isFinal, type JobRecord, type Store } from "../store/store.ts";
 import { type Outcome, outcomeTransition, type RetryPolicy } from "./job_rules.ts";
-import type { Timer } from "../util/timer.ts";
+import { Periodic } from "../util/periodic.ts";
 
 /** Settings of the {@linkcode Reaper}. */
 export interface ReaperOptions {
@@ -34,8 +34,7 @@ export class Reaper {
   readonly #events: EventLog;
   readonly #o: ReaperOptions;
   readonly #now: () => number;
-  #timer: Timer | undefined;
-  #ticking: Promise<void> | null = null;
+  readonly #loop: Periodic;
   #ticks = 0;
 
   constructor(store: Store, events: EventLog, options: ReaperOptions) {
@@ -43,15 +42,13 @@ export class Reaper {
     this.#events = events;
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    // A failed pass (the store down, say) is tried again at the next one.
+    this.#loop = new Periodic(options.intervalMs, () => this.tick());
   }
 
   /** Starts ticking. */
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#ticking ??= this.tick().catch(() => {}).finally(
-        () => (this.#ticking = null),
-      );
-    }, this.#o.intervalMs);
+    this.#loop.start();
   }
 
   /** One pass. Public so that tests can drive it with a controlled clock. */
@@ -152,8 +149,7 @@ export class Reaper {
   }
 
   /** Stops ticking and waits for the current pass. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#ticking;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

@@ -13,7 +13,7 @@
 
 import type { JobSpec, JobStatus } from "../../shared/types.generated.ts";
 import { FINAL_STATUSES, type Store } from "../store/store.ts";
-import type { Timer } from "../util/timer.ts";
+import { Periodic } from "../util/periodic.ts";
 import { getLog } from "../logging/mod.ts";
 
 const log = getLog("jobs");
@@ -34,21 +34,18 @@ export interface RetentionOptions {
 export class Retention {
   readonly #store: Store;
   readonly #o: RetentionOptions;
-  #timer: Timer | undefined;
-  #sweeping: Promise<number> | null = null;
+  readonly #loop: Periodic;
 
   constructor(store: Store, options: RetentionOptions) {
     this.#store = store;
     this.#o = options;
+    this.#loop = new Periodic(options.intervalMs ?? 500, () => this.sweep(), (error) => {
+      log.warn(`retention: ${(error as Error)?.message ?? error}`);
+    });
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#sweeping ??= this.sweep().catch((error) => {
-        log.warn(`retention: ${(error as Error)?.message ?? error}`);
-        return 0;
-      }).finally(() => (this.#sweeping = null));
-    }, this.#o.intervalMs ?? 500);
+    this.#loop.start();
   }
 
   /** One pass (public so that tests and benches drive it); returns how many jobs went. */
@@ -78,8 +75,7 @@ export class Retention {
   }
 
   /** Stops sweeping and waits for the current pass. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#sweeping;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

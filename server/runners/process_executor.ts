@@ -24,7 +24,7 @@ import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { WaiterQueue } from "../util/waiter_queue.ts";
 import type { SandboxStatus } from "../sandbox/mod.ts";
-import { type Launched, type Launcher, Launching } from "../services/launch.ts";
+import { type Launched, type Launcher, Launching, launchSpec } from "../services/launch.ts";
 import { terminateGroup } from "../util/process_group.ts";
 import type { Execution, Executor, ExecutorHooks } from "./executor.ts";
 import type { RunnerLog } from "./runner_log.ts";
@@ -345,21 +345,13 @@ export class ProcessExecutor implements Executor {
     this.#launching.add(slot);
     let instance: ProcessInstance;
     try {
-      const launched = await this.#o.launcher.launch({
-        program: config.binary_path!,
-        args: config.args ?? [],
-        env: {
-          ...baseEnv,
-          ...(config.env ?? {}),
-          HERO_RUNNER_NAME: config.name,
-          HERO_RUNNER_INSTANCE: String(slot),
-          HERO_PROTOCOL: "1",
-        },
-        cwd: config.working_dir,
-        user: config.user,
-        protocol: true,
-        name: `${config.name}-${slot}`,
-      });
+      const launched = await this.#o.launcher.launch(launchSpec(config, slot, {
+        ...baseEnv,
+        ...(config.env ?? {}),
+        HERO_RUNNER_NAME: config.name,
+        HERO_RUNNER_INSTANCE: String(slot),
+        HERO_PROTOCOL: "1",
+      }, true));
       instance = new ProcessInstance(config, launched, slot, log);
     } catch (error) {
       hooks.onFailure({

@@ -221,6 +221,18 @@ export class Runner {
     return { launcher: new SimpleLauncher(confinement), sandbox: confinement.status };
   }
 
+  /** What a program's executor (a service's or a process runner's) starts from. */
+  #programOptions(hooks: ExecutorHooks, graceMs: number) {
+    return {
+      config: this.#config,
+      ...this.#launcher(),
+      baseEnv: this.#ctx.processEnv,
+      log: this.log,
+      hooks,
+      graceMs,
+    };
+  }
+
   #makeExecutor(): Executor {
     const generation = this.#generation;
     const hooks: ExecutorHooks = {
@@ -233,22 +245,10 @@ export class Runner {
       case "noop":
         return new NoopExecutor(this.#config.instances ?? 1);
       case "service":
-        return new ServiceExecutor({
-          config: this.#config,
-          ...this.#launcher(),
-          baseEnv: this.#ctx.processEnv,
-          log: this.log,
-          hooks,
-          graceMs,
-        });
+        return new ServiceExecutor(this.#programOptions(hooks, graceMs));
       case "process":
         return new ProcessExecutor({
-          config: this.#config,
-          ...this.#launcher(),
-          baseEnv: this.#ctx.processEnv,
-          log: this.log,
-          hooks,
-          graceMs,
+          ...this.#programOptions(hooks, graceMs),
           readyTimeoutMs: (this.#config.ping_timeout ?? DEFAULT_PING_TIMEOUT_S) * 1000,
         });
       case "script":

@@ -12,6 +12,7 @@ import { findCycle, runnerProblem, startOrder } from "../config/runner_rules.ts"
 import type { RunnerDirectory } from "../jobs/job_service.ts";
 import { conflict, invalidParams, notFound, unavailable } from "../rpc/rpc_error.ts";
 import { applyControl, ClusterCommands, type ControlArgs, type ControlOp } from "../cluster/mod.ts";
+import { BriefCache } from "../util/brief_cache.ts";
 import type { DirectClaim } from "./job_consumer.ts";
 import { type Audit, Runner, type RunnerContext } from "./runner.ts";
 
@@ -21,10 +22,14 @@ export class RunnerManager implements RunnerDirectory {
   readonly #runners = new Map<string, Runner>();
   /** Names registered through the API (their configs live in the store). */
   readonly #registered = new Set<string>();
-  #agentConfigs = new Map<string, RunnerConfig>();
-  #agentConfigsAt = 0;
-  #memberConfigs = new Map<string, { config: RunnerConfig; members: string[] }>();
-  #memberConfigsAt = 0;
+  /** Runners remote agents announced (job creation asks for every job). */
+  readonly #agentConfigs = new BriefCache<RunnerConfig>(async () =>
+    new Map((await this.#ctx.store.agentRunners()).map((c) => [c.name, c]))
+  );
+  /** Runners other live supervisors serve, from their member records. */
+  readonly #memberConfigs = new BriefCache<{ config: RunnerConfig; members: string[] }>(
+    () => this.#loadMemberRunners(),
+  );
   #unsubscribe: (() => void) | undefined;
   #commands: ClusterCommands | undefined;
   #reconciling: Promise<void> = Promise.resolve();
@@ -56,25 +61,25 @@ export class RunnerManager implements RunnerDirectory {
   async #memberRunners(
     lookingFor?: string,
   ): Promise<Map<string, { config: RunnerConfig; members: string[] }>> {
-    if (this.#ctx.store.kind !== "redis") return this.#memberConfigs;
-    const age = Date.now() - this.#memberConfigsAt;
-    if (age > 2000 || (lookingFor && !this.#memberConfigs.has(lookingFor) && age > 100)) {
-      const now = Date.now();
-      const map = new Map<string, { config: RunnerConfig; members: string[] }>();
-      for (const member of await this.#ctx.store.listMembers()) {
-        if (member.id === this.#self || member.role !== "supervisor" || member.until < now) {
-          continue;
-        }
-        for (const config of member.runners) {
-          const entry = map.get(config.name) ?? { config, members: [] };
-          entry.members.push(member.id);
-          map.set(config.name, entry);
-        }
+    // One process on an embedded store: no other member.
+    if (this.#ctx.store.kind !== "redis") return new Map();
+    return await this.#memberConfigs.get(lookingFor);
+  }
+
+  async #loadMemberRunners(): Promise<Map<string, { config: RunnerConfig; members: string[] }>> {
+    const now = Date.now();
+    const map = new Map<string, { config: RunnerConfig; members: string[] }>();
+    for (const member of await this.#ctx.store.listMembers()) {
+      if (member.id === this.#self || member.role !== "supervisor" || member.until < now) {
+        continue;
       }
-      this.#memberConfigs = map;
-      this.#memberConfigsAt = Date.now();
+      for (const config of member.runners) {
+        const entry = map.get(config.name) ?? { config, members: [] };
+        entry.members.push(member.id);
+        map.set(config.name, entry);
+      }
     }
-    return this.#memberConfigs;
+    return map;
   }
 
   /** Runners only other members serve: agents' and other supervisors'. */
@@ -341,18 +346,8 @@ export class RunnerManager implements RunnerDirectory {
     this.#changed();
   }
 
-  async #agentRunners(lookingFor?: string): Promise<Map<string, RunnerConfig>> {
-    // Cached briefly (job creation asks for every job), but a name not seen yet is looked up.
-    const age = Date.now() - this.#agentConfigsAt;
-    if (
-      age > 2000 ||
-      (lookingFor && !this.#agentConfigs.has(lookingFor) && age > 100)
-    ) {
-      const configs = await this.#ctx.store.agentRunners();
-      this.#agentConfigs = new Map(configs.map((c) => [c.name, c]));
-      this.#agentConfigsAt = Date.now();
-    }
-    return this.#agentConfigs;
+  #agentRunners(lookingFor?: string): Promise<Map<string, RunnerConfig>> {
+    return this.#agentConfigs.get(lookingFor);
   }
 
   /** Every runner name: local ones in start order, then those only remote agents serve. */

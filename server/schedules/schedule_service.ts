@@ -34,6 +34,18 @@ export const CONFIG_OWNER: Caller = { owner: "config", admin: true };
 export const tickJobId = (name: string, tick: number): string =>
   `${name}@${new Date(tick).toISOString()}`;
 
+/** A spec's fields as stored, each default filled in. */
+function withDefaults(spec: ScheduleSpec) {
+  return {
+    cron: spec.cron,
+    timezone: spec.timezone ?? "UTC",
+    job: spec.job as ScheduleRecord["job"],
+    overlap: spec.overlap ?? "skip",
+    catch_up: spec.catch_up ?? "none",
+    paused: spec.paused ?? false,
+  };
+}
+
 /** The schedules API. */
 export class ScheduleService {
   readonly #store: Store;
@@ -67,12 +79,7 @@ export class ScheduleService {
     const now = this.#now();
     const record: ScheduleRecord = {
       name: spec.name,
-      cron: spec.cron,
-      timezone: spec.timezone ?? "UTC",
-      job: spec.job as ScheduleRecord["job"],
-      overlap: spec.overlap ?? "skip",
-      catch_up: spec.catch_up ?? "none",
-      paused: spec.paused ?? false,
+      ...withDefaults(spec),
       owner: caller.owner,
       created_at: now,
       updated_at: now,
@@ -95,14 +102,7 @@ export class ScheduleService {
         await this.create(spec, CONFIG_OWNER).catch(() => {/* made meanwhile by another */});
         continue;
       }
-      await this.#save(existing, {
-        cron: spec.cron,
-        timezone: spec.timezone ?? "UTC",
-        job: spec.job as ScheduleRecord["job"],
-        overlap: spec.overlap ?? "skip",
-        catch_up: spec.catch_up ?? "none",
-        paused: spec.paused ?? false,
-      });
+      await this.#save(existing, withDefaults(spec));
     }
   }
 

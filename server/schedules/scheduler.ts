@@ -19,7 +19,7 @@ import type { JobSpec } from "../../shared/types.generated.ts";
 import type { JobService } from "../jobs/job_service.ts";
 import { RpcError } from "../rpc/rpc_error.ts";
 import { isFinal, type ScheduleRecord, type ScheduleRun, type Store } from "../store/mod.ts";
-import type { Timer } from "../util/timer.ts";
+import { Periodic } from "../util/periodic.ts";
 import { getLog } from "../logging/mod.ts";
 import { CronTicks } from "./cron.ts";
 import { tickJobId } from "./schedule_service.ts";
@@ -40,40 +40,43 @@ export class Scheduler {
   readonly #store: Store;
   readonly #jobs: JobService;
   readonly #now: () => number;
-  readonly #intervalMs: number;
-  #timer: Timer | undefined;
-  #looking: Promise<void> | null = null;
+  readonly #loop: Periodic;
+  #crons = new Map<string, CronTicks>();
 
   constructor(store: Store, jobs: JobService, options: SchedulerOptions = {}) {
     this.#store = store;
     this.#jobs = jobs;
     this.#now = options.now ?? Date.now;
-    this.#intervalMs = options.intervalMs ?? 250;
+    this.#loop = new Periodic(options.intervalMs ?? 250, () => this.tick(), (error) => {
+      log.warn(`schedules: ${(error as Error)?.message ?? error}`);
+    });
   }
 
   start(): void {
-    this.#timer = setInterval(() => {
-      this.#looking ??= this.tick().catch((error) => {
-        log.warn(`schedules: ${(error as Error)?.message ?? error}`);
-      }).finally(() => (this.#looking = null));
-    }, this.#intervalMs);
+    this.#loop.start();
   }
 
   /** One look at every schedule (public so that tests drive it with their clock). */
   async tick(): Promise<void> {
+    // Expressions are parsed once, not at every look (4 a second); dropped with their schedules.
+    const used = new Map<string, CronTicks>();
     for (const schedule of await this.#store.listSchedules()) {
       try {
+        const key = `${schedule.cron}\n${schedule.timezone}`;
+        const cron = used.get(key) ?? this.#crons.get(key) ??
+          new CronTicks(schedule.cron, schedule.timezone);
+        used.set(key, cron);
         await this.#startHeld(schedule);
-        if (!schedule.paused) await this.#fire(schedule);
+        if (!schedule.paused) await this.#fire(schedule, cron);
       } catch (error) {
         log.warn(`schedule ${schedule.name}: ${(error as Error)?.message ?? error}`);
       }
     }
+    this.#crons = used;
   }
 
-  async #fire(schedule: ScheduleRecord): Promise<void> {
+  async #fire(schedule: ScheduleRecord, cron: CronTicks): Promise<void> {
     const now = this.#now();
-    const cron = new CronTicks(schedule.cron, schedule.timezone);
     const { ticks, dropped } = cron.due(schedule.last_tick, now);
     if (ticks.length === 0) return;
     const fresh = ticks.filter((t) => now - t <= GRACE_MS);
@@ -141,8 +144,7 @@ export class Scheduler {
   }
 
   /** Stops looking and waits for the current look. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#looking;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

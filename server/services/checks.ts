@@ -9,7 +9,7 @@
  */
 
 import type { HealthCheck } from "../../shared/types.generated.ts";
-import type { Timer } from "../util/timer.ts";
+import { withDeadline } from "../util/with_deadline.ts";
 
 /** A runner's check settings, with the defaults filled in (ms). */
 export interface CheckSettings {
@@ -35,24 +35,6 @@ export interface CheckContext {
   cwd?: string;
   /** Whether a line of output matched `check.log` since the start (readiness only). */
   logMatched: () => boolean;
-}
-
-/** Runs `fn` with an abort signal that fires after `ms`. */
-async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: Timer | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new Error(`no answer within ${ms / 1000} s`);
-      controller.abort(error);
-      reject(error);
-    }, ms);
-  });
-  try {
-    return await Promise.race([fn(controller.signal), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function testCommand(command: string, ctx: CheckContext, signal: AbortSignal) {

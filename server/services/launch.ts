@@ -7,8 +7,27 @@
  * @module
  */
 
+import type { RunnerConfig } from "../../shared/types.generated.ts";
 import type { Confinement } from "../sandbox/mod.ts";
 import type { ChunkReader } from "../util/lines.ts";
+
+/** What starts instance `slot` of a runner's program (`env`: its whole environment). */
+export function launchSpec(
+  config: RunnerConfig,
+  slot: number,
+  env: Record<string, string>,
+  protocol: boolean,
+): LaunchSpec {
+  return {
+    program: config.binary_path!,
+    args: config.args ?? [],
+    env,
+    cwd: config.working_dir,
+    user: config.user,
+    protocol,
+    name: `${config.name}-${slot}`,
+  };
+}
 
 /** What to start. */
 export interface LaunchSpec {

@@ -16,7 +16,7 @@ import type { SandboxStatus } from "../sandbox/mod.ts";
 import { describeExit } from "../sessions/session_process.ts";
 import { forEachLine } from "../util/lines.ts";
 import { terminateGroup } from "../util/process_group.ts";
-import { type Launched, type Launcher, Launching } from "./launch.ts";
+import { type Launched, type Launcher, Launching, launchSpec } from "./launch.ts";
 
 /** One running copy of the program. */
 class ServiceInstance {
@@ -137,17 +137,10 @@ export class ServiceExecutor implements Executor {
     this.#launching.add(slot);
     let launched: Launched;
     try {
-      launched = await launcher.launch({
-        program: config.binary_path!,
-        args: config.args ?? [],
-        env: { ...this.env, HERO_RUNNER_INSTANCE: String(slot) },
-        cwd: config.working_dir,
-        user: config.user,
-        protocol: false,
-        name: `${config.name}-${slot}`,
-      });
+      launched = await launcher.launch(
+        launchSpec(config, slot, { ...this.env, HERO_RUNNER_INSTANCE: String(slot) }, false),
+      );
     } catch (error) {
-      this.#launching.delete(slot);
       hooks.onFailure({
         abnormal: true,
         uptimeMs: 0,

@@ -19,6 +19,7 @@
 
 import type { Timer } from "../util/timer.ts";
 import { signalGroup } from "../util/process_group.ts";
+import { withDeadline } from "../util/with_deadline.ts";
 import { type Launched, type Launcher, type LaunchSpec, userPrefix } from "./launch.ts";
 
 /** Where tmux is (`HERO_TMUX` names it when it is elsewhere), or null when it is not installed. */
@@ -52,16 +53,16 @@ async function openFifo(
   peer: string,
 ): Promise<Deno.FsFile> {
   const opening = Deno.open(path, mode);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), FIFO_OPEN_MS);
-  });
-  const file = await Promise.race([opening, late]).finally(() => clearTimeout(timer));
-  if (file) return file;
-  const unblock = await Deno.open(path, { read: true, write: true });
-  (await opening).close();
-  unblock.close();
-  throw new Error(`${peer} did not open ${path} within ${FIFO_OPEN_MS / 1000} s`);
+  const message = `${peer} did not open ${path} within ${FIFO_OPEN_MS / 1000} s`;
+  try {
+    return await withDeadline(FIFO_OPEN_MS, () => opening, message);
+  } catch (error) {
+    if ((error as Error).message !== message) throw error;
+    const unblock = await Deno.open(path, { read: true, write: true });
+    (await opening).close();
+    unblock.close();
+    throw error;
+  }
 }
 
 /** Starts instances in windows of one tmux session. */

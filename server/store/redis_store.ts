@@ -33,6 +33,7 @@ import {
   TRANSITIONS,
   TRIM_STATUS,
 } from "./redis_scripts.ts";
+import { withDeadline } from "../util/with_deadline.ts";
 import { Batcher } from "./batcher.ts";
 import {
   DuplicateJobError,
@@ -183,6 +184,8 @@ export class RedisStore implements Store {
   );
 
   readonly #options: RedisStoreOptions;
+  /** Where Sentinel is, when the URL names it (else a plain client is used). */
+  readonly #sentinel: SentinelAddress | null;
 
   private constructor(
     client: RedisClient,
@@ -198,6 +201,8 @@ export class RedisStore implements Store {
     this.#namespace = options.namespace;
     this.#origin = options.origin;
     this.#options = options;
+    // Read once: `#send` asks on every raw command (a job's read among them).
+    this.#sentinel = parseSentinelUrl(options.url);
     this.keys = new RedisKeys(options.namespace);
     this.location = redactUrl(options.url);
   }
@@ -247,8 +252,8 @@ export class RedisStore implements Store {
     for (const c of all) c.on("error", () => {/* reported per call */});
     try {
       await withDeadline(
-        Promise.all(all.map((c) => c.connect())),
         Math.max(deadline - Date.now(), 100),
+        () => Promise.all(all.map((c) => c.connect())),
         `cannot connect to Redis at ${redactUrl(options.url)}`,
       );
     } catch (error) {
@@ -327,7 +332,7 @@ export class RedisStore implements Store {
 
   /** A raw command: a Sentinel client takes it with a flag first (whether it only reads). */
   #send(client: RedisClient, args: string[]): Promise<unknown> {
-    return parseSentinelUrl(this.#options.url)
+    return this.#sentinel
       ? (client as unknown as SentinelClient).sendCommand(false, args)
       : client.sendCommand(args);
   }
@@ -729,8 +734,9 @@ export class RedisStore implements Store {
     let conn = this.#blocking.get(runner);
     if (!conn) {
       // A connection of its own: the wait blocks it (a Sentinel client of its own likewise).
-      const sentinel = parseSentinelUrl(this.#options.url);
-      conn = sentinel ? newSentinel(sentinel, this.#options, 1) : this.#client.duplicate();
+      conn = this.#sentinel
+        ? newSentinel(this.#sentinel, this.#options, 1)
+        : this.#client.duplicate();
       conn.on("error", () => {});
       this.#blocking.set(runner, conn);
       await this.#guard(conn.connect());
@@ -1015,21 +1021,6 @@ function newSentinel(
 /** How often an idle connection pings: well within its read deadline. */
 function pingIntervalOf(options: RedisStoreOptions): number {
   return Math.max(300, Math.floor(Math.max(options.commandTimeoutMs ?? 5000, 1500) / 3));
-}
-
-/** `promise`, or a rejection with `message` after `ms`. */
-async function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(message)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A Redis URL without its password, for messages and status. */

@@ -13,7 +13,7 @@ export class TestRedis {
   readonly dir: string;
   #child: Deno.ChildProcess | null = null;
   readonly #appendonly: boolean;
-  readonly #replicaOf: number | undefined;
+  #replicaOf: number | undefined;
 
   private constructor(port: number, dir: string, appendonly: boolean, replicaOf?: number) {
     this.port = port;
@@ -49,8 +49,12 @@ export class TestRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** (Re)starts the server on the same port and directory. */
-  async restart(): Promise<void> {
+  /**
+   * (Re)starts the server on the same port and directory (as a replica of
+   * the server on `replicaOf`, when given: how a failed master comes back).
+   */
+  async restart(replicaOf?: number): Promise<void> {
+    if (replicaOf !== undefined) this.#replicaOf = replicaOf;
     this.#child = new Deno.Command("redis-server", {
       args: [
         "--port",
@@ -86,6 +90,15 @@ export class TestRedis {
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error(`redis-server on port ${this.port} did not start`);
+  }
+
+  /** A replica: waits until its link to the master is up and the first sync is done. */
+  async synced(): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!(await this.cli("INFO", "replication")).includes("master_link_status:up")) {
+      if (Date.now() > deadline) throw new Error(`replica on port ${this.port} did not sync`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   /** Sends it a signal (SIGSTOP freezes it, as a partition would look; SIGCONT thaws it). */

@@ -14,13 +14,7 @@ Deno.test("redis_wait_replicas: acknowledged jobs are on the replica when the ma
   const replica = await TestRedis.start({ replicaOf: master.port });
   try {
     // The replica has caught up with the (empty) master before the test begins.
-    for (
-      let i = 0;
-      i < 100 && !(await replica.cli("INFO", "replication")).includes("master_link_status:up");
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await replica.synced();
     await using s = await startSupervisor({
       redis_url: master.url,
       redis_wait_replicas: 1,
@@ -64,13 +58,7 @@ Deno.test("redis_wait_replicas: a replica that does not answer makes creation fa
   const master = await TestRedis.start();
   const replica = await TestRedis.start({ replicaOf: master.port });
   try {
-    for (
-      let i = 0;
-      i < 100 && !(await replica.cli("INFO", "replication")).includes("master_link_status:up");
-      i++
-    ) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await replica.synced();
     await using s = await startSupervisor({
       redis_url: master.url,
       redis_wait_replicas: 1,
