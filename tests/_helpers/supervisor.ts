@@ -121,6 +121,8 @@ export class SupervisorProcess {
         "run",
         "-A",
         "--unstable-no-legacy-abort",
+        // As `deno task serve` runs it (deno.json).
+        "--v8-flags=--max-semi-space-size=4",
         new URL("../../server/main.ts", import.meta.url).pathname,
         "--config",
         file,

@@ -34,10 +34,16 @@ function spawner(marks: { setsid: string; nohup: string; fork: string }, then: s
     `${bash(`setsid sleep ${marks.setsid} >/dev/null 2>&1 </dev/null &`)};`,
     `${bash(`nohup sleep ${marks.nohup} >/dev/null 2>&1 </dev/null &`)};`,
     `${bash(`(sleep ${marks.fork} >/dev/null 2>&1 </dev/null &)`)};`,
-    // Counted from inside (with `exec`, so that the shell's own command line is not counted).
-    `const started = Number(new TextDecoder().decode(${
+    // Counted from inside (with `exec`, so that the shell's own command line is not counted),
+    // until all three show: a background child may not have reached its `exec sleep` yet.
+    `const count = () => Number(new TextDecoder().decode(${
       bash(`exec pgrep -c -f '${pattern}'`)
     }.stdout).trim());`,
+    `let started = count();`,
+    `for (let i = 0; i < 200 && started < 3; i++) {`,
+    `  await new Promise((r) => setTimeout(r, 50));`,
+    `  started = count();`,
+    `}`,
     `console.log("started " + started);`,
     then,
   ].join("\n");
