@@ -20,9 +20,10 @@ import { Scheduler, ScheduleService } from "./schedules/mod.ts";
 import { SecretRegistry } from "./auth/secret_registry.ts";
 import type { SupervisorConfig } from "./config/config_schema.ts";
 import { EventLog } from "./events/event_log.ts";
-import { Front, type FrontBind } from "./http/front/mod.ts";
+import { Front, type FrontBind, type Handler } from "./http/front/mod.ts";
 import { getLog, type Log, logTo } from "./logging/mod.ts";
 import { createHttpHandler } from "./http/http_server.ts";
+import { HttpReply } from "./http/http_reply.ts";
 import { SseStreams } from "./http/sse.ts";
 import type { RetryPolicy } from "./jobs/job_rules.ts";
 import { JobService } from "./jobs/job_service.ts";
@@ -53,7 +54,6 @@ export interface StartOptions {
 
 /** The parts a supervisor owns and closes. */
 interface Parts {
-  server: Deno.HttpServer<Deno.UnixAddr>;
   front: Front;
   dataDir: DataDirClaim;
   streams: SseStreams;
@@ -145,16 +145,24 @@ export class Supervisor {
       sandbox: config.sandbox,
     });
     undo.push(() => runtime.close());
-    const upstream = `${await runtime.privateDir("http")}/server.sock`;
-    const front = await Front.start(bindOf(config), upstream, {
+    // Listening from the start (a taken port stops the start at once); answered once all is up.
+    let handler: Handler = () =>
+      Promise.resolve(
+        new HttpReply(
+          503,
+          { "content-type": "application/json" },
+          JSON.stringify({ error: { code: -32003, message: "the supervisor is starting" } }),
+        ),
+      );
+    const front = await Front.start(bindOf(config), {
       maxConnections: config.max_connections,
       headerTimeoutMs: config.header_timeout * 1000,
       bodyTimeoutMs: config.body_timeout * 1000,
       idleTimeoutMs: config.idle_timeout * 1000,
       maxHeaderBytes: config.max_header_bytes,
       maxBodyBytes: config.max_body_bytes,
-    });
-    undo.push(() => front.close());
+    }, (request) => handler(request));
+    undo.push(() => Promise.resolve(front.close()));
     if (runtime.sandbox.warning) log.warn(runtime.sandbox.warning);
     const origin = `${Deno.hostname()}/${Deno.pid}/${crypto.randomUUID().slice(0, 8)}`;
     const store = await openStore(config, origin);
@@ -273,30 +281,23 @@ export class Supervisor {
       },
     });
     const streams = new SseStreams();
-    let listening!: () => void;
-    const serving = new Promise<void>((resolve) => (listening = resolve));
-    // The server itself listens on a private socket: every connection comes through the front.
-    const server = Deno.serve(
-      { transport: "unix", path: upstream, onListen: () => listening() },
-      createHttpHandler({
-        dispatcher,
-        services,
-        hub,
-        streams,
-        maxBodyBytes: config.max_body_bytes,
-        metrics: config.metrics ? () => metrics.render(runners) : null,
-        dashboard: serveDashboard,
-        onRequest: (route, status) => metrics.request(route, status),
-        draining: () => draining,
-        translateError,
-        peers: {
-          trusted: config.trusted_proxies,
-          publicUrl: config.public_url,
-          bound,
-        },
-      }),
-    );
-    await serving;
+    handler = createHttpHandler({
+      dispatcher,
+      services,
+      hub,
+      streams,
+      maxBodyBytes: config.max_body_bytes,
+      metrics: config.metrics ? () => metrics.render(runners) : null,
+      dashboard: serveDashboard,
+      onRequest: (route, status) => metrics.request(route, status),
+      draining: () => draining,
+      translateError,
+      peers: {
+        trusted: config.trusted_proxies,
+        publicUrl: config.public_url,
+        bound,
+      },
+    });
     const supervisor = new Supervisor({
       url: "path" in front.addr ? `unix:${front.addr.path}` : `http://${bound}`,
       config,
@@ -306,7 +307,6 @@ export class Supervisor {
       events,
       generatedSecret,
       parts: {
-        server,
         front,
         dataDir,
         streams,
@@ -376,7 +376,7 @@ export class Supervisor {
   #stopped!: (done: Promise<void>) => void;
 
   async #shutdown(graceMs: number, audit: Audit): Promise<void> {
-    const { server, front, dataDir, streams, reaper, retention, scheduler, hub, secrets, runtime } =
+    const { front, dataDir, streams, reaper, retention, scheduler, hub, secrets, runtime } =
       this.#parts;
     this.#drain();
     this.events.emit({
@@ -398,8 +398,7 @@ export class Supervisor {
     await this.#member?.stop();
     front.stopAccepting();
     streams.closeAll();
-    await server.shutdown();
-    await front.close();
+    await front.shutdown();
     this.jobs.close();
     hub.close();
     secrets.close();

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { HttpReply } from "../http/http_reply.ts";
+
 const STATIC = new URL("./static/", import.meta.url);
 const BUNDLE = new URL("../../client/dist/", import.meta.url);
 
@@ -36,7 +38,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The file for a dashboard path, or null when the path is not the dashboard's. */
-export async function serveDashboard(path: string): Promise<Response | null> {
+export async function serveDashboard(path: string): Promise<HttpReply | null> {
   let file: URL;
   if (path === "/" || path === "/ui" || path === "/ui/") {
     file = new URL("index.html", STATIC);
@@ -55,13 +57,11 @@ export async function serveDashboard(path: string): Promise<Response | null> {
   try {
     const body = await Deno.readFile(file);
     const ext = file.pathname.split(".").pop() ?? "";
-    return new Response(body, {
-      headers: {
-        "content-type": TYPES[ext] ?? "application/octet-stream",
-        "cache-control": "no-cache",
-        ...SECURITY_HEADERS,
-      },
-    });
+    return new HttpReply(200, {
+      "content-type": TYPES[ext] ?? "application/octet-stream",
+      "cache-control": "no-cache",
+      ...SECURITY_HEADERS,
+    }, body);
   } catch {
     return null;
   }

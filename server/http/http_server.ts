@@ -29,6 +29,8 @@ import type { Services } from "../methods/services.ts";
 import type { LogHub } from "../logs/log_hub.ts";
 import { peerOf, type PeerSettings } from "./peers.ts";
 import { getLog } from "../logging/mod.ts";
+import type { HttpRequest } from "./http_request.ts";
+import { HttpReply } from "./http_reply.ts";
 
 const log = getLog("http");
 
@@ -42,7 +44,7 @@ export interface HttpDeps {
   /** Serves `GET /metrics` (null when disabled). */
   metrics: (() => Promise<string>) | null;
   /** Serves the dashboard's files (null when there is none). */
-  dashboard: ((path: string) => Promise<Response | null>) | null;
+  dashboard: ((path: string) => Promise<HttpReply | null>) | null;
   /** Counts requests (for metrics). */
   onRequest?: (route: string, status: number) => void;
   /** Refuses new work while shutting down. */
@@ -63,20 +65,24 @@ const CORS: Record<string, string> = {
 const json = (
   value: unknown,
   status = 200,
-  headers: HeadersInit = {},
-): Response =>
-  new Response(JSON.stringify(value), {
+  headers: Record<string, string> = {},
+): HttpReply =>
+  new HttpReply(
     status,
-    headers: { "content-type": "application/json", ...CORS, ...headers },
-  });
+    { "content-type": "application/json", ...CORS, ...headers },
+    JSON.stringify(value),
+  );
+
+/** The headers of a JSON-RPC answer (one object for every answer). */
+const RPC_HEADERS: Record<string, string> = { "content-type": "application/json", ...CORS };
 
 /** An error for a non-RPC route, shaped like a JSON-RPC error object. */
 function httpError(
   status: number,
   code: number,
   message: string,
-  headers: HeadersInit = {},
-): Response {
+  headers: Record<string, string> = {},
+): HttpReply {
   return json({ error: { code, message } }, status, headers);
 }
 
@@ -89,7 +95,7 @@ const HTTP_STATUS: Partial<Record<number, number>> = {
 };
 
 /** The secret of an `Authorization: Bearer` header. */
-function bearerOf(request: Request): string | undefined {
+function bearerOf(request: HttpRequest): string | undefined {
   const header = request.headers.get("authorization");
   const match = header?.match(/^Bearer\s+(.+)$/i);
   return match ? match[1].trim() : undefined;
@@ -108,7 +114,7 @@ class BodyCutOff extends Error {}
  * bodies would cost their whole size each before sending it (measured: 200
  * such clients, 4 MiB each, took 850 MiB). Memory follows what arrived.
  */
-async function readBody(request: Request, limit: number): Promise<string> {
+async function readBody(request: HttpRequest, limit: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? NaN);
   if (declared > limit) throw new BodyTooLarge();
   // A small declared body in one read (the usual call): a reader per chunk costs more
@@ -142,18 +148,18 @@ async function readBody(request: Request, limit: number): Promise<string> {
   return new TextDecoder().decode(bytes);
 }
 
-/** Builds the request handler for `Deno.serve`. */
+/** Builds the request handler the front (`front/`) calls. */
 export function createHttpHandler(
   deps: HttpDeps,
-): (request: Request) => Promise<Response> {
+): (request: HttpRequest) => Promise<HttpReply> {
   const { services } = deps;
 
   /** Authenticates a non-RPC route; null and a response when refused. */
   async function authorize(
-    request: Request,
+    request: HttpRequest,
     client: string,
     scope: "user" | "admin",
-  ): Promise<Response | Principal> {
+  ): Promise<HttpReply | Principal> {
     try {
       const principal = await services.secrets.authenticate(
         bearerOf(request),
@@ -180,10 +186,10 @@ export function createHttpHandler(
   }
 
   async function rpc(
-    request: Request,
+    request: HttpRequest,
     client: string,
     origin: string,
-  ): Promise<Response> {
+  ): Promise<HttpReply> {
     let body: string;
     try {
       body = await readBody(request, deps.maxBodyBytes);
@@ -213,19 +219,15 @@ export function createHttpHandler(
       },
       origin,
     });
-    return answer === null
-      ? new Response(null, { status: 204, headers: CORS })
-      : new Response(answer, {
-        headers: { "content-type": "application/json", ...CORS },
-      });
+    return answer === null ? new HttpReply(204, CORS) : new HttpReply(200, RPC_HEADERS, answer);
   }
 
-  async function route(request: Request): Promise<[string, Response]> {
+  async function route(request: HttpRequest): Promise<[string, HttpReply]> {
     const url = new URL(request.url);
     const { client, origin } = peerOf(request, deps.peers);
     const path = url.pathname;
     if (request.method === "OPTIONS") {
-      return ["options", new Response(null, { status: 204, headers: CORS })];
+      return ["options", new HttpReply(204, CORS)];
     }
     if (request.method === "POST" && (path === "/" || path === "/rpc")) {
       return ["rpc", await rpc(request, client, origin)];
@@ -319,7 +321,7 @@ export function createHttpHandler(
         ];
       }
       const auth = await authorize(request, client, "user");
-      if (auth instanceof Response) return ["job_logs", auth];
+      if (auth instanceof HttpReply) return ["job_logs", auth];
       if (await services.jobs.statusOf(jobId) === null) {
         return [
           "job_logs",
@@ -352,7 +354,7 @@ export function createHttpHandler(
     }
     if (path === "/events") {
       const auth = await authorize(request, client, "admin");
-      if (auth instanceof Response) return ["events", auth];
+      if (auth instanceof HttpReply) return ["events", auth];
       const given = request.headers.get("last-event-id") ??
         url.searchParams.get("after");
       const after = given !== null && Number.isFinite(Number(given))
@@ -375,14 +377,14 @@ export function createHttpHandler(
         ];
       }
       const auth = await authorize(request, client, "admin");
-      if (auth instanceof Response) return ["metrics", auth];
+      if (auth instanceof HttpReply) return ["metrics", auth];
       return [
         "metrics",
-        new Response(await deps.metrics(), {
-          headers: {
-            "content-type": "text/plain; version=0.0.4; charset=utf-8",
-          },
-        }),
+        new HttpReply(
+          200,
+          { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+          await deps.metrics(),
+        ),
       ];
     }
     const file = await deps.dashboard?.(path);
@@ -392,7 +394,7 @@ export function createHttpHandler(
 
   return async (request) => {
     let routeName = "other";
-    let response: Response;
+    let response: HttpReply;
     try {
       [routeName, response] = await route(request);
     } catch (error) {

@@ -13,6 +13,7 @@
  */
 
 import { PEER_HEADER } from "./front/mod.ts";
+import type { HttpRequest } from "./http_request.ts";
 
 /** How peers are told apart. */
 export interface PeerSettings {
@@ -57,7 +58,7 @@ function bareAddress(text: string): string {
 const HOST = /^[A-Za-z0-9.\-:[\]]{1,255}$/;
 
 /** The client and the link origin of a request. */
-export function peerOf(request: Request, settings: PeerSettings): Peer {
+export function peerOf(request: HttpRequest, settings: PeerSettings): Peer {
   const peer = request.headers.get(PEER_HEADER) ?? "unknown";
   const own = settings.publicUrl ??
     (settings.bound.startsWith("unix:") ? "http://localhost" : `http://${settings.bound}`);

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { HttpReply } from "./http_reply.ts";
+
 /** Writes events to one SSE stream. */
 export interface SseWriter {
   /** Sends one event; resolves when the reader can take more. */
@@ -43,8 +45,8 @@ export class SseStreams {
   respond(
     produce: (writer: SseWriter) => Promise<void>,
     request: AbortSignal,
-    headers: HeadersInit = {},
-  ): Response {
+    headers: Record<string, string> = {},
+  ): HttpReply {
     const controller = new AbortController();
     this.#open.add(controller);
     // The request's signal aborts when the reader disconnects.
@@ -87,14 +89,12 @@ export class SseStreams {
       }
     })();
     const body = readable.pipeThrough(new TextEncoderStream());
-    return new Response(body, {
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-        ...headers,
-      },
-    });
+    return new HttpReply(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+      ...headers,
+    }, body);
   }
 
   /** Ends every open stream. */

@@ -1,17 +1,24 @@
 /**
- * The main thread's handle on the front (`front_worker.ts`): starts it on
- * the configured address, and stops it. The server behind it (`Deno.serve`)
- * listens on a Unix socket in a private directory, and learns each
- * request's peer from the {@linkcode PEER_HEADER} the front sets.
+ * The front: the listening socket, every connection's deadlines and the
+ * connection cap, and the HTTP/1.1 framing, in front of the handler.
+ * `Deno.serve` has no read timeouts and no connection cap
+ * (denoland/deno#3515): a client that sends a head or a body slowly, or
+ * never, would hold a connection and memory for good. So the front reads
+ * the requests itself (`connection.ts`) and calls the handler directly: no
+ * second HTTP server behind it, no thread or socket between them.
  *
  * @module
  */
 
 import type { Timer } from "../../util/timer.ts";
-import type { FromFront, FrontBind, FrontLimits, ToFront } from "./front_worker.ts";
+import { Connection, type FrontLimits, type Handler } from "./connection.ts";
+import { refusal } from "./head.ts";
 
 export { PEER_HEADER } from "./head.ts";
-export type { FrontBind, FrontLimits };
+export type { FrontLimits, Handler };
+
+/** Where the front listens. */
+export type FrontBind = { hostname: string; port: number } | { path: string };
 
 /** A bind that could not be made; the message names the address. */
 export class BindError extends Error {
@@ -21,77 +28,148 @@ export class BindError extends Error {
   }
 }
 
+/** How long a shutdown waits for the answers under way before it closes their connections. */
+const DRAIN_MS = 5000;
+
 /** The front of one supervisor. */
 export class Front {
   /** Where it listens. */
   readonly addr: { hostname: string; port: number } | { path: string };
-  readonly #worker: Worker;
+  readonly #connections = new Set<Connection>();
+  #listener: Deno.Listener | null;
+  readonly #sweeper: Timer;
+  readonly #limits: FrontLimits;
+  readonly #handler: Handler;
+  #drained: (() => void) | null = null;
 
-  private constructor(worker: Worker, addr: Front["addr"]) {
-    this.#worker = worker;
-    this.addr = addr;
+  private constructor(listener: Deno.Listener, limits: FrontLimits, handler: Handler) {
+    this.#listener = listener;
+    this.#limits = limits;
+    this.#handler = handler;
+    const addr = listener.addr;
+    this.addr = addr.transport === "unix"
+      ? { path: (addr as Deno.UnixAddr).path }
+      : { hostname: (addr as Deno.NetAddr).hostname, port: (addr as Deno.NetAddr).port };
+    this.#sweeper = setInterval(() => this.#sweep(), Math.min(250, limits.headerTimeoutMs / 4));
+    this.#accept(listener);
   }
 
   /**
-   * Starts the front on `bind`, passing requests on to the server on the
-   * Unix socket `upstream`. Throws {@linkcode BindError} when it cannot
-   * listen there.
+   * Starts the front on `bind`, answering with `handler`. Throws
+   * {@linkcode BindError} when it cannot listen there.
    */
-  static async start(
-    bind: FrontBind,
-    upstream: string,
-    limits: FrontLimits,
-  ): Promise<Front> {
+  static async start(bind: FrontBind, limits: FrontLimits, handler: Handler): Promise<Front> {
     if ("path" in bind) await removeStaleSocket(bind.path);
-    const worker = new Worker(new URL("./front_worker.ts", import.meta.url), {
-      type: "module",
-    });
-    const answer = new Promise<FromFront>((resolve) => {
-      worker.onmessage = (event: MessageEvent<FromFront>) => resolve(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        resolve({ type: "failed", message: event.message, code: "Error" });
-      };
-    });
-    worker.postMessage(
-      { type: "listen", bind, upstream, limits } satisfies ToFront,
-    );
-    const first = await answer;
-    if (first.type !== "listening") {
-      worker.terminate();
+    let listener: Deno.Listener;
+    try {
+      if ("path" in bind) {
+        listener = Deno.listen({ transport: "unix", path: bind.path });
+        // The socket is the API: only this user may reach it.
+        Deno.chmodSync(bind.path, 0o600);
+      } else {
+        listener = Deno.listen({ hostname: bind.hostname, port: bind.port });
+      }
+    } catch (error) {
       const where = "path" in bind ? `unix:${bind.path}` : `${bind.hostname}:${bind.port}`;
-      const message = first.type === "failed" ? first.message : "the front did not start";
-      const code = first.type === "failed" ? first.code : "Error";
+      const code = (error as Error).name;
       throw new BindError(
         code === "AddrInUse"
           ? `cannot listen on ${where}: the address is in use (is another supervisor running there?)`
-          : `cannot listen on ${where}: ${message}`,
+          : `cannot listen on ${where}: ${(error as Error).message}`,
         code,
       );
     }
-    return new Front(worker, first.addr);
+    return new Front(listener, limits, handler);
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#connections.size;
   }
 
   /** Takes no new connection; those open go on. */
   stopAccepting(): void {
-    this.#worker.postMessage({ type: "stop-accepting" } satisfies ToFront);
+    this.#listener?.close();
+    this.#listener = null;
   }
 
-  /** Closes every connection and ends the worker. */
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      this.#worker.onmessage = (event: MessageEvent<FromFront>) => {
-        if (event.data.type === "closed") resolve();
-      };
+  /**
+   * Stops: no new connection, the idle ones closed, those answering a
+   * request closed after their answer (at most {@linkcode DRAIN_MS}), then
+   * every one closed.
+   */
+  async shutdown(): Promise<void> {
+    this.stopAccepting();
+    for (const c of [...this.#connections]) {
+      if (c.idle) c.close();
+      else c.finishAndClose();
+    }
+    if (this.#connections.size) {
+      let timer: Timer | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => (this.#drained = resolve)),
+        new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS))),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close();
+  }
+
+  /** Closes every connection at once. */
+  close(): void {
+    this.stopAccepting();
+    clearInterval(this.#sweeper);
+    for (const c of [...this.#connections]) c.close();
+  }
+
+  async #accept(listener: Deno.Listener): Promise<void> {
+    try {
+      for await (const conn of listener) this.#serve(conn);
+    } catch {
+      // The listener closed.
+    }
+  }
+
+  #serve(conn: Deno.Conn): void {
+    if (this.#connections.size >= this.#limits.maxConnections) {
+      const answer = refusal(
+        503,
+        "Service Unavailable",
+        "too many connections: try again later",
+        -32003,
+      );
+      conn.write(answer).catch(() => {}).finally(() => {
+        try {
+          conn.close();
+        } catch {
+          // Closed already.
+        }
+      });
+      return;
+    }
+    // An answer may leave in two writes (an event stream's head, then its events): with
+    // Nagle's algorithm on, the second waits for the client's delayed ACK of the first.
+    if (conn.remoteAddr.transport === "tcp") (conn as Deno.TcpConn).setNoDelay(true);
+    const c = new Connection(conn, this.#limits, this.#handler, (closed) => {
+      this.#connections.delete(closed);
+      if (this.#connections.size === 0) this.#drained?.();
     });
-    this.#worker.postMessage({ type: "close" } satisfies ToFront);
-    let timer: Timer | undefined;
-    await Promise.race([
-      closed,
-      new Promise((r) => (timer = setTimeout(r, 2000))),
-    ]);
-    clearTimeout(timer);
-    this.#worker.terminate();
+    this.#connections.add(c);
+    c.serve();
+  }
+
+  /** Closes the connections past their deadline; a late head or body gets a 408 first. */
+  #sweep(): void {
+    const now = Date.now();
+    for (const c of this.#connections) {
+      if (c.phase === "busy" || c.deadline > now) continue;
+      if (c.phase === "header" || c.phase === "body") {
+        const what = c.phase === "header" ? "the request head" : "the request body";
+        c.refuse(408, `${what} did not arrive in time`);
+      } else {
+        c.close();
+      }
+    }
   }
 }
 

@@ -1,10 +1,9 @@
 /**
- * HTTP/1.1 request heads and body framing, as the front reads them: just
- * enough to find where each request starts and ends on a connection (so
- * that every request's head and body get their own deadline), refuse what
- * is malformed or ambiguous before it reaches the server (RFC 9112: a
- * request with both `Content-Length` and `Transfer-Encoding`, or two
- * lengths, is refused), and name the peer to the server.
+ * HTTP/1.1 request heads and body framing, as the front reads them: where
+ * each request starts and ends on a connection (so that every request's
+ * head and body get their own deadline), what is malformed or ambiguous
+ * (RFC 9112: a request with both `Content-Length` and `Transfer-Encoding`,
+ * or two lengths, is refused), and the peer named in a header of its own.
  *
  * @module
  */
@@ -22,9 +21,15 @@ export type BodyFraming =
 export interface RequestHead {
   method: string;
   target: string;
-  /** The head to send on, with the peer header set: request line, headers, blank line. */
-  forward: Uint8Array;
+  /** Its headers, names in lower case, in order, the peer header set by the front. */
+  headers: [string, string][];
   body: BodyFraming;
+  /** The connection stays open after the answer (HTTP/1.1 unless `close`; 1.0 only if asked). */
+  keepAlive: boolean;
+  /** HTTP/1.0: no chunked answers. */
+  http10: boolean;
+  /** `Expect: 100-continue`: the client waits for a go-ahead before its body. */
+  expectContinue: boolean;
 }
 
 /** A request the front refuses, with the status to answer. */
@@ -52,8 +57,8 @@ export function headEnd(bytes: Uint8Array, from = 0): number {
 }
 
 /**
- * Parses a request head (`bytes` ends with its blank line) and rewrites it
- * with the peer header. Throws {@linkcode HeadError}.
+ * Parses a request head (`bytes` ends with its blank line), with the peer
+ * header set to `peer`. Throws {@linkcode HeadError}.
  */
 export function parseHead(
   bytes: Uint8Array,
@@ -72,7 +77,10 @@ export function parseHead(
   }
   let length: number | null = null;
   let chunked = false;
-  const kept: string[] = [lines[0]];
+  const http10 = version === "HTTP/1.0";
+  let connection = "";
+  let expectContinue = false;
+  const headers: [string, string][] = [[PEER_HEADER, peer]];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     const colon = line.indexOf(":");
@@ -98,8 +106,12 @@ export function parseHead(
         );
       }
       chunked = true;
+    } else if (name === "connection") {
+      connection += `${value.toLowerCase()},`;
+    } else if (name === "expect") {
+      expectContinue = value.toLowerCase() === "100-continue";
     }
-    kept.push(line);
+    headers.push([name, value]);
   }
   if (chunked && length !== null) {
     throw new HeadError(400, "both Content-Length and Transfer-Encoding");
@@ -107,19 +119,22 @@ export function parseHead(
   if (length !== null && length > maxBodyBytes) {
     throw new HeadError(413, `the body is larger than ${maxBodyBytes} bytes`);
   }
-  kept.splice(1, 0, `${PEER_HEADER}: ${peer}`);
+  const tokens = connection.split(",").map((t) => t.trim());
   return {
     method,
     target,
-    forward: encoder.encode(kept.join("\r\n") + "\r\n\r\n"),
+    headers,
     body: chunked ? { kind: "chunked" } : length ? { kind: "length", length } : { kind: "none" },
+    keepAlive: http10 ? tokens.includes("keep-alive") : !tokens.includes("close"),
+    http10,
+    expectContinue,
   };
 }
 
 /**
- * Follows a chunked body's framing byte by byte (the bytes are passed on
- * as they are): says how many of the given bytes belong to the body, and
- * whether it ended there.
+ * Follows a chunked body's framing byte by byte: says how many of the given
+ * bytes belong to the body, whether it ended there, and hands the data (the
+ * body without its framing) to `onData`.
  */
 export class ChunkedBody {
   #state:
@@ -139,6 +154,8 @@ export class ChunkedBody {
   #trailerLine = 0;
   /** Body bytes seen so far (framing included). */
   total = 0;
+
+  constructor(readonly onData: (data: Uint8Array) => void = () => {}) {}
 
   /** Consumes bytes from `bytes`: how many belong to the body, and whether it is complete. */
   consume(bytes: Uint8Array): { used: number; done: boolean } {
@@ -188,6 +205,7 @@ export class ChunkedBody {
           break;
         case "data": {
           const take = Math.min(this.#remaining, bytes.length - i);
+          this.onData(bytes.subarray(i, i + take));
           this.#remaining -= take;
           i += take;
           if (this.#remaining === 0) this.#state = "data-cr";

@@ -1,9 +1,18 @@
 /**
- * The front: the connection guard every HTTP connection goes through
- * (`front_worker.ts`, in a worker), its handle (`front.ts`), and the request
- * heads it reads (`head.ts`).
+ * The front: the listening socket and the connection guard every HTTP
+ * connection goes through (`front.ts`), one connection's requests
+ * (`connection.ts`), the request heads it reads (`head.ts`), the requests
+ * it hands over (`incoming_request.ts`) and the answers it writes
+ * (`reply.ts`).
  *
  * @module
  */
 
-export { BindError, Front, type FrontBind, type FrontLimits, PEER_HEADER } from "./front.ts";
+export {
+  BindError,
+  Front,
+  type FrontBind,
+  type FrontLimits,
+  type Handler,
+  PEER_HEADER,
+} from "./front.ts";
