@@ -160,6 +160,42 @@ Deno.test("the front: deadlines, limits and framing, before anything reaches the
     },
   );
 
+  await t.step("Expect: 100-continue gets its go-ahead before the body is sent", async () => {
+    const c = await open(s);
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "rpc.discover" });
+    await c.write(encoder.encode(
+      `POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Length: ${call.length}\r\n` +
+        "Expect: 100-continue\r\nConnection: close\r\n\r\n",
+    ));
+    const buffer = new Uint8Array(1024);
+    const n = await c.read(buffer);
+    assertMatch(
+      new TextDecoder().decode(buffer.subarray(0, n ?? 0)),
+      /^HTTP\/1\.1 100 Continue\r\n/,
+    );
+    await c.write(encoder.encode(call));
+    const answer = await readToEnd(c);
+    assertEquals(statuses(answer), [200]);
+    assertMatch(answer, /"id":3/);
+  });
+
+  await t.step("HTTP/1.0 is answered with its length and the connection closed", async () => {
+    const c = await open(s);
+    await c.write(encoder.encode("GET /health HTTP/1.0\r\n\r\n"));
+    const answer = await readToEnd(c); // returns once the server closed it
+    assertEquals(statuses(answer), [200]);
+    assertMatch(answer, /\r\ncontent-length: \d+\r\n/);
+    assertMatch(answer, /\r\nconnection: close\r\n/);
+  });
+
+  await t.step("HEAD gets the head alone", async () => {
+    const c = await open(s);
+    await c.write(encoder.encode("HEAD /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    const answer = await readToEnd(c);
+    assertEquals(statuses(answer), [200]);
+    assert(answer.endsWith("\r\n\r\n"), "no body after the head");
+  });
+
   await t.step("a client cannot pose as another peer", async () => {
     // The front drops any peer header a client sends and sets its own.
     const res = await fetch(`${s.url}/rpc`, {
@@ -171,6 +207,26 @@ Deno.test("the front: deadlines, limits and framing, before anything reaches the
     const events = await s.admin.call<{ events: unknown[] }>("events.list", {});
     assert(!JSON.stringify(events).includes("10.9.9.9"));
   });
+});
+
+Deno.test("a request being answered is not cut by idle_timeout (only silence is)", async () => {
+  await using s = await startSupervisor({
+    idle_timeout: 1,
+    runners: [{ name: "slow", kind: "script", instances: 1 }],
+  });
+  // The job takes longer than idle_timeout; the client sends nothing meanwhile.
+  const result = await s.user.call("job.run", {
+    job: {
+      runner: "slow",
+      payload: "await new Promise((r) => setTimeout(r, 2500)); export default 42;",
+    },
+  });
+  assertEquals(result, { success: 42 });
+  // A connection that says nothing is still closed.
+  const c = await open(s);
+  await c.write(encoder.encode("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const answer = await readToEnd(c); // the answer, then the close after a silent second
+  assertEquals(statuses(answer), [200]);
 });
 
 Deno.test("500 slow clients declaring 4 MiB bodies cost the supervisor less than 100 MB", async () => {
