@@ -61,7 +61,8 @@ export function renderStats(main, ctx) {
       ),
   );
 
-  const counts = h("div", { class: "cards", "aria-label": "Jobs by status" });
+  // A labelled group: a bare div may not carry a label (axe: aria-prohibited-attr while empty).
+  const counts = h("div", { class: "cards", role: "group", "aria-label": "Jobs by status" });
   const throughputSummary = h("span", { class: "muted" });
   const throughput = h("div");
   const latencySummary = h("span", { class: "muted" });
