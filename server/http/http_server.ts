@@ -55,8 +55,12 @@ export interface HttpDeps {
   peers: PeerSettings;
 }
 
-const CORS: Record<string, string> = {
-  "access-control-allow-origin": "*",
+/** On every answer: any origin may read it (a secret, not a cookie, is what grants). */
+const CORS: Record<string, string> = { "access-control-allow-origin": "*" };
+
+/** On a preflight (`OPTIONS`) answer only: what the actual request may carry (Fetch spec). */
+const PREFLIGHT: Record<string, string> = {
+  ...CORS,
   "access-control-allow-headers": "authorization, content-type, last-event-id",
   "access-control-allow-methods": "GET, POST, OPTIONS",
   "access-control-max-age": "600",
@@ -93,6 +97,27 @@ const HTTP_STATUS: Partial<Record<number, number>> = {
   [ErrorCode.TooManyRequests]: 429,
   [ErrorCode.Unavailable]: 503,
 };
+
+/**
+ * The path of an absolute URL as it was sent (no URL object: a quarter of a
+ * small request's routing; dot segments are not resolved, so `/rpc` is
+ * matched only as itself, and the dashboard checks where a file path leads).
+ */
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  for (const mark of ["?", "#"]) {
+    const at = url.indexOf(mark, start);
+    if (at >= 0 && at < end) end = at;
+  }
+  return url.slice(start, end);
+}
+
+/** The `after` query parameter, if any. */
+function afterParam(url: string): string | null {
+  return url.includes("?") ? new URL(url).searchParams.get("after") : null;
+}
 
 /** The secret of an `Authorization: Bearer` header. */
 function bearerOf(request: HttpRequest): string | undefined {
@@ -223,11 +248,10 @@ export function createHttpHandler(
   }
 
   async function route(request: HttpRequest): Promise<[string, HttpReply]> {
-    const url = new URL(request.url);
+    const path = pathOf(request.url);
     const { client, origin } = peerOf(request, deps.peers);
-    const path = url.pathname;
     if (request.method === "OPTIONS") {
-      return ["options", new HttpReply(204, CORS)];
+      return ["options", new HttpReply(204, PREFLIGHT)];
     }
     if (request.method === "POST" && (path === "/" || path === "/rpc")) {
       return ["rpc", await rpc(request, client, origin)];
@@ -333,7 +357,7 @@ export function createHttpHandler(
         ];
       }
       const after = Number(
-        request.headers.get("last-event-id") ?? url.searchParams.get("after") ??
+        request.headers.get("last-event-id") ?? afterParam(request.url) ??
           0,
       );
       return [
@@ -356,7 +380,7 @@ export function createHttpHandler(
       const auth = await authorize(request, client, "admin");
       if (auth instanceof HttpReply) return ["events", auth];
       const given = request.headers.get("last-event-id") ??
-        url.searchParams.get("after");
+        afterParam(request.url);
       const after = given !== null && Number.isFinite(Number(given))
         ? Number(given)
         : await services.events.lastId();
