@@ -223,7 +223,7 @@ export class SqliteStore implements Store {
     this.#jobSeq = Number(last?.seq ?? 0);
     this.#checkpoints = setInterval(() => {
       if (this.#sinceCheckpoint > 0 && performance.now() - this.#lastCommit >= IDLE_MS) {
-        this.#checkpoint();
+        this.#checkpoint(true);
       }
     }, IDLE_MS);
     Deno.unrefTimer(Number(this.#checkpoints));
@@ -244,10 +244,24 @@ export class SqliteStore implements Store {
     }
   }
 
-  #checkpoint(): void {
+  #checkpoint(prime = false): void {
     this.#sinceCheckpoint = 0;
     try {
-      this.#db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      const done = this.#get("PRAGMA wal_checkpoint(PASSIVE)");
+      // All of the WAL copied back: the next write starts it over, which costs that write
+      // ~0.35 ms more (measured: a first commit after a pause 550-600 µs, 165 µs otherwise).
+      // A small write now starts it over while nothing waits (and is not counted: it does not
+      // call for another checkpoint).
+      if (prime && done && done.log === done.checkpointed && Number(done.log) > 0) {
+        this.#db.exec("BEGIN IMMEDIATE");
+        try {
+          this.#stmt("INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)").run(Date.now());
+          this.#db.exec("COMMIT");
+        } catch (error) {
+          if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+          throw error;
+        }
+      }
     } catch {
       // The next one will try again; a failing disk shows in the writes.
     }
