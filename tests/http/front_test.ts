@@ -160,6 +160,17 @@ Deno.test("the front: deadlines, limits and framing, before anything reaches the
     },
   );
 
+  await t.step("a chunked body past max_body_bytes is 413, framing counted", async () => {
+    const head = "POST /rpc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const kib = "a".repeat(1024);
+    // 70 KiB of data in 1 KiB chunks; then 22 000 one-byte chunks (22 KB of data, 132 KB sent).
+    for (const body of [`400\r\n${kib}\r\n`.repeat(70), "1\r\na\r\n".repeat(22_000)]) {
+      const c = await open(s);
+      await c.write(encoder.encode(head + body)).catch(() => {});
+      assertEquals(statuses(await readToEnd(c)), [413]);
+    }
+  });
+
   await t.step("Expect: 100-continue gets its go-ahead before the body is sent", async () => {
     const c = await open(s);
     const call = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "rpc.discover" });

@@ -223,8 +223,10 @@ export class Connection {
         size += take;
       }
     } else {
+      // Copies, not views of what was read: a body of tiny chunks would otherwise keep every
+      // read buffer alive, framing and all, until its end.
       const chunked = new ChunkedBody((data) => {
-        parts.push(data);
+        parts.push(data.slice());
         size += data.length;
       });
       for (;;) {
@@ -238,7 +240,8 @@ export class Connection {
           return null;
         }
         this.#pending = this.#pending.subarray(result.used);
-        if (size > this.limits.maxBodyBytes) {
+        // The framing counts too (chunk sizes, extensions, trailers), with some room for it.
+        if (size > this.limits.maxBodyBytes || chunked.total > this.limits.maxBodyBytes + 65536) {
           await this.refuse(413, `the body is larger than ${this.limits.maxBodyBytes} bytes`);
           return null;
         }
