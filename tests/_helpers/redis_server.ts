@@ -51,9 +51,10 @@ export class TestRedis {
 
   /**
    * (Re)starts the server on the same port and directory (as a replica of
-   * the server on `replicaOf`, when given: how a failed master comes back).
+   * the server on `replicaOf`, when given: how a failed master comes back),
+   * with `extra` arguments.
    */
-  async restart(replicaOf?: number): Promise<void> {
+  async restart(replicaOf?: number, extra: string[] = []): Promise<void> {
     if (replicaOf !== undefined) this.#replicaOf = replicaOf;
     this.#child = new Deno.Command("redis-server", {
       args: [
@@ -70,6 +71,7 @@ export class TestRedis {
         "--appendfsync",
         "always",
         ...(this.#replicaOf ? ["--replicaof", "127.0.0.1", String(this.#replicaOf)] : []),
+        ...extra,
       ],
       stdout: "null",
       stderr: "null",

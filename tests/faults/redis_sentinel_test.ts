@@ -49,14 +49,25 @@ Deno.test("a Sentinel failover under load: the cluster carries on, no acknowledg
       10_000,
       "the replica is master",
     );
+    // With no replica to confirm them (WAIT 1), calls are refused, never acknowledged.
+    const ackedAlone = acked.length;
+    const refusedBefore = refused;
+    for (let i = 0; i < 3; i++) await enqueue();
+    assertEquals(
+      [acked.length, refused - refusedBefore],
+      [ackedAlone, 3],
+      "refused without a replica",
+    );
     // The old master comes back as a replica of the new one, as an operator brings it back (an
     // empty server restarted as a master could make the others resync from it: Redis's own
-    // warning for masters without persistence), so that WAIT can be met again. And it is let
-    // finish its first sync: a busy machine can starve the new master past Sentinel's 1 s, and a
-    // second failover onto a replica still syncing would make the others resync from its empty
-    // data (seen: two switch-masters in Sentinel's log, the first 50 acknowledged jobs gone).
-    await master.restart(replica.port);
+    // warning for masters without persistence), so that WAIT can be met again. Sentinel may not
+    // promote it until it has its first sync (replica-priority 0 until then): a busy machine can
+    // starve the new master past Sentinel's 1 s, and a second failover onto a replica still
+    // syncing made the others resync from its empty data (seen: two switch-masters in
+    // Sentinel's log, the first 50 acknowledged jobs gone).
+    await master.restart(replica.port, ["--replica-priority", "0"]);
     await master.synced();
+    await master.cli("CONFIG", "SET", "replica-priority", "100");
     await eventually(
       async () => {
         await enqueue();
