@@ -57,7 +57,16 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
         }
       }
     };
-    const producers = [...Array.from({ length: 4 }, (_, n) => producer(n)), runner()];
+    // A caller's unexpected error is kept for the end: left dangling, it would cancel the test
+    // and hide the condition that was waited for (and a failing wait would leave callers
+    // running into the closed supervisor).
+    let callerError: unknown = null;
+    const producers = [...Array.from({ length: 4 }, (_, n) => producer(n)), runner()].map((p) =>
+      p.catch((error) => {
+        callerError ??= error;
+        running = false;
+      })
+    );
     // Conditions, not durations: load before, callers told during, load again after.
     await eventually(() => acknowledged.length > 20 && runs > 5, 30_000, "load before the outage");
     const before = acknowledged.length;
@@ -72,6 +81,7 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
     );
     running = false;
     await Promise.all(producers);
+    if (callerError) throw callerError;
     for (const error of errors) {
       assertEquals(error.code, -32003, error.message);
       assertMatch(error.message, /store \(Redis at .*\) is unavailable/);

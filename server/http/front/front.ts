@@ -122,11 +122,31 @@ export class Front {
     for (const c of [...this.#connections]) c.close();
   }
 
+  /**
+   * Accepts until the listener is closed. Nothing one connection does may end
+   * it: a throw in a `for await` body would close the listener (its
+   * iterator's return), and every later client would be refused.
+   */
   async #accept(listener: Deno.Listener): Promise<void> {
-    try {
-      for await (const conn of listener) this.#serve(conn);
-    } catch {
-      // The listener closed.
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        if (this.#listener !== listener) return; // closed by stopAccepting or close
+        // Out of file descriptors, say: try again in a moment rather than spin.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
+      }
+      try {
+        this.#serve(conn);
+      } catch {
+        try {
+          conn.close();
+        } catch {
+          // Gone already.
+        }
+      }
     }
   }
 
