@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals, assertMatch, eventually } from "../_helpers/assert.ts";
-import { startSupervisor, type TestSupervisor } from "../_helpers/supervisor.ts";
+import { SECRETS, startSupervisor, type TestSupervisor } from "../_helpers/supervisor.ts";
 
 const encoder = new TextEncoder();
 
@@ -238,6 +238,23 @@ Deno.test("a request being answered is not cut by idle_timeout (only silence is)
   await c.write(encoder.encode("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
   const answer = await readToEnd(c); // the answer, then the close after a silent second
   assertEquals(statuses(answer), [200]);
+});
+
+Deno.test("a shutdown lets an event stream end cleanly, then closes its connection", async () => {
+  const s = await startSupervisor();
+  const c = await open(s);
+  await c.write(encoder.encode(
+    `GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRETS.admin}\r\n\r\n`,
+  ));
+  const buffer = new Uint8Array(4096);
+  const n = await c.read(buffer);
+  assertMatch(new TextDecoder().decode(buffer.subarray(0, n ?? 0)), /^HTTP\/1\.1 200 /);
+  const [answer] = await Promise.all([readToEnd(c), s.close()]);
+  // The stream's last chunk, then the close: not a connection cut mid-stream.
+  assert(
+    answer.endsWith("0\r\n\r\n"),
+    `the stream ended with ${JSON.stringify(answer.slice(-40))}`,
+  );
 });
 
 Deno.test("500 slow clients declaring 4 MiB bodies cost the supervisor less than 100 MB", async () => {

@@ -77,9 +77,13 @@ export class Connection {
       : "unix";
   }
 
-  /** Between requests (or before the first byte of one): nothing is lost by closing it now. */
+  /**
+   * Between requests (or before the first byte of one): nothing is lost by
+   * closing it now. Not while an answer goes out (an event stream included).
+   */
   get idle(): boolean {
-    return (this.phase === "idle" || this.phase === "header") && this.#pending.length === 0;
+    return this.#request === null && (this.phase === "idle" || this.phase === "header") &&
+      this.#pending.length === 0;
   }
 
   /** Serves its requests until it closes. */
