@@ -669,36 +669,17 @@ export const RunnerStatus: JsonSchema = {
   },
 };
 
+/** The keys of {@linkcode JobCounts}: every status, and the total. */
+const COUNT_KEYS = [...(JobStatus.enum as string[]), "total"];
+
 /** How many jobs are in each status. */
 export const JobCounts: JsonSchema = {
   title: "JobCounts",
   type: "object",
-  required: [
-    "created",
-    "scheduled",
-    "queued",
-    "running",
-    "completed",
-    "failed",
-    "stopped",
-    "timeout",
-    "total",
-  ],
+  required: COUNT_KEYS,
   additionalProperties: false,
   properties: Object.fromEntries(
-    [
-      "created",
-      "scheduled",
-      "queued",
-      "running",
-      "completed",
-      "failed",
-      "stopped",
-      "timeout",
-      "total",
-    ].map(
-      (k) => [k, { type: "integer", minimum: 0 }],
-    ),
+    COUNT_KEYS.map((k) => [k, { type: "integer", minimum: 0 }]),
   ),
 };
 

@@ -15,9 +15,9 @@
 
 import type { HttpRequest } from "../http_request.ts";
 import { HttpReply } from "../http_reply.ts";
-import { ChunkedBody, headEnd, HeadError, parseHead, refusal, type RequestHead } from "./head.ts";
+import { ChunkedBody, headEnd, HeadError, parseHead, type RequestHead } from "./head.ts";
 import { IncomingRequest } from "./incoming_request.ts";
-import { writeResponse } from "./reply.ts";
+import { refusal, writeResponse } from "./reply.ts";
 
 /** The limits of every connection. */
 export interface FrontLimits {
@@ -35,15 +35,6 @@ export type Handler = (request: HttpRequest) => Promise<HttpReply>;
 /** Bytes read at a time: one buffer per connection (500 slow ones: 8 MiB). */
 const READ_BYTES = 16 * 1024;
 const EMPTY = new Uint8Array(0);
-
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  431: "Request Header Fields Too Large",
-  501: "Not Implemented",
-  503: "Service Unavailable",
-};
 
 /** What a connection is waiting for, and so which deadline runs. */
 export type Phase = "header" | "body" | "idle" | "busy";
@@ -118,9 +109,8 @@ export class Connection {
   /** Answers the client itself, then closes. */
   async refuse(status: number, message: string): Promise<void> {
     if (this.closed) return;
-    const code = status === 503 ? -32003 : -32600;
     this.phase = "busy"; // no second refusal from the sweep
-    await this.#write(refusal(status, REASONS[status], message, code)).catch(() => {});
+    await this.#write(refusal(status, message)).catch(() => {});
     this.close();
   }
 

@@ -12,7 +12,7 @@
 
 import type { Timer } from "../../util/timer.ts";
 import { Connection, type FrontLimits, type Handler } from "./connection.ts";
-import { refusal } from "./head.ts";
+import { refusal } from "./reply.ts";
 
 export { PEER_HEADER } from "./head.ts";
 export type { FrontLimits, Handler };
@@ -82,11 +82,6 @@ export class Front {
     return new Front(listener, limits, handler);
   }
 
-  /** Connections open now. */
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   /** Takes no new connection; those open go on. */
   stopAccepting(): void {
     this.#listener?.close();
@@ -152,12 +147,7 @@ export class Front {
 
   #serve(conn: Deno.Conn): void {
     if (this.#connections.size >= this.#limits.maxConnections) {
-      const answer = refusal(
-        503,
-        "Service Unavailable",
-        "too many connections: try again later",
-        -32003,
-      );
+      const answer = refusal(503, "too many connections: try again later");
       conn.write(answer).catch(() => {}).finally(() => {
         try {
           conn.close();

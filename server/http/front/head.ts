@@ -40,7 +40,6 @@ export class HeadError extends Error {
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("latin1");
 
 /** Where the head ends in `bytes` (the index after its blank line), or -1. */
@@ -244,18 +243,4 @@ export class ChunkedBody {
     this.total += i;
     return { used: i, done: this.#state === "done" };
   }
-}
-
-/** A complete HTTP response the front sends itself (before closing the connection). */
-export function refusal(
-  status: number,
-  reason: string,
-  message: string,
-  code: number,
-): Uint8Array {
-  const body = JSON.stringify({ error: { code, message } });
-  return encoder.encode(
-    `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
-      `content-length: ${encoder.encode(body).length}\r\n\r\n${body}`,
-  );
 }

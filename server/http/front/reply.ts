@@ -99,6 +99,22 @@ export async function writeResponse(reply: HttpReply, options: ReplyOptions): Pr
   return keepAlive;
 }
 
+/**
+ * An answer the front gives itself, before it closes the connection: the
+ * status, and the message as a JSON-RPC error object (-32003 for 503, the
+ * server being unable to take more; -32600 for what the request did wrong).
+ */
+export function refusal(status: number, message: string): Uint8Array {
+  const code = status === 503 ? -32003 : -32600;
+  const body = JSON.stringify({ error: { code, message } });
+  return encoder.encode(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Status"}\r\nconnection: close\r\n` +
+      `content-type: application/json\r\ncontent-length: ${
+        encoder.encode(body).length
+      }\r\n\r\n${body}`,
+  );
+}
+
 /** One chunk of a chunked body, framing included. */
 function chunk(data: Uint8Array): Uint8Array {
   const size = encoder.encode(`${data.length.toString(16)}\r\n`);

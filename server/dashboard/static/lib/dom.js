@@ -173,6 +173,24 @@ export function toast(message, kind = "ok") {
   setTimeout(() => el.remove(), kind === "err" ? 8000 : 4000);
 }
 
+/**
+ * Runs an action the user asked for: its label as a toast when it worked,
+ * the error when not; then `reload` either way.
+ *
+ * @param {string} label
+ * @param {() => Promise<unknown>} call
+ * @param {() => Promise<unknown>} reload
+ */
+export async function act(label, call, reload) {
+  try {
+    await call();
+    toast(label);
+  } catch (e) {
+    toast(describe(e), "err");
+  }
+  await reload();
+}
+
 /** An error as one line for people. @param {unknown} error */
 export function describe(error) {
   if (error instanceof Error) {

@@ -8,6 +8,7 @@
  */
 
 import {
+  act,
   badge,
   describe,
   field,
@@ -129,15 +130,7 @@ export function renderRunners(main, ctx) {
    * @param {string} label
    * @param {() => Promise<unknown>} call
    */
-  const control = async (label, call) => {
-    try {
-      await call();
-      toast(label);
-    } catch (e) {
-      toast(describe(e), "err");
-    }
-    await load();
-  };
+  const control = (label, call) => act(label, call, load);
 
   /** @param {any} r */
   const card = (r) => {

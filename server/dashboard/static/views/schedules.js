@@ -6,6 +6,7 @@
  */
 
 import {
+  act,
   badge,
   describe,
   field,
@@ -62,17 +63,6 @@ export function renderSchedules(main, ctx) {
     ),
   );
 
-  /** @param {string} label @param {() => Promise<unknown>} call */
-  const act = async (label, call) => {
-    try {
-      await call();
-      toast(label);
-    } catch (e) {
-      toast(describe(e), "err");
-    }
-    await load();
-  };
-
   /** @param {any} s */
   const row = (s) => {
     const name = s.name;
@@ -110,7 +100,7 @@ export function renderSchedules(main, ctx) {
             "aria-label": `${label} ${name}`,
             onclick: () => {
               if (label === "Delete" && !confirm(`Delete schedule ${name}?`)) return;
-              act(`${label}: ${name}`, call);
+              act(`${label}: ${name}`, call, load);
             },
           })
         ),
