@@ -143,6 +143,7 @@ export class Supervisor {
     undo.push(() => dataDir.release(true));
     const runtime = await ProcessRuntime.open("hero-work-", {
       sandbox: config.sandbox,
+      sandboxCgroups: config.sandbox_cgroups,
     });
     undo.push(() => runtime.close());
     // Listening from the start (a taken port stops the start at once); answered once all is up.

@@ -32,6 +32,8 @@ export interface AgentOptions {
   log?: (message: string) => void;
   /** The OS sandbox (default `auto`). */
   sandbox?: "auto" | "require" | "off";
+  /** Whether the OS sandbox makes control groups (default true). */
+  sandboxCgroups?: boolean;
 }
 
 const HEARTBEAT_MS = 5000;
@@ -95,6 +97,7 @@ export class RunnerAgent {
     try {
       runtime = await ProcessRuntime.open("hero-agent-", {
         sandbox: options.sandbox,
+        sandboxCgroups: options.sandboxCgroups,
       });
     } catch (error) {
       await store.close();

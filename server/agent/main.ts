@@ -5,7 +5,8 @@
  * `--timeout S`, `--memory-mb M`, `--lease S`, and the permissions of its
  * jobs: `--allow-read[=PATHS]`, `--allow-write[=PATHS]`, `--allow-net[=HOSTS]`,
  * `--allow-env[=NAMES]`, `--allow-run[=PROGRAMS]`, `--allow-sys[=APIS]`
- * (comma-separated lists; without `=`, everything). SIGINT or SIGTERM stops
+ * (comma-separated lists; without `=`, everything); `--sandbox` and
+ * `--no-sandbox-cgroups` as the config's `sandbox` and `sandbox_cgroups`. SIGINT or SIGTERM stops
  * it: running jobs go back to the queue.
  *
  * @module
@@ -23,7 +24,7 @@ const log = getLog("agent");
 
 const USAGE = `Usage: deno task runner --redis URL --name NAME [--namespace NS] [--instances N]
        [--timeout S] [--memory-mb M] [--lease S] [--isolation job|runner]
-       [--sandbox auto|require|off]
+       [--sandbox auto|require|off] [--no-sandbox-cgroups]
        [--allow-read[=PATHS]] [--allow-write[=PATHS]]
        [--allow-net[=HOSTS]] [--allow-env[=NAMES]] [--allow-run[=PROGRAMS]] [--allow-sys[=APIS]]`;
 
@@ -69,6 +70,7 @@ if (import.meta.main) {
         lease: { type: "string" },
         isolation: { type: "string" },
         sandbox: { type: "string", default: "auto" },
+        "no-sandbox-cgroups": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -114,6 +116,7 @@ if (import.meta.main) {
     runner,
     leaseMs: values.lease ? Number(values.lease) * 1000 : undefined,
     sandbox,
+    sandboxCgroups: !values["no-sandbox-cgroups"],
     log: (m) => log.info(m),
   }).catch((error) => fail((error as Error).message));
   let stopping = false;

@@ -232,6 +232,13 @@ export const ConfigSchema: JsonSchema = {
         "groups): `auto` uses what this host has and warns about the rest; `require` refuses to " +
         "start without all of it; `off` uses none (Deno's permissions only).",
     },
+    sandbox_cgroups: {
+      type: "boolean",
+      description: "Whether the OS sandbox makes control groups where this host lets it " +
+        "(`false` where another manager owns them, e.g. a container's orchestrator): without " +
+        "them the PID namespace alone ends what a job starts, and `memory_mb` bounds the V8 " +
+        "heap only. `require` then does not ask for them.",
+    },
     schedules: {
       type: "array",
       items: ScheduleSpecSchema,
@@ -336,6 +343,7 @@ export interface SupervisorConfig {
   log_format: "text" | "json";
   log_level: "debug" | "info" | "warning" | "error";
   sandbox: "auto" | "require" | "off";
+  sandbox_cgroups: boolean;
   runners: RunnerConfig[];
 }
 
@@ -393,4 +401,5 @@ export const DEFAULTS: Omit<SupervisorConfig, "runners"> = {
   log_format: "text",
   log_level: "info",
   sandbox: "auto",
+  sandbox_cgroups: true,
 };

@@ -28,6 +28,8 @@ export interface ProcessRuntimeOptions extends SessionDenoDirOptions {
   denoDir?: string;
   /** Whether to confine processes with the OS layer (default `auto`). */
   sandbox?: SandboxMode;
+  /** Whether that layer makes control groups (default true): `sandbox_cgroups`. */
+  sandboxCgroups?: boolean;
 }
 
 /** The channel, work dir and environments of one supervisor or agent. */
@@ -64,7 +66,8 @@ export class ProcessRuntime {
    */
   static async open(
     prefix: string,
-    { denoDir, sandbox: mode = "auto", ...denoDirOptions }: ProcessRuntimeOptions = {},
+    { denoDir, sandbox: mode = "auto", sandboxCgroups, ...denoDirOptions }: ProcessRuntimeOptions =
+      {},
   ): Promise<ProcessRuntime> {
     const root = await makeOwnedTempDir(prefix);
     await sweepOrphanedDirs(prefix, root.path);
@@ -78,6 +81,7 @@ export class ProcessRuntime {
         name,
         prefix,
         (group) => !exists(`${tmp}/${group}`),
+        { cgroups: sandboxCgroups },
       );
     } catch (error) {
       await Deno.remove(root.path, { recursive: true }).catch(() => {});

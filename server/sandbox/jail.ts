@@ -37,25 +37,34 @@ function joinScript(procsFiles: string[]): string {
   return `${joins} || exit 125; exec "$@"`;
 }
 
-/** The first child of a process (bubblewrap's init in the namespace), or null. */
-function firstChild(pid: number): number | null {
+/** The children of a process (bubblewrap's: its namespace's init), from /proc. */
+function childrenOf(pid: number): number[] {
   try {
-    const first = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim().split(
-      " ",
-    )[0];
-    if (first) return Number(first);
-  } catch {
-    // No such file on this kernel: look through /proc below.
+    const kids: number[] = [];
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const list = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+      if (list) kids.push(...list.split(" ").map(Number));
+    }
+    return kids;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound && exists(`/proc/${pid}`)) {
+      return childrenByParent(pid); // No children lists on this kernel.
+    }
+    return [];
   }
+}
+
+/** Every process whose parent is `pid`, by a walk of /proc. */
+function childrenByParent(pid: number): number[] {
+  const kids: number[] = [];
   try {
     for (const entry of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(entry.name)) continue;
       try {
         const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
-        const ppid = Number(
-          stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1],
-        );
-        if (ppid === pid) return Number(entry.name);
+        if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) {
+          kids.push(Number(entry.name));
+        }
       } catch {
         // Gone.
       }
@@ -63,7 +72,26 @@ function firstChild(pid: number): number | null {
   } catch {
     // No /proc.
   }
-  return null;
+  return kids;
+}
+
+/** A process's state letter from /proc (`T`: stopped), or null once it is gone. */
+function stateOf(pid: number): string | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat[stat.lastIndexOf(")") + 2];
+  } catch {
+    return null;
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -160,10 +188,12 @@ export class Jailed {
     if (this.#launch.bwrap) {
       // Once bubblewrap is gone, so is its namespace.
       if (this.#reaped) return false;
-      const init = firstChild(this.pid);
-      // Not set up yet: nothing of the program runs, so ending bubblewrap is all there is.
-      if (init === null) return signalProcess(this.pid, signal);
-      return signalGroup(init, signal) || signalProcess(this.pid, signal);
+      const [init] = childrenOf(this.pid);
+      if (init !== undefined && signalGroup(init, signal)) return true;
+      // Still being set up: nothing of the program runs yet. A bubblewrap ended midway can
+      // leave the namespace it was making behind, running: it is killed the thorough way.
+      this.kill();
+      return true;
     }
     if (this.#launch.ownGroup) {
       return signalGroup(this.pid, signal) || signalProcess(this.pid, signal);
@@ -172,14 +202,17 @@ export class Jailed {
   }
 
   /**
-   * Ends everything at once: bubblewrap (its namespace dies with it), the
+   * Ends everything at once: the namespace (its init, and with it every
+   * process in it, whatever session or group they made), bubblewrap, the
    * group, and whatever else is left in the control group.
    */
   kill(): void {
-    if (this.#launch.bwrap || this.#launch.ownGroup) {
-      signalGroup(this.pid, "SIGKILL");
+    if (this.#launch.bwrap) {
+      this.#killNamespace();
+    } else {
+      if (this.#launch.ownGroup) signalGroup(this.pid, "SIGKILL");
+      if (!this.#reaped) signalProcess(this.pid, "SIGKILL");
     }
-    if (!this.#reaped) signalProcess(this.pid, "SIGKILL");
     const cgroup = this.#launch.cgroup;
     if (cgroup) {
       // The group's sweep (a read of its process list, a kill of each) on the next turn: the
@@ -188,6 +221,37 @@ export class Jailed {
       this.#killing = this.#killing.then(() => new Promise((r) => setTimeout(r, 0)))
         .then(() => cgroup.killAll()).catch(() => {});
     }
+  }
+
+  /**
+   * Kills the PID namespace through its init. bubblewrap's own `--die-with-parent`
+   * does not cover its set-up: killed then, it left the namespace's init and the
+   * program running, re-parented to PID 1 (seen under load, without a control
+   * group to sweep them). Its children are bubblewrap's own, read while it
+   * cannot make more: stopped first, unless the init is there already.
+   */
+  #killNamespace(): void {
+    if (this.#reaped) return;
+    const kids = childrenOf(this.pid);
+    if (kids.length) {
+      for (const kid of kids) signalProcess(kid, "SIGKILL");
+      signalGroup(this.pid, "SIGKILL") || signalProcess(this.pid, "SIGKILL");
+      return;
+    }
+    // No init yet, or one being made right now: stopped, bubblewrap makes none after it.
+    signalProcess(this.pid, "SIGSTOP");
+    this.#killing = this.#killing.then(async () => {
+      for (let i = 0; i < 1000 && !this.#reaped; i++) {
+        const state = stateOf(this.pid);
+        if (state === null || state === "Z" || state === "X") break;
+        if (state === "T" || state === "t") {
+          for (const kid of childrenOf(this.pid)) signalProcess(kid, "SIGKILL");
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (!this.#reaped) signalGroup(this.pid, "SIGKILL") || signalProcess(this.pid, "SIGKILL");
+    });
   }
 
   /**

@@ -37,6 +37,8 @@ export interface HostSandbox {
   cgroups: CgroupLayout | null;
   /** One line per missing layer: what is missing and why. */
   missing: string[];
+  /** Control groups were turned off (`sandbox_cgroups = false`), not probed. */
+  cgroupsOff?: boolean;
 }
 
 const BWRAP_PATHS = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"];
@@ -317,11 +319,15 @@ export function probeCgroups(): { layout: CgroupLayout | null; why?: string } {
   };
 }
 
-/** Probes both layers. */
-export async function probeHost(): Promise<HostSandbox> {
-  const [bwrap, cgroups] = [await probeBwrap(), probeCgroups()];
+/**
+ * Probes both layers; control groups only when `cgroups` (turned off, they
+ * are left out, not missing: `sandbox = "require"` does not ask for them).
+ */
+export async function probeHost({ cgroups: useCgroups = true } = {}): Promise<HostSandbox> {
+  const bwrap = await probeBwrap();
+  const cgroups = useCgroups ? probeCgroups() : { layout: null };
   const missing: string[] = [];
   if (!bwrap.info) missing.push(bwrap.why!);
-  if (!cgroups.layout) missing.push(cgroups.why!);
-  return { bwrap: bwrap.info, cgroups: cgroups.layout, missing };
+  if (!cgroups.layout && useCgroups) missing.push(cgroups.why!);
+  return { bwrap: bwrap.info, cgroups: cgroups.layout, missing, cgroupsOff: !useCgroups };
 }

@@ -26,6 +26,17 @@ export type SandboxMode = "auto" | "require" | "off";
 /** Which layer enforces one concern. */
 export type Enforcement = "os" | "deno-only" | "none";
 
+/** Options of {@linkcode Sandbox.open}. */
+export interface SandboxOptions {
+  /**
+   * Whether to make control groups where the host lets this user (default
+   * true). Off where another manager owns them (a container's orchestrator,
+   * a systemd slice with its own limits): the PID namespace alone then ends
+   * what a job starts, and `memory_mb` bounds the V8 heap only.
+   */
+  cgroups?: boolean;
+}
+
 /** What a runner's status says of its sandbox. */
 export interface SandboxStatus {
   fs: Enforcement;
@@ -119,6 +130,7 @@ export class Sandbox {
     name: string,
     prefix: string,
     isOrphan: (name: string) => boolean,
+    { cgroups: useCgroups = true }: SandboxOptions = {},
   ): Promise<Sandbox> {
     if (mode === "off") {
       return new Sandbox(
@@ -128,7 +140,7 @@ export class Sandbox {
         null,
       );
     }
-    const host = await probeHost();
+    const host = await probeHost({ cgroups: useCgroups });
     let cgroups: CgroupTree | null = null;
     if (host.cgroups) {
       try {
@@ -318,7 +330,8 @@ function weakened(
     gaps.push("processes a job starts with `setsid` may outlive it");
   }
   if (gaps.length === 0) return null;
-  return `OS sandbox incomplete (${host.missing.join("; ")}): ${gaps.join("; ")}. ` +
+  const why = [...host.missing, ...(host.cgroupsOff ? ["sandbox_cgroups = false"] : [])];
+  return `OS sandbox incomplete (${why.join("; ")}): ${gaps.join("; ")}. ` +
     `Install bubblewrap and run where cgroups are writable, or set sandbox = "require" to refuse to start.`;
 }
 

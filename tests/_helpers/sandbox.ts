@@ -1,14 +1,18 @@
 /**
  * Running the sandbox tests against both layers: with the OS layer
- * required (the test fails, never skips, on a host without it: CI installs
- * bubblewrap) and with it off (Deno's permissions only), so that each test
- * shows what each layer catches. Leftover processes are counted by the OS,
- * by a marker in their command line.
+ * required (the test fails, never skips, on a host without bubblewrap: CI
+ * installs it) and with it off (Deno's permissions only), so that each test
+ * shows what each layer catches. Control groups are the one part a user
+ * cannot install: where this user may make none (not root, no delegated
+ * cgroup v2), the variants that need them are ignored, and the namespaces
+ * are tested without them. Leftover processes are counted by the OS, by a
+ * marker in their command line.
  *
  * @module
  */
 
 import type { RunnerConfig, RunnerStatus } from "../../shared/types.generated.ts";
+import { probeCgroups } from "../../server/sandbox/probe.ts";
 import { eventually } from "./assert.ts";
 import { findProcesses } from "./processes.ts";
 import { startSupervisor, type TestSupervisor } from "./supervisor.ts";
@@ -17,28 +21,60 @@ import { startSupervisor, type TestSupervisor } from "./supervisor.ts";
 export const LAYERS = ["os", "off"] as const;
 export type Layer = typeof LAYERS[number];
 
+/** Whether this user may make control groups here (they are in the OS layer when it may). */
+export const CGROUPS_HERE = probeCgroups().layout !== null;
+
+/** One way a sandbox suite runs. */
+export interface Variant {
+  layer: Layer;
+  isolation: "job" | "runner";
+  /** With control groups (the OS layer only). */
+  cgroups: boolean;
+  name: string;
+  /** The variant needs control groups and this user may make none. */
+  ignore: boolean;
+}
+
 /**
  * The variants the sandbox suites run under: each layer with a fresh
- * process per job, and the OS layer with runner isolation (one process
- * serving many jobs: what one job does must not outlast it there either).
+ * process per job, the OS layer with runner isolation (one process serving
+ * many jobs: what one job does must not outlast it there either), and the
+ * OS layer without control groups (`sandbox_cgroups = false`, as on a host
+ * that gives this user none: the namespaces alone must hold).
  */
-export const VARIANTS: readonly { layer: Layer; isolation: "job" | "runner"; name: string }[] = [
-  { layer: "os", isolation: "job", name: "os" },
-  { layer: "off", isolation: "job", name: "off" },
-  { layer: "os", isolation: "runner", name: "os, runner isolation" },
+export const VARIANTS: readonly Variant[] = [
+  { layer: "os", isolation: "job", cgroups: true, name: "os", ignore: !CGROUPS_HERE },
+  { layer: "off", isolation: "job", cgroups: false, name: "off", ignore: false },
+  {
+    layer: "os",
+    isolation: "runner",
+    cgroups: true,
+    name: "os, runner isolation",
+    ignore: !CGROUPS_HERE,
+  },
+  {
+    layer: "os",
+    isolation: "job",
+    cgroups: false,
+    name: "os without control groups",
+    ignore: false,
+  },
 ];
 
 /**
  * A supervisor with `runners` (script runners under `isolation`), the OS
- * layer required or off; waits until they are ready.
+ * layer required (with control groups where this user may make them, unless
+ * `cgroups` says) or off; waits until they are ready.
  */
 export async function startSandboxed(
   layer: Layer,
   runners: RunnerConfig[],
   isolation: "job" | "runner" = "job",
+  cgroups = CGROUPS_HERE,
 ): Promise<TestSupervisor> {
   const s = await startSupervisor({
     sandbox: layer === "os" ? "require" : "off",
+    sandbox_cgroups: cgroups,
     runners: runners.map((r) => r.kind === "script" ? { ...r, isolation } : r),
   });
   try {

@@ -67,16 +67,20 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
         running = false;
       })
     );
-    // Conditions, not durations: load before, callers told during, load again after.
-    await eventually(() => acknowledged.length > 20 && runs > 5, 30_000, "load before the outage");
+    // Conditions, not durations: load before, callers told during, load again after. A
+    // caller's unexpected error ends the wait at once, and is what the test reports.
+    const until = async (condition: () => boolean, what: string) => {
+      await eventually(() => callerError !== null || condition(), 30_000, what);
+      if (callerError) throw callerError;
+    };
+    await until(() => acknowledged.length > 20 && runs > 5, "load before the outage");
     const before = acknowledged.length;
     await redis.kill();
-    await eventually(() => errors.length > 0, 30_000, "callers told during the outage");
+    await until(() => errors.length > 0, "callers told during the outage");
     await redis.restart();
     const runsBack = runs;
-    await eventually(
+    await until(
       () => acknowledged.length > before + 20 && runs > runsBack + 5,
-      30_000,
       "jobs taken again after Redis came back",
     );
     running = false;

@@ -8,7 +8,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../_helpers/assert.ts";
-import { LAYERS } from "../_helpers/sandbox.ts";
+import { CGROUPS_HERE, LAYERS } from "../_helpers/sandbox.ts";
 import { startSupervisor } from "../_helpers/supervisor.ts";
 
 for (const layer of LAYERS) {
@@ -28,6 +28,7 @@ for (const layer of LAYERS) {
     Deno.env.set("HERO_SANDBOX_SECRET_MARKER", "supervisor-only-value");
     await using s = await startSupervisor({
       sandbox: layer === "os" ? "require" : "off",
+      sandbox_cgroups: CGROUPS_HERE,
       runners: [
         { name: "bare", kind: "script", instances: 2 },
         {
