@@ -36,6 +36,7 @@ import {
 import { Deadlines } from "../util/deadlines.ts";
 import { getLog } from "../logging/mod.ts";
 import { FinalWaiters } from "./final_waiters.ts";
+import { newJobId } from "./job_id.ts";
 
 const log = getLog("jobs");
 import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
@@ -166,7 +167,7 @@ export class JobService {
     if (spec.run_at !== undefined && spec.delay !== undefined) {
       throw invalidParams(`${where}: give run_at or delay, not both`);
     }
-    const id = spec.id ?? crypto.randomUUID();
+    const id = spec.id ?? newJobId();
     const deps = spec.depends_on ?? [];
     if (deps.includes(id)) {
       throw invalidParams(`${where}.depends_on: a job cannot depend on itself`);
@@ -461,7 +462,7 @@ export class JobService {
     waitMs?: number,
     signal?: AbortSignal,
   ): Promise<JobResult> {
-    const id = spec.id ?? crypto.randomUUID();
+    const id = spec.id ?? newJobId();
     // Listen before the job exists: its end cannot come before the wait.
     return await this.#awaitResult(id, async () => {
       const job = await this.create(

@@ -71,6 +71,7 @@ Deno.test("bad configs are refused with a message that names the key", () => {
       '[[runners]]\nname = "a"\ndepends_on = ["c"]\n[[runners]]\nname = "b"\ndepends_on = ["a"]\n[[runners]]\nname = "c"\ndepends_on = ["b"]',
       "runners: depends_on forms a cycle: a -> c -> b -> a",
     ],
+    ['sandbox_cgroups = "no"', 'sandbox_cgroups: expected true or false, got "no"'],
     [
       '[[runners]]\nname = "bad name"',
       'runners[0].name: expected a runner name (1-64 letters, digits or _ . -), got "bad name"',
