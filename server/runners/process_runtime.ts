@@ -19,6 +19,7 @@ import {
 } from "../sessions/session_deno_dir.ts";
 import { makeOwnedTempDir, type OwnedTempDir, sweepOrphanedDirs } from "../util/owned_temp_dir.ts";
 import type { ScriptRuntime } from "./script_executor.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
 
@@ -80,7 +81,7 @@ export class ProcessRuntime {
         mode,
         name,
         prefix,
-        (group) => !exists(`${tmp}/${group}`),
+        (group) => !pathExists(`${tmp}/${group}`),
         { cgroups: sandboxCgroups },
       );
     } catch (error) {
@@ -146,14 +147,5 @@ export class ProcessRuntime {
     await Deno.remove(this.#root.path, { recursive: true }).catch(() => {});
     await this.sandbox.close();
     this.#root.release();
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -13,6 +13,7 @@
 
 import { signalGroup, signalProcess, spawnGroupLeader } from "../util/process_group.ts";
 import type { Cgroup } from "./cgroups.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** How to launch a confined program. */
 export interface JailLaunch {
@@ -47,7 +48,7 @@ function childrenOf(pid: number): number[] {
     }
     return kids;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound && exists(`/proc/${pid}`)) {
+    if (error instanceof Deno.errors.NotFound && pathExists(`/proc/${pid}`)) {
       return childrenByParent(pid); // No children lists on this kernel.
     }
     return [];
@@ -82,15 +83,6 @@ function stateOf(pid: number): string | null {
     return stat[stat.lastIndexOf(")") + 2];
   } catch {
     return null;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -19,6 +19,7 @@ import { type CgroupTree, openCgroupTree } from "./cgroups.ts";
 import { Jailed } from "./jail.ts";
 import { type Mount, mountArgs, planMounts, type ResolvedPath, resolveGrants } from "./mounts.ts";
 import { type HostSandbox, probeHost, systemMounts } from "./probe.ts";
+import { pathExists } from "../util/path_exists.ts";
 
 /** `sandbox` in the config: use the OS layer where this host has it, insist on it, or not. */
 export type SandboxMode = "auto" | "require" | "off";
@@ -194,7 +195,7 @@ export class Sandbox {
         readOnly: [spec.deno, spec.hostPath, ...programs],
         writable: [
           spec.socket,
-          ...(network ? spec.sharedCaches.filter(exists) : []),
+          ...(network ? spec.sharedCaches.filter(pathExists) : []),
         ],
         cwd: spec.cwd,
         network,
@@ -277,15 +278,6 @@ export class Sandbox {
   /** Removes this process's control group (its sessions must be gone). */
   async close(): Promise<void> {
     await this.#cgroups?.close();
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -72,3 +72,12 @@ export function ancestryBelow(pid: number, top: number): number[] {
   for (let p = pid; p > 1 && p !== top; p = parentOf(p)) chain.push(p);
   return chain;
 }
+
+/** The `sleep` program's path (spawned without a shell, it needs one). */
+export const SLEEP = ["/usr/bin/sleep", "/bin/sleep"].find((path) => {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+})!;

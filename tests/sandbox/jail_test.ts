@@ -11,16 +11,9 @@
  */
 
 import { eventually } from "../_helpers/assert.ts";
+import { SLEEP } from "../_helpers/processes.ts";
 import { markedSleep } from "../_helpers/sandbox.ts";
 import { Sandbox } from "../../server/sandbox/mod.ts";
-
-const SLEEP = ["/usr/bin/sleep", "/bin/sleep"].find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-})!;
 
 /** A program that keeps one core busy until killed. */
 function busyLoop(): Deno.ChildProcess {

@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
-import { isAlive } from "../_helpers/processes.ts";
+import { isAlive, SLEEP } from "../_helpers/processes.ts";
 import { spawnGroupLeader, terminateGroup } from "../../server/util/process_group.ts";
 
 /** The process group of a process, from `/proc/PID/stat`. */
@@ -12,14 +12,6 @@ function groupOf(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }
-
-const SLEEP = ["/usr/bin/sleep", "/bin/sleep"].find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-})!;
 
 Deno.test("a spawned program leads its own group, and terminateGroup ends the whole group", async () => {
   // A shell that starts a grandchild in its group and waits for it.
