@@ -287,7 +287,6 @@ export class Supervisor {
       services,
       hub,
       streams,
-      maxBodyBytes: config.max_body_bytes,
       metrics: config.metrics ? () => metrics.render(runners) : null,
       dashboard: serveDashboard,
       onRequest: (route, status) => metrics.request(route, status),

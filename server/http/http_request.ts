@@ -14,6 +14,6 @@ export interface HttpRequest {
   readonly headers: { get(name: string): string | null };
   /** Aborted when the client goes away (or the server closes its connection). */
   readonly signal: AbortSignal;
-  readonly body: ReadableStream<Uint8Array> | null;
+  /** The whole body (the front read it, within `max_body_bytes`). */
   text(): Promise<string>;
 }

@@ -42,24 +42,12 @@ export interface Variant {
  * OS layer without control groups (`sandbox_cgroups = false`, as on a host
  * that gives this user none: the namespaces alone must hold).
  */
-export const VARIANTS: readonly Variant[] = [
-  { layer: "os", isolation: "job", cgroups: true, name: "os", ignore: !CGROUPS_HERE },
-  { layer: "off", isolation: "job", cgroups: false, name: "off", ignore: false },
-  {
-    layer: "os",
-    isolation: "runner",
-    cgroups: true,
-    name: "os, runner isolation",
-    ignore: !CGROUPS_HERE,
-  },
-  {
-    layer: "os",
-    isolation: "job",
-    cgroups: false,
-    name: "os without control groups",
-    ignore: false,
-  },
-];
+export const VARIANTS: readonly Variant[] = ([
+  { layer: "os", isolation: "job", cgroups: true, name: "os" },
+  { layer: "off", isolation: "job", cgroups: false, name: "off" },
+  { layer: "os", isolation: "runner", cgroups: true, name: "os, runner isolation" },
+  { layer: "os", isolation: "job", cgroups: false, name: "os without control groups" },
+] as const).map((v) => ({ ...v, ignore: v.cgroups && !CGROUPS_HERE }));
 
 /**
  * A supervisor with `runners` (script runners under `isolation`), the OS

@@ -1,8 +1,8 @@
 /**
  * A request as the front read it: head and whole body in hand, handed to
  * the handler as an {@linkcode HttpRequest}. Cheaper than a `Request` (no
- * header list to validate again, no body stream unless asked for, no abort
- * signal unless read: a request's signal costs more than many a handler).
+ * header list to validate again, no body stream, no abort signal unless
+ * read: a request's signal costs more than many a handler).
  *
  * @module
  */
@@ -46,17 +46,6 @@ export class IncomingRequest implements HttpRequest {
       if (this.#gone) this.#controller.abort(new Error("the client went away"));
     }
     return this.#controller.signal;
-  }
-
-  get body(): ReadableStream<Uint8Array> | null {
-    if (this.bytes.length === 0) return null;
-    const bytes = this.bytes;
-    return new ReadableStream({
-      start(controller) {
-        controller.enqueue(bytes);
-        controller.close();
-      },
-    });
   }
 
   text(): Promise<string> {
