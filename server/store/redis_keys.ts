@@ -50,7 +50,8 @@ export const KEY_TEMPLATES = {
   },
   queueArrivals: {
     template: "queue_arrivals",
-    holds: "String: a counter of the jobs ever added to a queue (their arrival order).",
+    holds:
+      "String: a counter of arrivals in queues (their order; a batch of inserts takes as many as it holds at once, some perhaps unused).",
   },
   rate: {
     template: "rate:{}",

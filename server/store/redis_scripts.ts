@@ -143,17 +143,29 @@ export const INSERT_JOBS = script(
 local jobs = cjson.decode(ARGV[2])
 local n = #jobs
 local out = {}
-if ARGV[3] == '1' then
-  -- All or nothing: one id that exists stores none (0 marks it, -1 the others).
-  local dup = false
+local atomic = ARGV[3] == '1'
+if atomic then
+  -- All or nothing: one id that exists, or comes twice, stores none (0 marks it, -1 the
+  -- others). Checked here once, so not again below.
+  local dup, seen = false, {}
   for k = 1, n do
     local id = jobs[k][1]
-    if redis.call('EXISTS', ${
+    if seen[id] or redis.call('EXISTS', ${
     luaKey("job", "id")
   }) == 1 then out[k] = 0; dup = true else out[k] = -1 end
+    seen[id] = true
   end
   if dup then return out end
 end
+-- The batch's arrivals, taken at once (one INCRBY, not one INCR per queued job).
+local arrival = nil
+local function next_score(priority)
+  if not arrival then arrival = redis.call('INCRBY', ${luaKey("queueArrivals")}, n) - n end
+  arrival = arrival + 1
+  return (1000 - (tonumber(priority) or 0)) * 4398046511104 + arrival % 4398046511104
+end
+-- Runners given a job: their marker and their place in queueRunners, once per batch.
+local woken = {}
 local first = redis.call('INCRBY', ${luaKey("jobSeq")}, n) - n + 1
 local zadd = {}
 local delayed = ${luaKey("delayed")}
@@ -171,7 +183,7 @@ for k = 1, n do
   end
   if holder then
     out[k] = holder
-  elseif redis.call('EXISTS', jk) == 1 then
+  elseif not atomic and redis.call('EXISTS', jk) == 1 then
     out[k] = 0
   else
     if dk ~= '' and tonumber(j[12]) > 0 then
@@ -190,9 +202,12 @@ for k = 1, n do
     end
     if j[6] == 1 then redis.call('SADD', ${luaKey("waiting")}, id) end
     if status == 'queued' then
-      group_add(zadd, ${luaKey("queue", "runner")}, queue_score(j[9]), id)
-      group_add(zadd, ${luaKey("marker", "runner")}, 0, '1')
-      redis.call('SADD', ${luaKey("queueRunners")}, runner)
+      group_add(zadd, ${luaKey("queue", "runner")}, next_score(j[9]), id)
+      if not woken[runner] then
+        woken[runner] = true
+        group_add(zadd, ${luaKey("marker", "runner")}, 0, '1')
+        redis.call('SADD', ${luaKey("queueRunners")}, runner)
+      end
     elseif status == 'scheduled' then
       group_add(zadd, delayed, j[10], id)
     end
@@ -202,7 +217,7 @@ end
 group_flush(zadd, 'ZADD')
 return out
 `,
-  ["groups", "keyed", "queue_score"],
+  ["groups", "keyed"],
 );
 
 /** The `transitions` script. */
@@ -213,16 +228,25 @@ export const TRANSITIONS = script(
 local origin = ARGV[2]
 local changes = cjson.decode(ARGV[3])
 local status_key = keyed(function(s) return ${luaKey("jobsByStatus", "s")} end)
+local finished_key = keyed(function(s) return ${luaKey("finished", "s")} end)
 local zrem, zadd = {}, {}
 local finals = {}
 local out = {}
+-- A job changed twice in one call: what the first change grouped is written before the
+-- second, or its index entries would be removed and added in the wrong order.
+local touched = {}
 for n = 1, #changes do
   local c = changes[n]
   local id, now, to, worker, lease_by = c[1], c[2], c[3], c[4], c[5]
+  if touched[id] then
+    group_flush(zrem, 'ZREM'); group_flush(zadd, 'ZADD')
+    zrem, zadd, touched = {}, {}, {}
+  end
+  touched[id] = true
   local from, set, unset = c[6], c[7], c[8]
   local jk = ${luaKey("job", "id")}
   local cur = redis.call('HMGET', jk, 'status', 'runner', 'seq', 'worker', 'lease_until',
-    'attempts', 'run_after', 'error')
+    'attempts', 'run_after', 'error', 'finished_at', 'keep_completed', 'keep_failed')
   local was, runner, seq = cur[1], cur[2], cur[3]
   local code = 4
   if not was then
@@ -241,11 +265,15 @@ for n = 1, #changes do
     local attempts, run_after, err = cur[6], cur[7], cur[8]
     if code == 4 then
       -- The state after the change: what was, overwritten by what is set, minus what is unset.
+      local finished_at, keep_completed, keep_failed = cur[9], cur[10], cur[11]
       for j = 1, #set, 2 do
         local field = set[j]
         if field == 'attempts' then attempts = set[j + 1]
         elseif field == 'run_after' then run_after = set[j + 1]
         elseif field == 'error' then err = set[j + 1]
+        elseif field == 'finished_at' then finished_at = set[j + 1]
+        elseif field == 'keep_completed' then keep_completed = set[j + 1]
+        elseif field == 'keep_failed' then keep_failed = set[j + 1]
         end
       end
       local dels = {}
@@ -255,6 +283,9 @@ for n = 1, #changes do
         if field == 'attempts' then attempts = nil
         elseif field == 'run_after' then run_after = nil
         elseif field == 'error' then err = nil
+        elseif field == 'finished_at' then finished_at = nil
+        elseif field == 'keep_completed' then keep_completed = nil
+        elseif field == 'keep_failed' then keep_failed = nil
         end
       end
       if was == 'running' and to ~= 'running' then
@@ -289,12 +320,12 @@ for n = 1, #changes do
       if is_final(to) and not is_final(was) then
         finals[#finals + 1] = { id, to, n }
         -- Kept until its own age (expires) or the supervisor's for its status (finished:S).
-        local ended = tonumber(redis.call('HGET', jk, 'finished_at') or now)
-        local own = redis.call('HGET', jk, to == 'completed' and 'keep_completed' or 'keep_failed')
+        local ended = tonumber(finished_at or now)
+        local own = to == 'completed' and keep_completed or keep_failed
         if own then
-          redis.call('ZADD', ${luaKey("expires")}, ended + tonumber(own), id)
+          group_add(zadd, ${luaKey("expires")}, ended + tonumber(own), id)
         else
-          redis.call('ZADD', ${luaKey("finished", "to")}, ended, id)
+          group_add(zadd, finished_key[to], ended, id)
         end
       end
     end

@@ -170,6 +170,23 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals((await store.getJob("t"))?.result, undefined);
   });
 
+  test("transition: one job changed twice in one turn is indexed by its last status", async (store) => {
+    await store.insertJob(job("twice"));
+    // Not awaited in between: a store that groups a turn's calls sees both together.
+    const [first, second] = await Promise.all([
+      store.transition("twice", { from: ["created"], to: "queued", now: T0 + 1 }),
+      store.transition("twice", { from: ["queued"], to: "stopped", now: T0 + 2 }),
+    ]);
+    assert(first.ok && second.ok);
+    const counts = await store.countJobs();
+    assertEquals([counts.created, counts.queued, counts.stopped], [0, 0, 1]);
+    const listed = async (status: JobRecord["status"]) =>
+      (await store.listJobs({ status, limit: 10 })).map((j) => j.id);
+    assertEquals(await listed("queued"), []);
+    assertEquals(await listed("stopped"), ["twice"]);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0 + 3, T0 + 1000, 0), [], "not queued");
+  });
+
   test("queue: FIFO per runner, take marks running with a lease and counts attempts", async (store) => {
     for (const id of ["q1", "q2", "q3"]) await store.insertJob(job(id, { status: "queued" }));
     await store.insertJob(job("other", { status: "queued", runner: "r2" }));
@@ -339,6 +356,17 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     }
     assertEquals(duplicate, "exists");
     assertEquals(await store.getJob("n1"), null);
+    assertEquals(await store.takeJobs("r1", 5, "w", T0, T0 + 1000, 0), [], "nothing queued");
+    // One id twice in the batch: neither is stored.
+    duplicate = "";
+    try {
+      await store.insertJobs([job("twice", { status: "queued" }), job("n3"), job("twice")]);
+    } catch (error) {
+      duplicate = error instanceof DuplicateJobError ? error.id : String(error);
+    }
+    assertEquals(duplicate, "twice");
+    assertEquals(await store.getJob("twice"), null);
+    assertEquals(await store.getJob("n3"), null);
     assertEquals(await store.takeJobs("r1", 5, "w", T0, T0 + 1000, 0), [], "nothing queued");
     const stored = await store.insertJobs([
       job("m1", { status: "queued" }),
