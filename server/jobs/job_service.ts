@@ -27,6 +27,7 @@ import {
   DuplicateJobError,
   isFinal,
   type JobQuery,
+  type JobRead,
   type JobRecord,
   type JobState,
   logKey,
@@ -37,9 +38,12 @@ import { Deadlines } from "../util/deadlines.ts";
 import { getLog } from "../logging/mod.ts";
 import { FinalWaiters } from "./final_waiters.ts";
 import { newJobId } from "./job_id.ts";
+import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
 
 const log = getLog("jobs");
-import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
+
+/** Reads that look at a job's state only: its result, perhaps megabytes, is left in the store. */
+const NO_RESULT: JobRead = { result: false };
 
 /** What the job service needs to know about runners. */
 export interface RunnerDirectory {
@@ -135,8 +139,9 @@ export class JobService {
     this.#deadlines.clear();
   }
 
-  async #mustGet(id: string): Promise<JobRecord> {
-    const job = await this.#store.getJob(id);
+  /** `read`: as {@linkcode Store.getJob}'s (`{ result: false }` where the result is not used). */
+  async #mustGet(id: string, read?: JobRead): Promise<JobRecord> {
+    const job = await this.#store.getJob(id, read);
     if (!job) throw notFound(`job ${JSON.stringify(id)}`);
     return job;
   }
@@ -598,7 +603,7 @@ export class JobService {
 
   /** A job's status at a glance, saying why it does not move when it does not. */
   async status(id: string): Promise<JobStatusInfo> {
-    const job = await this.#mustGet(id);
+    const job = await this.#mustGet(id, NO_RESULT);
     const info: JobStatusInfo = {
       job_id: job.id,
       status: job.status,
@@ -657,7 +662,7 @@ export class JobService {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<LogPage> {
-    let job = await this.#mustGet(id);
+    let job = await this.#mustGet(id, NO_RESULT);
     let page = await this.#store.readSeq<Omit<LogLine, "seq">>(
       logKey(id),
       after,
@@ -665,7 +670,7 @@ export class JobService {
     );
     if (page.items.length === 0 && waitMs > 0 && !isFinal(job.status)) {
       await this.#hub.waitForNews(id, after, waitMs, signal);
-      job = await this.#mustGet(id);
+      job = await this.#mustGet(id, NO_RESULT);
       page = await this.#store.readSeq<Omit<LogLine, "seq">>(
         logKey(id),
         after,
@@ -685,6 +690,6 @@ export class JobService {
 
   /** The statuses a job id is in, for callers outside the API (e.g. the SSE endpoint). */
   async statusOf(id: string): Promise<JobStatus | null> {
-    return (await this.#store.getJob(id))?.status ?? null;
+    return (await this.#store.getJob(id, NO_RESULT))?.status ?? null;
   }
 }

@@ -52,6 +52,33 @@ export function encodeState(
   return out;
 }
 
+/**
+ * Every field of a job's hash but `result`, for one `HMGET`: a job without
+ * its result, which can be megabytes (see `JobRead`).
+ */
+export const FIELDS_BUT_RESULT: readonly string[] = [
+  "seq",
+  "runner",
+  "spec",
+  "timeout",
+  "priority",
+  "keep_completed",
+  "keep_failed",
+  ...STATE_FIELDS.filter((field) => field !== "result"),
+];
+
+/** A job from `HMGET` of `fields` (null: an absent field); null if it has no such hash. */
+export function decodeFields(
+  fields: readonly string[],
+  values: readonly (string | null)[],
+): JobRecord | null {
+  const hash: string[] = [];
+  values.forEach((value, i) => {
+    if (value !== null) hash.push(fields[i], value);
+  });
+  return hash.length ? decodeJob(hash) : null;
+}
+
 /** A job from its hash (as alternating names and values, `spec` among them). */
 export function decodeJob(hash: readonly string[]): JobRecord {
   const state: Record<string, unknown> = {};

@@ -13,7 +13,13 @@
 import { createClient, createSentinel, ErrorReply } from "redis";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
-import { decodeJob, encodeSpec, encodeState } from "./redis_codec.ts";
+import {
+  decodeFields,
+  decodeJob,
+  encodeSpec,
+  encodeState,
+  FIELDS_BUT_RESULT,
+} from "./redis_codec.ts";
 import { RedisKeys } from "./redis_keys.ts";
 import {
   ADVANCE_SCHEDULE,
@@ -42,6 +48,7 @@ import {
   isFinal,
   jobCounts,
   type JobQuery,
+  type JobRead,
   type JobRecord,
   type JobState,
   type KeepAges,
@@ -485,7 +492,13 @@ export class RedisStore implements Store {
     }
   }
 
-  async getJob(id: string): Promise<JobRecord | null> {
+  async getJob(id: string, read: JobRead = {}): Promise<JobRecord | null> {
+    if (read.result === false) {
+      const values = await this.#guard(
+        this.#send(this.#client, ["HMGET", this.keys.job(id), ...FIELDS_BUT_RESULT]),
+      ) as (string | null)[];
+      return decodeFields(FIELDS_BUT_RESULT, values);
+    }
     const hash = await this.#guard(
       this.#send(this.#client, ["HGETALL", this.keys.job(id)]),
     ) as string[];

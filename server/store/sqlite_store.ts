@@ -30,6 +30,7 @@ import {
   isFinal,
   jobCounts,
   type JobQuery,
+  type JobRead,
   type JobRecord,
   jobState,
   type KeepAges,
@@ -72,7 +73,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   lease_until INTEGER,
   deadline_at INTEGER,
   waiting INTEGER NOT NULL DEFAULT 0,
-  data TEXT NOT NULL
+  data TEXT NOT NULL,
+  result TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_runner ON jobs (runner, seq);
@@ -452,14 +454,32 @@ export class SqliteStore implements Store {
 
   // ---- jobs ------------------------------------------------------------------
 
-  #readJob(id: string): JobRecord | null {
-    const row = this.#get("SELECT data FROM jobs WHERE id = ?", id);
-    return row ? JSON.parse(row.data as string) : null;
+  /** A job's row as its record: `data`, and `result` apart (see `#columns`). */
+  #parseJob(row: Row): JobRecord {
+    const job: JobRecord = JSON.parse(row.data as string);
+    if (row.result != null) job.result = JSON.parse(row.result as string);
+    return job;
   }
 
-  /** The columns the indexes need, derived from a job, and its JSON. */
+  #readJob(id: string): JobRecord | null {
+    const row = this.#get("SELECT data, result FROM jobs WHERE id = ?", id);
+    return row ? this.#parseJob(row) : null;
+  }
+
+  /**
+   * The columns the indexes need, derived from a job, its JSON and its
+   * result's. The result is kept apart from the rest: it can be megabytes,
+   * and a status read would parse them all (measured: 1.5-3 ms a read with a
+   * 3 MB result, against 0.4 ms). Rows written before hold it in `data`.
+   */
   #columns(job: JobRecord, queueSeq: number | null): SQLInputValue[] {
     const final = isFinal(job.status);
+    let result: string | null = null;
+    if (job.result !== undefined) {
+      result = JSON.stringify(job.result);
+      const { result: _, ...rest } = job;
+      job = rest as JobRecord;
+    }
     return [
       job.status,
       queueSeq,
@@ -470,6 +490,7 @@ export class SqliteStore implements Store {
       final ? job.finished_at ?? job.updated_at : null,
       final ? ownKeepAge(job) ?? null : null,
       JSON.stringify(job),
+      result,
     ];
   }
 
@@ -478,6 +499,8 @@ export class SqliteStore implements Store {
     const columns = new Set(
       this.#all("PRAGMA table_info(jobs)").map((c) => c.name as string),
     );
+    // Results apart from the rest of the job (see `#columns`); older rows keep theirs in `data`.
+    if (!columns.has("result")) this.#db.exec("ALTER TABLE jobs ADD COLUMN result TEXT");
     if (!columns.has("finished_at")) {
       this.#db.exec(
         `ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
@@ -498,7 +521,8 @@ export class SqliteStore implements Store {
   #writeJob(job: JobRecord, queueSeq: number | null): void {
     this.#run(
       `UPDATE jobs SET status = ?, queue_seq = ?, run_after = ?, lease_until = ?,
-        deadline_at = ?, waiting = ?, finished_at = ?, keep_age = ?, data = ? WHERE id = ?`,
+        deadline_at = ?, waiting = ?, finished_at = ?, keep_age = ?, data = ?, result = ?
+        WHERE id = ?`,
       ...this.#columns(job, queueSeq),
       job.id,
     );
@@ -530,8 +554,8 @@ export class SqliteStore implements Store {
       this.#insertRow(
         job.id,
         `INSERT INTO jobs (seq, id, runner, caller_id, context_id, status, queue_seq, run_after,
-          lease_until, deadline_at, waiting, finished_at, keep_age, data)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          lease_until, deadline_at, waiting, finished_at, keep_age, data, result)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         job.seq,
         job.id,
         job.runner,
@@ -560,8 +584,13 @@ export class SqliteStore implements Store {
     }
   }
 
-  getJob(id: string): Promise<JobRecord | null> {
-    return Promise.resolve(this.#readJob(id));
+  getJob(id: string, read: JobRead = {}): Promise<JobRecord | null> {
+    if (read.result !== false) return Promise.resolve(this.#readJob(id));
+    const row = this.#get("SELECT data FROM jobs WHERE id = ?", id);
+    if (!row) return Promise.resolve(null);
+    const job: JobRecord = JSON.parse(row.data as string);
+    delete job.result; // a row written before results were kept apart
+    return Promise.resolve(job);
   }
 
   getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]> {
@@ -583,10 +612,10 @@ export class SqliteStore implements Store {
       where.push("seq < ?");
       args.push(query.beforeSeq);
     }
-    const sql = `SELECT data FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    const sql = `SELECT data, result FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY seq DESC LIMIT ?`;
     return Promise.resolve(
-      this.#all(sql, ...args, query.limit).map((r) => JSON.parse(r.data as string)),
+      this.#all(sql, ...args, query.limit).map((r) => this.#parseJob(r)),
     );
   }
 
@@ -642,6 +671,7 @@ export class SqliteStore implements Store {
           ),
         );
       }
+      // Without their results: removing a job needs none of it.
       for (const row of rows) this.#remove(JSON.parse(row.data as string));
       return rows.length;
     });
@@ -683,9 +713,9 @@ export class SqliteStore implements Store {
   }
 
   #transition(id: string, change: Transition): [TransitionResult, JobStatus?] {
-    const row = this.#get("SELECT data, queue_seq FROM jobs WHERE id = ?", id);
+    const row = this.#get("SELECT data, result, queue_seq FROM jobs WHERE id = ?", id);
     if (!row) return [{ ok: false, reason: "missing" }];
-    const job: JobRecord = JSON.parse(row.data as string);
+    const job: JobRecord = this.#parseJob(row);
     if (!change.from.includes(job.status)) {
       return [{ ok: false, reason: "status", job: jobState(job) }];
     }
@@ -739,7 +769,7 @@ export class SqliteStore implements Store {
         allowed = Math.max(0, Math.min(max, rate.max - used));
       }
       const rows = allowed === 0 ? [] : this.#all(
-        `SELECT data FROM jobs WHERE runner = ? AND status = 'queued'
+        `SELECT data, result FROM jobs WHERE runner = ? AND status = 'queued'
            AND (run_after IS NULL OR run_after <= ?) ORDER BY queue_seq LIMIT ?`,
         runner,
         now,
@@ -770,7 +800,7 @@ export class SqliteStore implements Store {
         }
       }
       return rows.map((r) => {
-        const job: JobRecord = JSON.parse(r.data as string);
+        const job: JobRecord = this.#parseJob(r);
         const taken: JobRecord = {
           ...job,
           status: "running",
@@ -810,20 +840,20 @@ export class SqliteStore implements Store {
   expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
     return Promise.resolve(
       this.#all(
-        "SELECT data FROM jobs WHERE status = 'running' AND lease_until < ? LIMIT ?",
+        "SELECT data, result FROM jobs WHERE status = 'running' AND lease_until < ? LIMIT ?",
         now,
         limit,
-      ).map((r) => JSON.parse(r.data as string)),
+      ).map((r) => this.#parseJob(r)),
     );
   }
 
   overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
     return Promise.resolve(
       this.#all(
-        "SELECT data FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT ?",
+        "SELECT data, result FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT ?",
         now,
         limit,
-      ).map((r) => JSON.parse(r.data as string)),
+      ).map((r) => this.#parseJob(r)),
     );
   }
 
@@ -834,12 +864,12 @@ export class SqliteStore implements Store {
       const runners = new Set<string>();
       for (
         const row of this.#all(
-          `SELECT data FROM jobs WHERE status = 'scheduled' AND run_after <= ?
+          `SELECT data, result FROM jobs WHERE status = 'scheduled' AND run_after <= ?
              ORDER BY run_after LIMIT 1000`,
           now,
         )
       ) {
-        const job: JobRecord = JSON.parse(row.data as string);
+        const job: JobRecord = this.#parseJob(row);
         const next: JobRecord = { ...job, status: "queued", updated_at: now };
         delete next.run_after;
         this.#writeJob(next, queueKey(next.priority, ++this.#queueSeq));

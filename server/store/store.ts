@@ -101,6 +101,15 @@ export function jobState(job: JobRecord): JobState {
   return state;
 }
 
+/** What {@linkcode Store.getJob} reads. */
+export interface JobRead {
+  /**
+   * `false`: the job without its `result`, which can be megabytes, for a
+   * read that only looks at its state (a status poll). Default true.
+   */
+  result?: boolean;
+}
+
 /** Filters and paging of {@linkcode Store.listJobs}. */
 export interface JobQuery {
   status?: JobStatus;
@@ -172,7 +181,8 @@ export interface Store {
    * are returned as the job that holds their key, as by `insertJob`.
    */
   insertJobs(jobs: readonly Omit<JobRecord, "seq">[]): Promise<JobRecord[]>;
-  getJob(id: string): Promise<JobRecord | null>;
+  /** A job, or null; with `{ result: false }`, without its result (see {@linkcode JobRead}). */
+  getJob(id: string, read?: JobRead): Promise<JobRecord | null>;
   getJobs(ids: readonly string[]): Promise<(JobRecord | null)[]>;
   /** Jobs newest first, by one or more filters, cut at `beforeSeq`. */
   listJobs(query: JobQuery): Promise<JobRecord[]>;

@@ -1,7 +1,11 @@
 /** The store conformance suite on the embedded store (SQLite). */
 
 import { SqliteStore } from "../../server/store/sqlite_store.ts";
-import { storeConformance } from "./store_conformance.ts";
+import { DatabaseSync } from "node:sqlite";
+import { job, storeConformance } from "./store_conformance.ts";
+import { assertEquals } from "../_helpers/assert.ts";
+
+const T0 = 1_800_000_000_000;
 
 storeConformance("embedded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
@@ -13,4 +17,47 @@ storeConformance("embedded", async () => {
       await Deno.remove(dir, { recursive: true });
     },
   };
+});
+
+Deno.test("embedded store: a job written before results were kept apart reads the same", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
+  try {
+    const path = `${dir}/store.db`;
+    let store = new SqliteStore(path);
+    await store.insertJob(job("old"));
+    await store.transition("old", {
+      from: ["created"],
+      to: "completed",
+      now: T0 + 1,
+      set: { result: { answer: 42 }, finished_at: T0 + 1 },
+    });
+    await store.close();
+    // As a store of the version before wrote it: the result inside the row's JSON.
+    const db = new DatabaseSync(path);
+    db.exec(`UPDATE jobs SET data = json_set(data, '$.result', json(result)), result = NULL`);
+    db.close();
+    store = new SqliteStore(path);
+    try {
+      assertEquals((await store.getJob("old"))?.result, { answer: 42 });
+      assertEquals((await store.getJob("old", { result: false }))?.result, undefined);
+      assertEquals((await store.getJob("old", { result: false }))?.status, "completed");
+      // Its next write moves the result apart; it reads the same.
+      await store.transition("old", { from: ["completed"], to: "completed", now: T0 + 2 });
+      assertEquals((await store.getJob("old"))?.result, { answer: 42 });
+    } finally {
+      await store.close();
+    }
+    // Read once the store closed (it holds its file's lock while open).
+    const db2 = new DatabaseSync(path);
+    const row = db2.prepare("SELECT data, result FROM jobs WHERE id = 'old'").get() as {
+      data: string;
+      result: string;
+    };
+    db2.close();
+    assertEquals([JSON.parse(row.data).result, JSON.parse(row.result)], [undefined, {
+      answer: 42,
+    }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -187,6 +187,46 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals(await store.takeJobs("r1", 5, "w", T0 + 3, T0 + 1000, 0), [], "not queued");
   });
 
+  test("getJob without the result: every other field as a full read has it", async (store) => {
+    const big = { text: "x".repeat(100_000), list: [1, "two", null] };
+    await store.insertJob(job("r", {
+      status: "queued",
+      priority: 3,
+      caller_id: "c",
+      context_id: "x",
+      env_vars: { A: "1" },
+      keep: { completed: { age: 60 } },
+    }));
+    const [taken] = await store.takeJobs("r1", 1, "w", T0 + 1, T0 + 1000, 500);
+    assertEquals(taken.id, "r");
+    assert(
+      (await store.transition("r", {
+        from: ["running"],
+        to: "completed",
+        worker: "w",
+        now: T0 + 2,
+        set: { result: big, finished_at: T0 + 2, error: "kept too" },
+      })).ok,
+    );
+    const full = await store.getJob("r");
+    assertEquals(full?.result, big);
+    const { result: _, ...rest } = full!;
+    assertEquals(await store.getJob("r", { result: false }), rest);
+    assertEquals(await store.getJob("r", { result: true }), full);
+    assertEquals(await store.getJob("missing", { result: false }), null);
+    // The result is still there for a full read, and goes when unset.
+    assert(
+      (await store.transition("r", {
+        from: ["completed"],
+        to: "completed",
+        now: T0 + 3,
+        unset: ["result"],
+      })).ok,
+    );
+    assertEquals((await store.getJob("r"))?.result, undefined);
+    assertEquals((await store.listJobs({ limit: 5 }))[0].result, undefined);
+  });
+
   test("queue: FIFO per runner, take marks running with a lease and counts attempts", async (store) => {
     for (const id of ["q1", "q2", "q3"]) await store.insertJob(job(id, { status: "queued" }));
     await store.insertJob(job("other", { status: "queued", runner: "r2" }));
