@@ -23,6 +23,8 @@ export interface SseWriter {
   events(
     items: readonly { data: unknown; id?: number | string }[],
   ): Promise<void>;
+  /** Sends text already in the event-stream format (whole events). */
+  raw(text: string): Promise<void>;
   /** Sends a comment (keeps proxies from closing an idle stream). */
   comment(text: string): Promise<void>;
   /** Aborted when the reader goes away or the server shuts down. */
@@ -74,6 +76,7 @@ export class SseStreams {
             `data: ${JSON.stringify(i.data)}\n\n`
           ).join(""),
         ),
+      raw: write,
       comment: (text) => write(`: ${text}\n\n`),
     };
     (async () => {
