@@ -469,8 +469,9 @@ export class SqliteStore implements Store {
   /**
    * The columns the indexes need, derived from a job, its JSON and its
    * result's. The result is kept apart from the rest: it can be megabytes,
-   * and a status read would parse them all (measured: 1.5-3 ms a read with a
-   * 3 MB result, against 0.4 ms). Rows written before hold it in `data`.
+   * and a status read would parse them all (measured, with a 3 MB result:
+   * 2.3 ms a read with it, 0.012 ms without). Rows written before hold it in
+   * `data`.
    */
   #columns(job: JobRecord, queueSeq: number | null): SQLInputValue[] {
     const final = isFinal(job.status);
