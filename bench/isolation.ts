@@ -111,6 +111,23 @@ async function coldRuns(runs: number): Promise<number[]> {
   return times.sort((a, b) => a - b);
 }
 
+/**
+ * Until every warm pool is full again: a job-isolation round leaves its pool
+ * refilling (a session start is a cold start's CPU), which would otherwise
+ * slow whichever side is measured next.
+ */
+async function settle(sup: SupervisorProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const st = await sup.admin.call<{ kind: string; instances: number; idle?: number }[]>(
+      "get_all_runner_status",
+      {},
+    );
+    if (st.every((r) => r.kind !== "script" || r.idle === r.instances)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the warm pools did not refill");
+}
+
 async function waitRunning(sup: SupervisorProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const st = await sup.admin.call<{ state: string }[]>("get_all_runner_status", {});
@@ -154,6 +171,7 @@ if (import.meta.main) {
           const sup = sups[store];
           add(`runner isolation, ${store}`, await measure(sup.admin, "runner", JOBS, LATENCY_RUNS));
           add(`job isolation, ${store}`, await measure(sup.admin, "job", JOB_MODE_JOBS, 30));
+          await settle(sup);
         },
       ]),
     ];
