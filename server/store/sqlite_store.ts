@@ -81,8 +81,6 @@ CREATE INDEX IF NOT EXISTS jobs_by_runner ON jobs (runner, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_caller ON jobs (caller_id, seq) WHERE caller_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_by_context ON jobs (context_id, seq) WHERE context_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (runner, queue_seq) WHERE status = 'queued';
-CREATE INDEX IF NOT EXISTS jobs_leases ON jobs (lease_until) WHERE status = 'running';
-CREATE INDEX IF NOT EXISTS jobs_deadlines ON jobs (deadline_at) WHERE status = 'running';
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (seq) WHERE waiting = 1;
 CREATE INDEX IF NOT EXISTS jobs_scheduled ON jobs (run_after) WHERE status = 'scheduled';
 CREATE TABLE IF NOT EXISTS dedup (
@@ -502,6 +500,10 @@ export class SqliteStore implements Store {
     );
     // Results apart from the rest of the job (see `#columns`); older rows keep theirs in `data`.
     if (!columns.has("result")) this.#db.exec("ALTER TABLE jobs ADD COLUMN result TEXT");
+    // Running jobs are found through jobs_by_status (there are at most as many as instances
+    // here): an index on their lease and one on their deadline cost every take, renewal and
+    // end two more pages to write (measured: a completion's commit 22.4 -> 14.2 KB of WAL).
+    this.#db.exec("DROP INDEX IF EXISTS jobs_leases; DROP INDEX IF EXISTS jobs_deadlines;");
     if (!columns.has("finished_at")) {
       this.#db.exec(
         `ALTER TABLE jobs ADD COLUMN finished_at INTEGER;

@@ -19,7 +19,7 @@ storeConformance("embedded", async () => {
   };
 });
 
-Deno.test("embedded store: a job written before results were kept apart reads the same", async () => {
+Deno.test("embedded store: a file of the version before: its jobs read the same, its old indexes go", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
   try {
     const path = `${dir}/store.db`;
@@ -35,6 +35,9 @@ Deno.test("embedded store: a job written before results were kept apart reads th
     // As a store of the version before wrote it: the result inside the row's JSON.
     const db = new DatabaseSync(path);
     db.exec(`UPDATE jobs SET data = json_set(data, '$.result', json(result)), result = NULL`);
+    // Its indexes then included two that are gone now.
+    db.exec(`CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
+      CREATE INDEX jobs_deadlines ON jobs (deadline_at) WHERE status = 'running'`);
     db.close();
     store = new SqliteStore(path);
     try {
@@ -53,7 +56,10 @@ Deno.test("embedded store: a job written before results were kept apart reads th
       data: string;
       result: string;
     };
+    const indexes = db2.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
+      .map((r) => (r as { name: string }).name);
     db2.close();
+    assertEquals(indexes.filter((name) => /leases|deadlines/.test(name)), []);
     assertEquals([JSON.parse(row.data).result, JSON.parse(row.result)], [undefined, {
       answer: 42,
     }]);
