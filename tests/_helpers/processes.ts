@@ -5,6 +5,8 @@
  * @module
  */
 
+import { pathExists } from "../../server/util/path_exists.ts";
+
 /** Whether a process exists and is not a zombie (it has exited but not been reaped). */
 export function isAlive(pid: number): boolean {
   try {
@@ -74,10 +76,4 @@ export function ancestryBelow(pid: number, top: number): number[] {
 }
 
 /** The `sleep` program's path (spawned without a shell, it needs one). */
-export const SLEEP = ["/usr/bin/sleep", "/bin/sleep"].find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-})!;
+export const SLEEP = ["/usr/bin/sleep", "/bin/sleep"].find(pathExists)!;

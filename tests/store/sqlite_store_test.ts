@@ -2,10 +2,8 @@
 
 import { SqliteStore } from "../../server/store/sqlite_store.ts";
 import { DatabaseSync } from "node:sqlite";
-import { job, storeConformance } from "./store_conformance.ts";
+import { job, storeConformance, T0 } from "./store_conformance.ts";
 import { assertEquals } from "../_helpers/assert.ts";
-
-const T0 = 1_800_000_000_000;
 
 storeConformance("embedded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });

@@ -22,7 +22,8 @@ import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
 /** Makes a fresh, empty store (and a way to dispose of it). */
 export type StoreFactory = () => Promise<{ store: Store; dispose: () => Promise<void> }>;
 
-const T0 = 1_800_000_000_000;
+/** The time the suite's jobs are made at (ms). */
+export const T0 = 1_800_000_000_000;
 
 /** A new job for a store, with `extra` over the defaults. */
 export function job(id: string, extra: Partial<JobRecord> = {}): Omit<JobRecord, "seq"> {
