@@ -75,7 +75,10 @@ export class SecretRegistry {
     );
     await this.#reload();
     this.#unsubscribe = this.#store.notices.subscribe((n) => {
-      if (n.type === "secrets.changed") this.#reload().catch(() => {});
+      // A secret removed elsewhere while the news could not come is refused once it can.
+      if (n.type === "secrets.changed" || n.type === "notices.resumed") {
+        this.#reload().catch(() => {});
+      }
     });
     if (this.#fromConfig.length || this.#stored.length) return null;
     const value = generateSecret();

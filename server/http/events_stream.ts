@@ -22,7 +22,9 @@ export async function streamEvents(
   store: Store,
 ): Promise<void> {
   const wakeup = new Wakeup();
-  const unsubscribe = store.notices.subscribe((n) => n.type === "events" && wakeup.fire());
+  const unsubscribe = store.notices.subscribe((n) =>
+    (n.type === "events" || n.type === "notices.resumed") && wakeup.fire()
+  );
   try {
     let cursor = after;
     await sse.comment("connected");

@@ -1,27 +1,53 @@
 /**
- * Waiting for jobs to become final, woken by `job.final` notices.
+ * Waiting for jobs to become final, woken by `job.final` notices (and by
+ * a look at the store when notices may have been missed).
  *
  * @module
  */
 
 import type { JobResult } from "../../shared/types.generated.ts";
-import type { Store } from "../store/store.ts";
+import { isFinal, type Store } from "../store/store.ts";
+import { jobResult } from "./job_rules.ts";
 
 type Wake = (result?: JobResult) => void;
 
 /** Lets callers wait until a job is announced final. */
 export class FinalWaiters {
   readonly #waiters = new Map<string, Set<Wake>>();
+  readonly #store: Store;
   readonly #unsubscribe: () => void;
 
   constructor(store: Store) {
+    this.#store = store;
     this.#unsubscribe = store.notices.subscribe((notice) => {
+      if (notice.type === "notices.resumed") {
+        this.#lookAgain().catch(() => {
+          // The store is gone again: the next resumption looks again.
+        });
+        return;
+      }
       if (notice.type !== "job.final") return;
-      const set = this.#waiters.get(notice.id);
-      if (!set) return;
-      this.#waiters.delete(notice.id);
-      for (const wake of set) wake(notice.result);
+      this.#wakeAll(notice.id, notice.result);
     });
+  }
+
+  #wakeAll(jobId: string, result?: JobResult): void {
+    const set = this.#waiters.get(jobId);
+    if (!set) return;
+    this.#waiters.delete(jobId);
+    for (const wake of set) wake(result);
+  }
+
+  /** Notices may have been missed: wakes the waiters of every job that is final by now. */
+  async #lookAgain(): Promise<void> {
+    const ids = [...this.#waiters.keys()];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const chunk = ids.slice(i, i + 1000);
+      const jobs = await this.#store.getJobs(chunk);
+      jobs.forEach((job, j) => {
+        if (job && isFinal(job.status)) this.#wakeAll(chunk[j], jobResult(job));
+      });
+    }
   }
 
   /**

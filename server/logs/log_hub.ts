@@ -115,6 +115,11 @@ export class LogHub {
     } else if (notice.type === "job.final") {
       this.#finished.add(notice.id);
       this.#wake(notice.id);
+    } else if (notice.type === "notices.resumed") {
+      // Lines or ends may have been missed: the rings may lack some (a ring is only a cache),
+      // and every reader reads the store now.
+      this.#rings.clear();
+      for (const id of [...this.#waiters.keys()]) this.#wake(id);
     }
   }
 

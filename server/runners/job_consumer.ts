@@ -14,11 +14,14 @@ import type { EventLog } from "../events/event_log.ts";
 import { type Outcome, outcomeTransition, type RetryPolicy } from "../jobs/job_rules.ts";
 import { JobLogWriter } from "../logs/job_log_writer.ts";
 import {
+  finalNotice,
   isFinal,
   type JobRecord,
+  jobState,
   type RateLimit,
   type Store,
   StoreUnavailableError,
+  type Transition,
   type TransitionResult,
 } from "../store/store.ts";
 import { Deadlines } from "../util/deadlines.ts";
@@ -407,7 +410,8 @@ export class JobConsumer {
   ): Promise<TransitionResult | null> {
     for (let attempt = 0;; attempt++) {
       try {
-        const result = await this.#o.store.transition(job.id, change);
+        let result = await this.#o.store.transition(job.id, change);
+        if (!result.ok && attempt > 0) result = await this.#madeBefore(job.id, change) ?? result;
         if (result.ok) {
           if (isFinal(result.job.status)) {
             this.#o.events.emit({
@@ -448,6 +452,24 @@ export class JobConsumer {
         if (this.#recording.get(job.id) || this.#closed) return null;
       }
     }
+  }
+
+  /**
+   * A retried outcome refused: the try before may have been carried out, its
+   * answer lost with the connection (Redis killed right after the write). It
+   * was if the job ended as that try would have, at its time (`finished_at`
+   * is the change's own `now`): then the change counts as made here, and
+   * this process hears the job's end it did not hear then (a `job.run`
+   * waits for it; the job's dependants wait for that). Only a final change
+   * is looked for: its `finished_at` tells it from any other; a job queued
+   * again whose change was refused is found by the take loop's poll anyway.
+   */
+  async #madeBefore(id: string, change: Transition): Promise<TransitionResult | null> {
+    if (!isFinal(change.to) || change.set?.finished_at !== change.now) return null;
+    const job = await this.#o.store.getJob(id, { result: false });
+    if (job?.status !== change.to || job.finished_at !== change.now) return null;
+    this.#o.store.notices.deliver(finalNotice(id, change));
+    return { ok: true, job: jobState(job) };
   }
 
   /**

@@ -103,9 +103,10 @@ export class RunnerManager implements RunnerDirectory {
       this.#runners.set(config.name, new Runner(config, this.#ctx));
       this.#registered.add(config.name);
     }
-    // Another supervisor on the store registered or removed one: follow it.
+    // Another supervisor on the store registered or removed one: follow it (and look again
+    // when such news may have been missed).
     this.#unsubscribe = this.#ctx.store.notices.subscribe((notice) => {
-      if (notice.type === "runners.changed") this.reconcile();
+      if (notice.type === "runners.changed" || notice.type === "notices.resumed") this.reconcile();
     });
     if (this.#ctx.store.kind === "redis") {
       this.#commands = new ClusterCommands(this.#ctx.store, this.#self, (command) => {

@@ -57,9 +57,18 @@ export class SessionPool {
     return this.#ready.length;
   }
 
-  /** The pids of every process of the pool (warm, starting, or running a job). */
+  /**
+   * The pids of every process of the pool (warm, starting, or running a
+   * job) that still runs: one whose job ended stays taken until its clean-up
+   * is over (its control group emptied and removed), which on a busy host
+   * takes a while; its pid is no process's any more.
+   */
   get pids(): number[] {
-    return [...this.#ready, ...this.#starting, ...this.#taken].map((s) => s.pid);
+    const pids: number[] = [];
+    for (const list of [this.#ready, this.#starting, this.#taken]) {
+      for (const session of list) if (session.alive) pids.push(session.pid);
+    }
+    return pids;
   }
 
   /** Starts processes again after a failure (the runner's restart delay is over). */

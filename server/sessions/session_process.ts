@@ -119,6 +119,11 @@ export class SessionProcess {
   #marksSeen = 0;
   #cancelHello: () => void;
 
+  /** Whether its process still runs (it may be gone while what it left is cleaned up). */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
   /** Spawns a session process; `warmSink` gets what it prints before it has a job. */
   constructor(options: SessionSpawnOptions, warmSink: LineSink) {
     this.#memoryMb = options.memoryMb;

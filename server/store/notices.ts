@@ -36,7 +36,14 @@ export type Notice =
   /** A member asks another to control a runner (`server/cluster/commands.ts`). */
   | { type: "cluster.command"; command: Record<string, unknown> & { to: string } }
   /** Its answer. */
-  | { type: "cluster.reply"; reply: Record<string, unknown> & { id: string; to: string } };
+  | { type: "cluster.reply"; reply: Record<string, unknown> & { id: string; to: string } }
+  /**
+   * The link that brings other processes' notices was down and is back: any
+   * of them may have been missed (pub/sub keeps nothing for a subscriber
+   * that is away). Each listener looks at the store again for what it
+   * waits on. Delivered in this process only.
+   */
+  | { type: "notices.resumed" };
 
 /** Receives notices. */
 export type NoticeListener = (notice: Notice) => void;

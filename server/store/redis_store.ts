@@ -271,6 +271,19 @@ export class RedisStore implements Store {
       );
     }
     state.connected = true;
+    // Back after a drop, subscribed again ("ready" comes once the client has resubscribed):
+    // what was published meanwhile never comes. After a failover (Sentinel), the same, told
+    // as soon as the client knows the new master.
+    const resumed = () => {
+      if (!state.closed) store.notices.deliver({ type: "notices.resumed" });
+    };
+    if (sentinel) {
+      (subscriber as unknown as SentinelClient).on("topology-change", (event) => {
+        if (event.type === "MASTER_CHANGE") resumed();
+      });
+    } else {
+      subscriber.on("ready", resumed);
+    }
     await subscriber.subscribe(
       store.keys.key("notices"),
       (message) => store.#onNotice(message),
@@ -1006,7 +1019,10 @@ export function parseSentinelUrl(url: string): SentinelAddress | null {
   };
 }
 
-type SentinelClient = { sendCommand(readonly: boolean, args: string[]): Promise<unknown> };
+type SentinelClient = {
+  sendCommand(readonly: boolean, args: string[]): Promise<unknown>;
+  on(event: "topology-change", listener: (event: { type: string }) => void): unknown;
+};
 
 /** A node-redis Sentinel client for the store, typed as the plain client (same commands). */
 function newSentinel(

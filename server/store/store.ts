@@ -440,14 +440,11 @@ export const isFinal = (status: JobStatus): boolean => FINAL_STATUSES.includes(s
 export function finalNotice(
   id: string,
   change: Transition,
-  dependants: boolean,
+  dependants?: boolean,
 ): Notice {
-  const notice: Notice = {
-    type: "job.final",
-    id,
-    status: change.to,
-    dependants,
-  };
+  const notice: Notice = { type: "job.final", id, status: change.to };
+  // Unknown: listeners look for dependants themselves.
+  if (dependants !== undefined) notice.dependants = dependants;
   if (change.to === "completed" && change.set && "result" in change.set) {
     notice.result = { success: change.set.result ?? null };
   } else if (change.to !== "completed" && change.set?.error !== undefined) {

@@ -70,7 +70,13 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
     // Conditions, not durations: load before, callers told during, load again after. A
     // caller's unexpected error ends the wait at once, and is what the test reports.
     const until = async (condition: () => boolean, what: string) => {
-      await eventually(() => callerError !== null || condition(), 30_000, what);
+      // Where the callers stand, for a wait that fails.
+      const state = () =>
+        `${what}: ${acknowledged.length} acknowledged, ${runs} runs, ${errors.length} errors` +
+        (errors.length ? `, the last: ${errors.at(-1)!.message}` : "");
+      await eventually(() => callerError !== null || condition(), 30_000, what).catch((e) => {
+        throw new Error(`${e.message}; ${state()}`);
+      });
       if (callerError) throw callerError;
     };
     await until(() => acknowledged.length > 20 && runs > 5, "load before the outage");
