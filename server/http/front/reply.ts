@@ -83,6 +83,14 @@ export async function writeResponse(reply: HttpReply, options: ReplyOptions): Pr
     return keepAlive;
   }
   const noBody = status === 204 || status === 304 || status < 200;
+  if (typeof body === "string" && !noBody && !options.headOnly) {
+    // Head and body encoded at once: one buffer, not three (an answer's garbage is much of
+    // a small request's cost).
+    await options.write(
+      encoder.encode(`${head}content-length: ${utf8Length(body)}\r\n\r\n${body}`),
+    );
+    return keepAlive;
+  }
   const bytes = body === null ? EMPTY : typeof body === "string" ? encoder.encode(body) : body;
   if (!noBody) head += `content-length: ${bytes.length}\r\n`;
   head += "\r\n";
@@ -113,6 +121,28 @@ export function refusal(status: number, message: string): Uint8Array {
         encoder.encode(body).length
       }\r\n\r\n${body}`,
   );
+}
+
+/**
+ * How many bytes `text` takes in UTF-8 (a lone surrogate as U+FFFD's three,
+ * as `TextEncoder` writes it), without encoding it.
+ */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      // A pair: four bytes for two code units.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2;
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /** One chunk of a chunked body, framing included. */
