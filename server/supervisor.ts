@@ -206,6 +206,7 @@ export class Supervisor {
       intervalMs: options.reaperIntervalMs ?? 500,
       retry,
       now: options.now,
+      leaseMs: config.lease * 1000,
       onQueued: (runner) => runners.wake(runner),
       sweepWaiting: () => jobs.sweepWaiting(),
     });

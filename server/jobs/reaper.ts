@@ -8,11 +8,16 @@
  * `running` forever. Several supervisors may reap the same store: every
  * change is a compare-and-set, so each job is settled once.
  *
+ * After the store was out of reach (Redis restarted, a partition), no
+ * runner could renew its leases meanwhile: the leases that ran out then are
+ * left alone for one lease more, so that their runners, alive, renew them
+ * (and record what they finished) before any reaper takes their jobs away.
+ *
  * @module
  */
 
 import type { EventLog } from "../events/event_log.ts";
-import { isFinal, type JobRecord, type Store } from "../store/store.ts";
+import { isFinal, type JobRecord, type Store, StoreUnavailableError } from "../store/store.ts";
 import { type Outcome, outcomeTransition, type RetryPolicy } from "./job_rules.ts";
 import { Periodic } from "../util/periodic.ts";
 
@@ -23,6 +28,12 @@ export interface ReaperOptions {
   now?: () => number;
   /** A job went back to its queue (a local runner may take it). */
   onQueued?: (runner: string) => void;
+  /**
+   * How long leases are left alone after the store is back (a pass failed
+   * for it being out of reach, or `notices.resumed` came): a lease's length,
+   * within which a live runner renews its own.
+   */
+  leaseMs?: number;
   /** Also re-examine jobs waiting for prerequisites, every this many ticks. */
   sweepEvery?: number;
   sweepWaiting?: () => Promise<void>;
@@ -35,7 +46,12 @@ export class Reaper {
   readonly #o: ReaperOptions;
   readonly #now: () => number;
   readonly #loop: Periodic;
+  readonly #unsubscribe: () => void;
   #ticks = 0;
+  /** Leases are not reaped before this time (the store just came back). */
+  #leasesHeldUntil = 0;
+  /** A pass found the store out of reach: the next one that reaches it holds the leases. */
+  #unreachable = false;
 
   constructor(store: Store, events: EventLog, options: ReaperOptions) {
     this.#store = store;
@@ -44,6 +60,13 @@ export class Reaper {
     this.#now = options.now ?? Date.now;
     // A failed pass (the store down, say) is tried again at the next one.
     this.#loop = new Periodic(options.intervalMs, () => this.tick());
+    this.#unsubscribe = store.notices.subscribe((notice) => {
+      if (notice.type === "notices.resumed") this.#holdLeases();
+    });
+  }
+
+  #holdLeases(): void {
+    if (this.#o.leaseMs) this.#leasesHeldUntil = this.#now() + this.#o.leaseMs;
   }
 
   /** Starts ticking. */
@@ -53,10 +76,25 @@ export class Reaper {
 
   /** One pass. Public so that tests can drive it with a controlled clock. */
   async tick(): Promise<void> {
+    try {
+      await this.#pass();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) this.#unreachable = true;
+      throw error;
+    }
+  }
+
+  async #pass(): Promise<void> {
     const now = this.#now();
     // Scheduled jobs whose time came (and delayed retries) are queued: wake their runners here.
     for (const runner of await this.#store.promoteDelayed(now)) this.#o.onQueued?.(runner);
-    for (const job of await this.#store.expiredLeases(now, 200)) {
+    // The store is back (this pass reached it): nobody could renew a lease meanwhile.
+    if (this.#unreachable) {
+      this.#unreachable = false;
+      this.#holdLeases();
+    }
+    const leases = now < this.#leasesHeldUntil ? [] : await this.#store.expiredLeases(now, 200);
+    for (const job of leases) {
       await this.#settle(job, {
         kind: "lost",
         message: `the runner holding the job stopped renewing its lease (${
@@ -150,6 +188,7 @@ export class Reaper {
 
   /** Stops ticking and waits for the current pass. */
   stop(): Promise<void> {
+    this.#unsubscribe();
     return this.#loop.stop();
   }
 }
