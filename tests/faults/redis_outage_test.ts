@@ -16,8 +16,9 @@ Deno.test("a Redis outage under load: clear errors, reconnection, nothing acknow
   const redis = await TestRedis.start({ appendonly: true });
   const s = await startSupervisor({
     redis_url: redis.url,
-    // Longer than the outage: jobs in flight keep their runner; one retry for any that
-    // lose it anyway (at least once).
+    // Jobs in flight keep their runner: once Redis is back, the reaper leaves the leases that ran
+    // out meanwhile for one lease more, and the runner renews them; one retry for any that lose
+    // it anyway (at least once).
     lease: 10,
     runners: [{ name: "work", kind: "noop", instances: 16 }],
   });
