@@ -3,7 +3,7 @@
 import { SqliteStore } from "../../server/store/sqlite_store.ts";
 import { DatabaseSync } from "node:sqlite";
 import { job, storeConformance, T0 } from "./store_conformance.ts";
-import { assertEquals } from "../_helpers/assert.ts";
+import { assertEquals, eventually } from "../_helpers/assert.ts";
 
 storeConformance("embedded", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
@@ -62,6 +62,27 @@ Deno.test("embedded store: a file of the version before: its jobs read the same,
       answer: 42,
     }]);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("embedded store: once the WAL holds many commits, a pause in the writes copies it back", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
+  const path = `${dir}/store.db`;
+  const store = new SqliteStore(path);
+  try {
+    const before = (await Deno.stat(path)).size;
+    // One commit each (each awaited): more than the 128 after which the store checkpoints.
+    for (let i = 0; i < 200; i++) await store.insertJob(job(`j${i}`));
+    // The database file itself grows only when the WAL is copied back into it: at the pause.
+    await eventually(
+      async () => (await Deno.stat(path)).size > before,
+      10_000,
+      "the WAL copied back into the database file",
+    );
+    assertEquals((await store.getJobs(["j0", "j199"])).map((j) => j?.id), ["j0", "j199"]);
+  } finally {
+    await store.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
