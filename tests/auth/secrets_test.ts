@@ -143,6 +143,30 @@ Deno.test("a guesser is slowed down and refused (-32029); a good secret from its
   assertEquals(events.events.map((e) => e.subject), ["127.0.0.1"]);
 });
 
+Deno.test("a batch is one guess: its calls share one check of each secret they carry", async () => {
+  await using s = await startSupervisor({ auth_max_failures: 5, auth_window: 60 });
+  const guesser = new RpcCaller(s.url, "wrong-guess-0000");
+  const batch = Array.from({ length: 20 }, (_, id) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "jobs.list",
+    params: {},
+  }));
+  const { body } = await guesser.raw(JSON.stringify(batch));
+  const codes = (body as { error: { code: number } }[]).map((r) => r.error.code);
+  // Counted once, the body stays under the limit of 5: no -32029 inside it.
+  assertEquals(codes, Array(20).fill(-32001));
+  // Four more single guesses make five failures; the sixth is refused.
+  for (let i = 0; i < 4; i++) assertEquals((await guesser.error("jobs.list")).code, -32001);
+  assertEquals((await guesser.error("jobs.list")).code, -32029);
+  // A batch mixing a valid secret (as a param) with the wrong bearer: each call gets its own.
+  const mixed = await s.admin.as().raw(JSON.stringify([
+    { jsonrpc: "2.0", id: 1, method: "jobs.list", params: { secret: SECRETS.admin } },
+    { jsonrpc: "2.0", id: 2, method: "jobs.list", params: { secret: SECRETS.user } },
+  ]));
+  assertEquals((mixed.body as { result: unknown }[]).map((r) => r.result), [[], []]);
+});
+
 Deno.test("past the limit, each further wrong guess waits longer than the one before", async () => {
   await using s = await startSupervisor({ auth_max_failures: 1, auth_window: 60 });
   const guesser = new RpcCaller(s.url, "wrong-guess-0000");
