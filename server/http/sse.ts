@@ -12,6 +12,8 @@
 
 import { HttpReply } from "./http_reply.ts";
 
+const encoder = new TextEncoder();
+
 /** Writes events to one SSE stream. */
 export interface SseWriter {
   /** Sends one event; resolves when the reader can take more. */
@@ -23,8 +25,8 @@ export interface SseWriter {
   events(
     items: readonly { data: unknown; id?: number | string }[],
   ): Promise<void>;
-  /** Sends text already in the event-stream format (whole events). */
-  raw(text: string): Promise<void>;
+  /** Sends whole events already in the event-stream format (text, or its UTF-8). */
+  raw(events: string | Uint8Array): Promise<void>;
   /** Sends a comment (keeps proxies from closing an idle stream). */
   comment(text: string): Promise<void>;
   /** Aborted when the reader goes away or the server shuts down. */
@@ -54,12 +56,14 @@ export class SseStreams {
     // The request's signal aborts when the reader disconnects.
     const onGone = () => controller.abort(new Error("the reader went away"));
     request.addEventListener("abort", onGone, { once: true });
-    const { readable, writable } = new TransformStream<string, string>();
+    // Bytes all the way: a job's log lines come as UTF-8 already (one copy fewer than a text
+    // stream encoded at its end).
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const writer = writable.getWriter();
-    const write = async (text: string) => {
+    const write = async (events: string | Uint8Array) => {
       if (controller.signal.aborted) throw controller.signal.reason;
       await writer.ready;
-      await writer.write(text);
+      await writer.write(typeof events === "string" ? encoder.encode(events) : events);
     };
     const sse: SseWriter = {
       signal: controller.signal,
@@ -91,13 +95,12 @@ export class SseStreams {
         await writer.close().catch(() => {});
       }
     })();
-    const body = readable.pipeThrough(new TextEncoderStream());
     return new HttpReply(200, {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
       "x-accel-buffering": "no",
       ...headers,
-    }, body);
+    }, readable);
   }
 
   /** Ends every open stream. */

@@ -100,7 +100,7 @@ export const KEY_TEMPLATES = {
   seqChunks: {
     template: "seq:{}",
     holds:
-      "Hash, first `seq` → JSON array: a bounded sequence (a job's log lines, the events), one chunk per append.",
+      "Hash, first `seq` → a chunk's text (see \"A sequence's chunks\"): a bounded sequence (a job's log lines, the events), one chunk per append.",
   },
   seqIndex: {
     template: "seq:{}:index",

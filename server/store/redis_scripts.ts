@@ -525,7 +525,7 @@ return { 4, unpack(state) }
 /** The `append_seq` script. */
 export const APPEND_SEQ = script(
   "append_seq",
-  "append_seq(ns, key, keep, n, items) → the last seq. `items` is a JSON array of `n` new items, stored as one chunk whose first seq follows the last; then chunks wholly older than the last `keep` items go. A reader skips kept chunks' items below `seq:{key}:first`.",
+  "append_seq(ns, key, keep, n, items) → the last seq. `items` is the text of `n` new items (`seq_chunk.ts`: by columns, or a JSON array), stored as one chunk whose first seq follows the last; then chunks wholly older than the last `keep` items go. A reader skips kept chunks' items below `seq:{key}:first`.",
   `
 local key, keep, n = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = redis.call('INCRBY', ${luaKey("seqLast", "key")}, n)
@@ -553,7 +553,7 @@ return last
 /** The `read_seq` script. */
 export const READ_SEQ = script(
   "read_seq",
-  "read_seq(ns, key, after, limit) → { last, first, chunk_first, chunk, ... }: the last seq given out, the first still kept, and the chunks (JSON arrays, each after its first seq) that hold the items with seq > after, up to `limit` of them.",
+  "read_seq(ns, key, after, limit) → { last, first, chunk_first, chunk, ... }: the last seq given out, the first still kept, and the chunks (their text, each after its first seq) that hold the items with seq > after, up to `limit` of them.",
   `
 local key, after, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local last = tonumber(redis.call('GET', ${luaKey("seqLast", "key")}) or '0')

@@ -13,6 +13,7 @@
 import { createClient, createSentinel, ErrorReply } from "redis";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
+import { decodeChunk, encodeChunk } from "./seq_chunk.ts";
 import {
   decodeFields,
   decodeJob,
@@ -785,7 +786,7 @@ export class RedisStore implements Store {
     const last = Number(
       await this.#eval(
         APPEND_SEQ,
-        [key, keep, items.length, JSON.stringify(items)],
+        [key, keep, items.length, encodeChunk(items)],
         this.#worker(),
       ),
     );
@@ -810,9 +811,7 @@ export class RedisStore implements Store {
     const items: (T & { seq: number })[] = [];
     for (let c = 0; c < chunks.length && items.length < limit; c += 2) {
       const start = chunks[c] as number;
-      const all = JSON.parse(
-        chunks[c + 1] as string,
-      ) as (T & { seq: number })[];
+      const all = decodeChunk<T & { seq: number }>(chunks[c + 1] as string);
       for (
         let i = Math.max(0, from - start);
         i < all.length && items.length < limit;

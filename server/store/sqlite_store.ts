@@ -23,6 +23,7 @@ import { setImmediate } from "node:timers";
 import type { Timer } from "../util/timer.ts";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
+import { decodeChunk, encodeChunk } from "./seq_chunk.ts";
 import {
   DuplicateJobError,
   FINAL_STATUSES,
@@ -941,7 +942,7 @@ export class SqliteStore implements Store {
 
   // ---- bounded sequences -------------------------------------------------------
 
-  // A sequence is kept in chunks, one row per append (a JSON array of its items):
+  // A sequence is kept in chunks, one row per append (its items' text: `seq_chunk.ts`):
   // a batch of log lines is one insert, not one per line. Trimming drops whole chunks
   // below the first kept `seq`; reads skip what is below it in a chunk that stays.
 
@@ -964,7 +965,7 @@ export class SqliteStore implements Store {
         key,
         start,
         last,
-        JSON.stringify(items),
+        encodeChunk(items),
       );
       if (last - first + 1 > keep) {
         first = last - keep + 1;
@@ -1007,7 +1008,7 @@ export class SqliteStore implements Store {
     ).iterate(key, from) as Iterable<Row>;
     for (const chunk of chunks) {
       const start = Number(chunk.first);
-      const all = JSON.parse(chunk.items as string) as (T & { seq: number })[];
+      const all = decodeChunk<T & { seq: number }>(chunk.items as string);
       for (
         let i = Math.max(0, from - start);
         i < all.length && items.length < limit;

@@ -15,8 +15,15 @@ Deno.test("log lines as SSE events: each event's id is the seq and its data pars
       partial: true,
     },
     { seq: 5, ts: 1_800_000_000_004, stream: "stdout", line: "é 😀 \ud800 lone \u2028" },
+    // Timestamps and numbers of every kind, and a stream name that needs escaping.
+    { seq: 2 ** 31 - 1, ts: 1.5, stream: "stdout", line: "\u007f~ " },
+    { seq: 2 ** 31, ts: -3, stream: 'std"out' as "stdout", line: "x" },
+    { seq: 2 ** 52 + 7, ts: NaN, stream: "stdout", line: "y" },
+    { seq: 10, ts: Infinity, stream: "constructor" as "stdout", line: "z" },
+    { seq: 100, ts: -0, stream: "stdout", line: "0" },
+    { seq: 1000, ts: -0, stream: "stdout", line: "x".repeat(5000) + '"' },
   ];
-  const text = lineEvents(lines);
+  const text = new TextDecoder().decode(lineEvents(lines));
   // Every event is two fields and a blank line; no field spans lines.
   const events = text.split("\n\n");
   assertEquals(events.pop(), "");
@@ -26,12 +33,12 @@ Deno.test("log lines as SSE events: each event's id is the seq and its data pars
     assertEquals(rest, []);
     assertEquals(id, `id: ${lines[i].seq}`);
     assertEquals(data.startsWith("data: "), true);
-    assertEquals(JSON.parse(data.slice(6)), lines[i]);
+    assertEquals(JSON.parse(data.slice(6)), JSON.parse(JSON.stringify(lines[i])));
     // What JSON.stringify makes of the line, to the character.
     assertEquals(
       data.slice(6),
       JSON.stringify(lines[i], ["seq", "ts", "stream", "line", "partial"]),
     );
   });
-  assertEquals(lineEvents([]), "");
+  assertEquals(lineEvents([]).length, 0);
 });
