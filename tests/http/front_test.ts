@@ -220,6 +220,31 @@ Deno.test("the front: deadlines, limits and framing, before anything reaches the
   });
 });
 
+Deno.test("a head the same as the last one is the same request; one byte apart is another", async () => {
+  await using s = await startSupervisor();
+  const c = await open(s);
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "get_all_runner_status" });
+  const head = (secret: string, extra = "") =>
+    `POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${secret}\r\n` +
+    `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n${extra}\r\n` + body;
+  // The same secret's length, one character changed: the head is as long, and not the same.
+  const wrong = SECRETS.admin.slice(0, -1) + (SECRETS.admin.endsWith("x") ? "y" : "x");
+  await c.write(encoder.encode(
+    head(SECRETS.admin) + head(SECRETS.admin) + head(wrong) + head(SECRETS.admin) +
+      head(SECRETS.admin, "Connection: close\r\n"),
+  ));
+  const answers = (await readToEnd(c)).split(/(?=HTTP\/1\.1 )/).map((a) =>
+    JSON.parse(a.slice(a.indexOf("\r\n\r\n") + 4))
+  );
+  assertEquals(answers.map((a) => "result" in a ? "result" : a.error.code), [
+    "result",
+    "result",
+    -32001,
+    "result",
+    "result",
+  ]);
+});
+
 Deno.test("a request being answered is not cut by idle_timeout (only silence is)", async () => {
   await using s = await startSupervisor({
     idle_timeout: 1,

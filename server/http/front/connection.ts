@@ -55,6 +55,8 @@ export class Connection {
   #last = false;
   readonly #buffer = new Uint8Array(READ_BYTES);
   readonly #peer: string;
+  /** The last head parsed here, and its bytes: a client's next request often has the same. */
+  #lastHead: { bytes: Uint8Array; head: RequestHead } | null = null;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -182,8 +184,15 @@ export class Connection {
         if (end >= 0) {
           const bytes = this.#pending.subarray(0, end);
           this.#pending = this.#pending.subarray(end);
+          // The same bytes as the last head (a client polling, say): the same head, which
+          // nothing changes, without parsing them again.
+          if (this.#lastHead && sameBytes(bytes, this.#lastHead.bytes)) {
+            return this.#lastHead.head;
+          }
           try {
-            return parseHead(bytes, this.#peer, this.limits.maxBodyBytes);
+            const head = parseHead(bytes, this.#peer, this.limits.maxBodyBytes);
+            this.#lastHead = { bytes: bytes.slice(), head };
+            return head;
           } catch (error) {
             if (!(error instanceof HeadError)) throw error;
             await this.refuse(error.status, error.message);
@@ -304,4 +313,11 @@ export class Connection {
     }
     return keep && !this.#last && !(this.#ended && !this.#pending.length);
   }
+}
+
+/** Whether two byte arrays hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

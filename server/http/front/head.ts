@@ -13,23 +13,23 @@ export const PEER_HEADER = "x-hero-peer";
 
 /** How a request's body is framed. */
 export type BodyFraming =
-  | { kind: "none" }
-  | { kind: "length"; length: number }
-  | { kind: "chunked" };
+  | { readonly kind: "none" }
+  | { readonly kind: "length"; readonly length: number }
+  | { readonly kind: "chunked" };
 
-/** A parsed request head. */
+/** A parsed request head; read-only, as a connection hands the same one to identical requests. */
 export interface RequestHead {
-  method: string;
-  target: string;
+  readonly method: string;
+  readonly target: string;
   /** Its headers, names in lower case, in order, the peer header set by the front. */
-  headers: [string, string][];
-  body: BodyFraming;
+  readonly headers: readonly (readonly [string, string])[];
+  readonly body: BodyFraming;
   /** The connection stays open after the answer (HTTP/1.1 unless `close`; 1.0 only if asked). */
-  keepAlive: boolean;
+  readonly keepAlive: boolean;
   /** HTTP/1.0: no chunked answers. */
-  http10: boolean;
+  readonly http10: boolean;
   /** `Expect: 100-continue`: the client waits for a go-ahead before its body. */
-  expectContinue: boolean;
+  readonly expectContinue: boolean;
 }
 
 /** A request the front refuses, with the status to answer. */

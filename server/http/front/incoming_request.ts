@@ -13,7 +13,7 @@ const decoder = new TextDecoder();
 
 /** Header lookup over the parsed list (names in lower case; repeated ones joined). */
 class HeaderList {
-  constructor(readonly list: readonly [string, string][]) {}
+  constructor(readonly list: readonly (readonly [string, string])[]) {}
 
   get(name: string): string | null {
     const wanted = name.toLowerCase();
@@ -34,7 +34,7 @@ export class IncomingRequest implements HttpRequest {
   constructor(
     readonly method: string,
     readonly url: string,
-    headers: readonly [string, string][],
+    headers: readonly (readonly [string, string])[],
     readonly bytes: Uint8Array,
   ) {
     this.headers = new HeaderList(headers);
