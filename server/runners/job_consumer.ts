@@ -104,6 +104,8 @@ export class JobConsumer {
   /** The last take came back short: wait for a sign of work before the next. */
   #rateTimer: ReturnType<typeof setTimeout> | undefined;
   #drained = false;
+  /** Fired when the queue ran dry (a take came back short). */
+  readonly #ranDry = new Wakeup();
   /** Work was announced since the queue ran dry. */
   #workSignaled = false;
   /** A poll is due (in case a sign of work was missed). */
@@ -276,7 +278,7 @@ export class JobConsumer {
         this.#o.timeoutGraceMs,
         rate,
       );
-      if (jobs.length < max) this.#drained = true;
+      if (jobs.length < max) this.#ranDryNow();
       if (rate?.limitedUntil !== undefined) this.#wakeForWindow(rate.limitedUntil - now);
       for (const job of jobs) this.#run(job);
     } catch (error) {
@@ -285,14 +287,30 @@ export class JobConsumer {
           `taking jobs failed: ${(error as Error)?.message ?? error}`,
         );
       }
-      this.#drained = true;
+      this.#ranDryNow();
     }
   }
 
-  /** Wakes the loop when another process queues work (Redis marker, BZPOPMIN). */
+  /** The queue ran dry: the next take waits for a sign of work, and so does the watch loop. */
+  #ranDryNow(): void {
+    this.#drained = true;
+    this.#ranDry.fire();
+  }
+
+  /**
+   * Wakes the loop when another process queues work (Redis marker, BZPOPMIN),
+   * once the queue ran dry here: until then the take loop goes on without a
+   * sign, and the marker a take sets when it leaves jobs behind (for other
+   * takers) would wake this one for nothing, a round trip every other job
+   * (measured). A marker set meanwhile is found at the next wait.
+   */
   async #watchLoop(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
+      if (!this.#drained) {
+        await this.#ranDry.wait(Infinity, signal);
+        continue;
+      }
       try {
         await this.#o.store.waitForWork(this.#o.runner, 1000, signal);
         this.wake();
