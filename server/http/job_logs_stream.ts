@@ -60,9 +60,9 @@ function number(out: Uint8Array, at: number, n: number): number {
  * Lines as `message` events, in UTF-8: each event's id is the line's `seq`
  * and its data what `JSON.stringify` makes of the line, field by field.
  * Written as bytes straight away: a job printing fast sends millions of
- * lines, and building each event as a string, then encoding it, allocated
- * about 500 bytes per line (measured: a scavenge every few thousand lines,
- * a quarter of the supervisor's time on a printing job).
+ * lines, and building each event as a string, then encoding it through a
+ * stream, allocated about 460 bytes more per line (measured: young-generation
+ * collections over three rounds of 500 000 lines, 396 -> 192).
  */
 export function lineEvents(lines: readonly LogLine[]): Uint8Array {
   let chars = 0;
