@@ -23,6 +23,11 @@ export interface JailLaunch {
   cgroup: Cgroup | null;
   /** Whether it leads a process group of its own (namespaces always do). */
   ownGroup: boolean;
+  /**
+   * Killed when the supervisor dies (a service's or a process runner's: nothing else tells
+   * them; a session's host ends when its channel closes).
+   */
+  dieWithParent?: boolean;
 }
 
 /** Single-quotes a word for `sh`. */
@@ -157,7 +162,7 @@ export class Jailed {
     }
     const spawnOptions = { ...options, args: argv.slice(1) };
     this.child = launch.ownGroup || launch.bwrap
-      ? spawnGroupLeader(argv[0], spawnOptions)
+      ? spawnGroupLeader(argv[0], spawnOptions, { dieWithParent: launch.dieWithParent })
       : new Deno.Command(argv[0], spawnOptions).spawn();
     this.pid = this.child.pid;
     this.child.status.then(

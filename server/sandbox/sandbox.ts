@@ -255,6 +255,11 @@ export class Sandbox {
           bwrap: bwrap && base ? { path: bwrap.path, args: base } : null,
           cgroup: this.#cgroups ? this.#cgroups.create(`p${++this.#count}`, limits.cgroup) : null,
           ownGroup: true,
+          // bubblewrap's --die-with-parent binds a namespaced tree; a parent-death signal set
+          // before it would kill bubblewrap before its sandbox's init binds itself to it
+          // (measured, killed at once: 4 of 10 left that init and the program running, 0 of 10
+          // without).
+          dieWithParent: !bwrap,
         }),
     };
   }

@@ -23,6 +23,33 @@ function isExecutable(path: string): boolean {
 }
 
 /**
+ * `setpriv` (util-linux), where it can set the parent-death signal
+ * (`--pdeathsig`, util-linux 2.33 on): asked once, on first use.
+ */
+let setpriv: string | null | undefined;
+function setprivPath(): string | null {
+  if (setpriv !== undefined) return setpriv;
+  setpriv = null;
+  for (const path of ["/usr/bin/setpriv", "/bin/setpriv"]) {
+    if (!isExecutable(path)) continue;
+    try {
+      const help = new Deno.Command(path, { args: ["--help"], stdout: "piped", stderr: "null" })
+        .outputSync();
+      if (new TextDecoder().decode(help.stdout).includes("--pdeathsig")) setpriv = path;
+    } catch {
+      // Not runnable here.
+    }
+    break;
+  }
+  return setpriv;
+}
+
+/** Whether {@linkcode spawnGroupLeader} can bind a program's life to the supervisor's here. */
+export function canDieWithParent(): boolean {
+  return SETSID !== undefined && setprivPath() !== null;
+}
+
+/**
  * Spawns `program` as the leader of a new session and process group.
  *
  * Deno's `detached` forks the whole parent, which for a supervisor of a
@@ -33,15 +60,26 @@ function isExecutable(path: string): boolean {
  * signals it alone. Without `setsid`, or for a program that is not an
  * executable file (so that Deno's own error says why it cannot start),
  * `detached` is used.
+ *
+ * `dieWithParent`: the program gets SIGKILL when the supervisor dies, even
+ * by SIGKILL (`setpriv --pdeathsig`, set before the program runs and kept
+ * across its exec). Without it a service outlived a killed supervisor
+ * (measured: 3 of 3 with no sandbox). Where `setpriv` cannot, the program
+ * is spawned without it. (What bubblewrap runs is bound by its own
+ * `--die-with-parent`.)
  */
 export function spawnGroupLeader(
   program: string,
   options: Deno.CommandOptions,
+  { dieWithParent = false }: { dieWithParent?: boolean } = {},
 ): Deno.ChildProcess {
   if (SETSID && program.startsWith("/") && isExecutable(program)) {
+    const bind = dieWithParent ? setprivPath() : null;
     return new Deno.Command(SETSID, {
       ...options,
-      args: [program, ...(options.args ?? [])],
+      args: bind
+        ? [bind, "--pdeathsig", "KILL", "--", program, ...(options.args ?? [])]
+        : [program, ...(options.args ?? [])],
     })
       .spawn();
   }

@@ -2,7 +2,8 @@
  * The supervision tree around runners: a process runner that never becomes
  * ready is a failure (restarted, then quarantined), a job's timeout is not;
  * a removed runner's waiting jobs fail; `add_runner` is `register_runner`;
- * `shutdown` stops the tree and the supervisor exits 0.
+ * `shutdown` stops the tree and the supervisor exits 0; a supervisor killed
+ * outright takes its services with it.
  */
 
 import type { Event, Job, RunnerStatus } from "../../shared/types.generated.ts";
@@ -134,6 +135,34 @@ Deno.test("shutdown stops the tree, records who asked, and the supervisor exits 
     }
   } finally {
     await sup.kill().catch(() => {});
+    await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("a supervisor killed with SIGKILL takes its services with it (no OS sandbox)", async () => {
+  // Nothing else tells a service that its supervisor is gone: it must die with it, or a
+  // restarted supervisor would start a second copy beside it.
+  const sup = await SupervisorProcess.start(
+    `sandbox = "off"\n[[runners]]\nname = "lone"\nkind = "service"\nbinary_path = "/bin/sleep"\n` +
+      `args = ["600"]\n`,
+  );
+  let pid = 0;
+  try {
+    pid = await eventually(
+      async () => {
+        const st = await sup.admin.call<RunnerStatus>("get_runner_status", { name: "lone" });
+        const [first] = st.pids;
+        // Running the program itself (whatever started it has handed over to it).
+        const cmd = first ? await Deno.readTextFile(`/proc/${first}/cmdline`).catch(() => "") : "";
+        return cmd.startsWith("/bin/sleep\0") ? first : null;
+      },
+      10_000,
+      "the service up",
+    );
+    await sup.kill();
+    await eventually(() => !isAlive(pid), 10_000, `service ${pid} still running`);
+  } finally {
+    if (pid && isAlive(pid)) Deno.kill(pid, "SIGKILL");
     await Deno.remove(sup.dataDir, { recursive: true }).catch(() => {});
   }
 });
