@@ -257,8 +257,8 @@ export class Sandbox {
           ownGroup: true,
           // bubblewrap's --die-with-parent binds a namespaced tree; a parent-death signal set
           // before it would kill bubblewrap before its sandbox's init binds itself to it
-          // (measured, killed at once: 4 of 10 left that init and the program running, 0 of 10
-          // without).
+          // (measured, killed at once: 4 of 10 left that init and the program running, 0 to 2
+          // of 10 without).
           dieWithParent: !bwrap,
         }),
     };

@@ -44,11 +44,6 @@ function setprivPath(): string | null {
   return setpriv;
 }
 
-/** Whether {@linkcode spawnGroupLeader} can bind a program's life to the supervisor's here. */
-export function canDieWithParent(): boolean {
-  return SETSID !== undefined && setprivPath() !== null;
-}
-
 /**
  * Spawns `program` as the leader of a new session and process group.
  *
@@ -64,9 +59,9 @@ export function canDieWithParent(): boolean {
  * `dieWithParent`: the program gets SIGKILL when the supervisor dies, even
  * by SIGKILL (`setpriv --pdeathsig`, set before the program runs and kept
  * across its exec). Without it a service outlived a killed supervisor
- * (measured: 3 of 3 with no sandbox). Where `setpriv` cannot, the program
- * is spawned without it. (What bubblewrap runs is bound by its own
- * `--die-with-parent`.)
+ * (measured: 3 of 3 with no sandbox). Without `setsid`, or a `setpriv`
+ * that can, the program is spawned without it. (What bubblewrap runs is
+ * bound by its own `--die-with-parent`.)
  */
 export function spawnGroupLeader(
   program: string,
