@@ -64,9 +64,7 @@ Deno.test("log lines as SSE events: a long run of lines, their seqs carried over
   for (let seq = 0; seq <= 1200; seq++) {
     lines.push({
       seq,
-      ts: seq < 600
-        ? 1_800_000_000_000 + Math.floor(seq / 50)
-        : 1_800_000_000_000,
+      ts: seq < 600 ? 1_800_000_000_000 + Math.floor(seq / 50) : 1_800_000_000_000,
       stream: Math.floor(seq / 7) % 3 === 0 ? "stderr" : "stdout",
       line: seq % 11 === 0 ? `"${seq}"` : String(seq),
     });
@@ -77,9 +75,7 @@ Deno.test("log lines as SSE events: a long run of lines, their seqs carried over
   }
   const text = new TextDecoder().decode(lineEvents(lines));
   const expected = lines.map((line) =>
-    `id: ${line.seq}\ndata: ${
-      JSON.stringify(line, ["seq", "ts", "stream", "line"])
-    }\n\n`
+    `id: ${line.seq}\ndata: ${JSON.stringify(line, ["seq", "ts", "stream", "line"])}\n\n`
   ).join("");
   assertEquals(text, expected);
 });
