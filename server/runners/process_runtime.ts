@@ -5,12 +5,12 @@
  * (its work dir), a DENO_DIR of its own (see `session_deno_dir.ts`) and
  * Deno's own settings (see `session_process.ts`), which it cannot read
  * without an env grant; a process runner has PATH and HOME, plus its
- * config's `env`.
+ * config's `env`. Both also get the mark of `launch_mark.ts`.
  *
  * @module
  */
 
-import { Sandbox, type SandboxMode } from "../sandbox/mod.ts";
+import { killMarked, Sandbox, type SandboxMode } from "../sandbox/mod.ts";
 import { SessionChannel } from "../sessions/session_channel.ts";
 import {
   SessionDenoDir,
@@ -60,7 +60,8 @@ export class ProcessRuntime {
   /**
    * Makes a dir named `prefix…` in the temp dir, with the channel's socket,
    * the work dir and the session DENO_DIRs in it; removes those that earlier
-   * processes left when they died (and their control groups). `denoDir`:
+   * processes left when they died (and their control groups, and kills the
+   * processes they launched that still run). `denoDir`:
    * the user's DENO_DIR, whose module caches sessions share (default:
    * `$DENO_DIR`, else `~/.cache/deno`); the other options bound the
    * sessions' own. Throws when `sandbox` is `require` and a layer is missing.
@@ -71,7 +72,9 @@ export class ProcessRuntime {
       {},
   ): Promise<ProcessRuntime> {
     const root = await makeOwnedTempDir(prefix);
-    await sweepOrphanedDirs(prefix, root.path);
+    // What their owners launched and left running goes with them (see `launch_mark.ts`).
+    const orphaned = await sweepOrphanedDirs(prefix, root.path);
+    killMarked(orphaned.map((dir) => dir.slice(dir.lastIndexOf("/") + 1)));
     const tmp = root.path.slice(0, root.path.lastIndexOf("/"));
     const name = root.path.slice(tmp.length + 1);
     let sandbox: Sandbox;

@@ -9,5 +9,6 @@
 
 export * from "./sandbox.ts";
 export { Jailed } from "./jail.ts";
+export { killMarked, LAUNCH_MARK } from "./launch_mark.ts";
 export type { CgroupLimits } from "./cgroups.ts";
 export type { HostSandbox } from "./probe.ts";

@@ -17,6 +17,7 @@
 import type { Permissions } from "../../shared/types.generated.ts";
 import { type CgroupTree, openCgroupTree } from "./cgroups.ts";
 import { Jailed } from "./jail.ts";
+import { LAUNCH_MARK } from "./launch_mark.ts";
 import { type Mount, mountArgs, planMounts, type ResolvedPath, resolveGrants } from "./mounts.ts";
 import { type HostSandbox, probeHost, systemMounts } from "./probe.ts";
 import { pathExists } from "../util/path_exists.ts";
@@ -106,6 +107,8 @@ export class Sandbox {
   /** One line saying what is missing and what that weakens; null when nothing is. */
   readonly warning: string | null;
   readonly #cgroups: CgroupTree | null;
+  /** In the environment of all it launches (see `launch_mark.ts`). */
+  readonly #mark: Record<string, string>;
   #count = 0;
 
   private constructor(
@@ -113,18 +116,21 @@ export class Sandbox {
     host: HostSandbox,
     cgroups: CgroupTree | null,
     warning: string | null,
+    name: string,
   ) {
     this.mode = mode;
     this.host = host;
     this.#cgroups = cgroups;
     this.warning = warning;
+    this.#mark = { [LAUNCH_MARK]: name };
   }
 
   /**
    * Finds out what this host enforces (nothing with `off`), and makes this
    * process's control group `name`, removing those of owners that are gone
    * (`isOrphan` says which, by name; they start with `prefix`). With
-   * `require`, a missing layer throws.
+   * `require`, a missing layer throws. Everything it launches is marked
+   * with `name` (see `launch_mark.ts`).
    */
   static async open(
     mode: SandboxMode,
@@ -139,6 +145,7 @@ export class Sandbox {
         { bwrap: null, cgroups: null, missing: [] },
         null,
         null,
+        name,
       );
     }
     const host = await probeHost({ cgroups: useCgroups });
@@ -158,7 +165,7 @@ export class Sandbox {
         `sandbox = "require", but the OS sandbox is missing: ${host.missing.join("; ")}`,
       );
     }
-    return new Sandbox(mode, host, cgroups, weakened(host, cgroups));
+    return new Sandbox(mode, host, cgroups, weakened(host, cgroups), name);
   }
 
   /** The confinement of a script runner's sessions. */
@@ -216,7 +223,7 @@ export class Sandbox {
           ...base,
           ...(extra.writable ?? []).flatMap((p) => ["--bind", p, p]),
         ];
-        return new Jailed(program, options, {
+        return new Jailed(program, this.#marked(options), {
           bwrap: bwrap && args ? { path: bwrap.path, args } : null,
           cgroup: this.#cgroups ? this.#cgroups.create(`s${++this.#count}`, limits.cgroup) : null,
           ownGroup: extra.ownGroup ?? runGranted,
@@ -251,7 +258,7 @@ export class Sandbox {
     return {
       status,
       spawn: (program, options) =>
-        new Jailed(program, options, {
+        new Jailed(program, this.#marked(options), {
           bwrap: bwrap && base ? { path: bwrap.path, args: base } : null,
           cgroup: this.#cgroups ? this.#cgroups.create(`p${++this.#count}`, limits.cgroup) : null,
           ownGroup: true,
@@ -262,6 +269,11 @@ export class Sandbox {
           dieWithParent: !bwrap,
         }),
     };
+  }
+
+  /** `options` with this supervisor's mark in the environment. */
+  #marked(options: Deno.CommandOptions): Deno.CommandOptions {
+    return { ...options, env: { ...options.env, ...this.#mark } };
   }
 
   #limits(memoryMb?: number, pidsMax?: number, cpus?: number) {

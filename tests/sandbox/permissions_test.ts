@@ -113,10 +113,12 @@ for (const layer of LAYERS) {
       const env = await run("all-env", "export default () => Deno.env.toObject();");
       const names = Object.keys(env.success as Record<string, string>);
       assertEquals(names.includes("HERO_SANDBOX_SECRET_MARKER"), false);
+      // HERO_LAUNCHED_BY names the supervisor's temp dir (as HOME does), so that a supervisor
+      // started after this one was killed ends what it left (see launch_mark.ts).
       for (const name of names) {
         assertMatch(
           name,
-          /^(PATH|HOME|PWD|NO_COLOR|DENO_DIR|DENO_NO_UPDATE_CHECK|DENO_EMIT_CACHE_MODE)$/,
+          /^(PATH|HOME|PWD|NO_COLOR|DENO_DIR|DENO_NO_UPDATE_CHECK|DENO_EMIT_CACHE_MODE|HERO_LAUNCHED_BY)$/,
         );
       }
       const text = JSON.stringify(env.success);
