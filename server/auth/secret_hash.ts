@@ -10,11 +10,7 @@
 
 import { hash } from "node:crypto";
 
-/**
- * The hash a secret is stored as (hex). Every request with a secret pays
- * it: the one-shot `hash` is one call into the runtime where `createHash`
- * is three (0.65 against 1.40 µs, measured).
- */
+/** The hash a secret is stored as (hex). */
 export function hashSecret(value: string): string {
   return hash("sha256", value, "hex");
 }
