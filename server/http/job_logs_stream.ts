@@ -83,7 +83,9 @@ function seqDigits(digits: Uint8Array, n: number): number {
  * collections over three rounds of 500 000 lines, 396 -> 192). What lines
  * share is made once: the bytes between the `seq` and the line for lines of
  * one stream printed together (one timestamp), and the next `seq`'s digits
- * from the last one's.
+ * from the last one's (1000 lines of 6 characters: 125-135 against 150-190
+ * ns a line, medians of 6 processes each; lines that need escaping cost what
+ * they did, their JSON.stringify most of it).
  */
 export function lineEvents(lines: readonly LogLine[]): Uint8Array {
   let chars = 0;
