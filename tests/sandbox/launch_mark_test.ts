@@ -13,6 +13,7 @@ import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
 import { LAUNCH_MARK } from "../../server/sandbox/mod.ts";
 import { ProcessRuntime } from "../../server/runners/process_runtime.ts";
 import { makeOwnedTempDir } from "../../server/util/owned_temp_dir.ts";
+import { descendantsOf, isAlive, SLEEP } from "../_helpers/processes.ts";
 
 /** Its own prefix: no supervisor of another test sweeps these dirs. */
 const PREFIX = "hero-marktest-";
@@ -28,48 +29,6 @@ function nameOf(dir: string): string {
   return dir.slice(dir.lastIndexOf("/") + 1);
 }
 
-/** A process's state letter, null once it is gone (a zombie is dead too: "Z"). */
-function stateOf(pid: number): string | null {
-  try {
-    return Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1][0];
-  } catch {
-    return null;
-  }
-}
-
-const running = (pid: number) => {
-  const state = stateOf(pid);
-  return state !== null && state !== "Z" && state !== "X";
-};
-
-/** The pids under `pid` (children, grandchildren…). */
-function descendants(pid: number): number[] {
-  const found: number[] = [];
-  const stack = [pid];
-  while (stack.length) {
-    const next = stack.pop()!;
-    let tasks: Deno.DirEntry[] = [];
-    try {
-      tasks = [...Deno.readDirSync(`/proc/${next}/task`)];
-    } catch {
-      continue;
-    }
-    for (const task of tasks) {
-      let kids = "";
-      try {
-        kids = Deno.readTextFileSync(`/proc/${next}/task/${task.name}/children`).trim();
-      } catch {
-        continue;
-      }
-      for (const kid of kids ? kids.split(" ").map(Number) : []) {
-        found.push(kid);
-        stack.push(kid);
-      }
-    }
-  }
-  return found;
-}
-
 function environOf(pid: number): string {
   try {
     return new TextDecoder().decode(Deno.readFileSync(`/proc/${pid}/environ`));
@@ -78,7 +37,7 @@ function environOf(pid: number): string {
   }
 }
 
-function sleeper(env: Record<string, string>, args = ["600"], program = "/bin/sleep") {
+function sleeper(env: Record<string, string>, args = ["600"], program = SLEEP) {
   return new Deno.Command(program, { args, env, stdin: "null", stdout: "null", stderr: "null" })
     .spawn();
 }
@@ -113,7 +72,7 @@ Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orp
         "--unshare-pid",
         "--new-session",
         "--",
-        "/bin/sleep",
+        SLEEP,
         "600",
       ],
       env: deadMark,
@@ -124,7 +83,7 @@ Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orp
     children.push(program, shell, others, unmarked, bwrap);
     const [shellChild] = await eventually(
       () => {
-        const kids = descendants(shell.pid);
+        const kids = descendantsOf(shell.pid);
         return kids.length ? kids : null;
       },
       10_000,
@@ -133,7 +92,7 @@ Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orp
     // The namespace's init and its program.
     const tree = await eventually(
       () => {
-        const kids = descendants(bwrap.pid);
+        const kids = descendantsOf(bwrap.pid);
         return kids.length >= 2 ? kids : null;
       },
       10_000,
@@ -148,19 +107,19 @@ Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orp
     await bwrap.status;
     // They run on without it: nothing else would end them.
     await new Promise((r) => setTimeout(r, 300));
-    for (const pid of tree) assert(running(pid), `${pid} should still run after bubblewrap died`);
+    for (const pid of tree) assert(isAlive(pid), `${pid} should still run after bubblewrap died`);
 
     runtime = await ProcessRuntime.open(PREFIX, { sandbox: "off" });
 
     await eventually(
-      () => [program.pid, shell.pid, ...leftovers].every((pid) => !running(pid)),
+      () => [program.pid, shell.pid, ...leftovers].every((pid) => !isAlive(pid)),
       10_000,
       "the dead supervisor's processes gone",
     );
     assertEquals((await program.status).signal, "SIGKILL");
     assertEquals((await shell.status).signal, "SIGKILL");
-    assert(running(others.pid), "another owner's process was killed");
-    assert(running(unmarked.pid), "an unmarked process was killed");
+    assert(isAlive(others.pid), "another owner's process was killed");
+    assert(isAlive(unmarked.pid), "an unmarked process was killed");
     // The dead owner's dir went with it.
     assertEquals(await Deno.stat(dead.path).then(() => true, () => false), false);
   } finally {
@@ -192,7 +151,7 @@ Deno.test("what a supervisor launches carries its mark, through bubblewrap's ini
     assert(runtime.sandbox.host.bwrap, "bubblewrap is not installed (CI installs it)");
     const name = nameOf(runtime.script.workDir.slice(0, runtime.script.workDir.lastIndexOf("/")));
     const confinement = runtime.sandbox.confinePrograms({});
-    const jail = confinement.spawn("/bin/sleep", {
+    const jail = confinement.spawn(SLEEP, {
       args: ["600"],
       env: { PATH: "/usr/bin:/bin" },
       clearEnv: true,
@@ -203,9 +162,9 @@ Deno.test("what a supervisor launches carries its mark, through bubblewrap's ini
     try {
       const tree = await eventually(
         () => {
-          const kids = descendants(jail.pid);
+          const kids = descendantsOf(jail.pid);
           const program = kids.find((pid) =>
-            Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith("/bin/sleep\0")
+            Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith(`${SLEEP}\0`)
           );
           return program ? [jail.pid, ...kids] : null;
         },
