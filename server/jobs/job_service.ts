@@ -42,8 +42,8 @@ import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
 
 const log = getLog("jobs");
 
-/** Reads that look at a job's state only: its result, perhaps megabytes, is left in the store. */
-const NO_RESULT: JobRead = { result: false };
+/** Reads that look at a job's state only: its result and payload, megabytes perhaps, stay in the store. */
+const STATE_READ: JobRead = { result: false, payload: false };
 
 /** What the job service needs to know about runners. */
 export interface RunnerDirectory {
@@ -603,7 +603,7 @@ export class JobService {
 
   /** A job's status at a glance, saying why it does not move when it does not. */
   async status(id: string): Promise<JobStatusInfo> {
-    const job = await this.#mustGet(id, NO_RESULT);
+    const job = await this.#mustGet(id, STATE_READ);
     const info: JobStatusInfo = {
       job_id: job.id,
       status: job.status,
@@ -662,7 +662,7 @@ export class JobService {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<LogPage> {
-    let job = await this.#mustGet(id, NO_RESULT);
+    let job = await this.#mustGet(id, STATE_READ);
     let page = await this.#store.readSeq<Omit<LogLine, "seq">>(
       logKey(id),
       after,
@@ -670,7 +670,7 @@ export class JobService {
     );
     if (page.items.length === 0 && waitMs > 0 && !isFinal(job.status)) {
       await this.#hub.waitForNews(id, after, waitMs, signal);
-      job = await this.#mustGet(id, NO_RESULT);
+      job = await this.#mustGet(id, STATE_READ);
       page = await this.#store.readSeq<Omit<LogLine, "seq">>(
         logKey(id),
         after,
@@ -690,6 +690,6 @@ export class JobService {
 
   /** The statuses a job id is in, for callers outside the API (e.g. the SSE endpoint). */
   async statusOf(id: string): Promise<JobStatus | null> {
-    return (await this.#store.getJob(id, NO_RESULT))?.status ?? null;
+    return (await this.#store.getJob(id, STATE_READ))?.status ?? null;
   }
 }

@@ -484,7 +484,7 @@ export class JobConsumer {
    */
   async #madeBefore(id: string, change: Transition): Promise<TransitionResult | null> {
     if (!isFinal(change.to) || change.set?.finished_at !== change.now) return null;
-    const job = await this.#o.store.getJob(id, { result: false });
+    const job = await this.#o.store.getJob(id, { result: false, payload: false });
     if (job?.status !== change.to || job.finished_at !== change.now) return null;
     this.#o.store.notices.deliver(finalNotice(id, change));
     return { ok: true, job: jobState(job) };

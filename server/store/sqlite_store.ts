@@ -61,6 +61,11 @@ export function queueKey(priority: number | undefined, arrival: number): number 
   return (1000 - (priority ?? 0)) * ARRIVALS + (arrival % ARRIVALS);
 }
 
+/** The jobs with their payloads (kept apart: see `#insert`). */
+const FROM_JOBS = "FROM jobs LEFT JOIN job_payloads USING (seq)";
+/** A whole job's columns, and where they are (see `#parseJob`). */
+const FULL_JOB = `data, result, payload ${FROM_JOBS}`;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -84,6 +89,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_context ON jobs (context_id, seq) WHERE conte
 CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (runner, queue_seq) WHERE status = 'queued';
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs (seq) WHERE waiting = 1;
 CREATE INDEX IF NOT EXISTS jobs_scheduled ON jobs (run_after) WHERE status = 'scheduled';
+CREATE TABLE IF NOT EXISTS job_payloads (seq INTEGER PRIMARY KEY, payload TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dedup (
   key TEXT PRIMARY KEY,
   job_id TEXT NOT NULL,
@@ -467,15 +473,16 @@ export class SqliteStore implements Store {
 
   // ---- jobs ------------------------------------------------------------------
 
-  /** A job's row as its record: `data`, and `result` apart (see `#columns`). */
+  /** A job's row as its record: `data`, with `payload` and `result` apart (see `#columns`). */
   #parseJob(row: Row): JobRecord {
     const job: JobRecord = JSON.parse(row.data as string);
+    if (row.payload != null) job.payload = row.payload as string;
     if (row.result != null) job.result = JSON.parse(row.result as string);
     return job;
   }
 
   #readJob(id: string): JobRecord | null {
-    const row = this.#get("SELECT data, result FROM jobs WHERE id = ?", id);
+    const row = this.#get(`SELECT ${FULL_JOB} WHERE id = ?`, id);
     return row ? this.#parseJob(row) : null;
   }
 
@@ -484,14 +491,15 @@ export class SqliteStore implements Store {
    * result's. The result is kept apart from the rest: it can be megabytes,
    * and a status read would parse them all (measured, with a 3 MB result:
    * 2.3 ms a read with it, 0.012 ms without). Rows written before hold it in
-   * `data`.
+   * `data`. The payload is not in `data` either: it is in `job_payloads`,
+   * written once with the job (see `#insert`).
    */
   #columns(job: JobRecord, queueSeq: number | null): SQLInputValue[] {
     const final = isFinal(job.status);
     let result: string | null = null;
-    if (job.result !== undefined) {
-      result = JSON.stringify(job.result);
-      const { result: _, ...rest } = job;
+    if (job.result !== undefined || job.payload !== undefined) {
+      if (job.result !== undefined) result = JSON.stringify(job.result);
+      const { result: _, payload: __, ...rest } = job;
       job = rest as JobRecord;
     }
     return [
@@ -533,6 +541,19 @@ export class SqliteStore implements Store {
        CREATE INDEX IF NOT EXISTS jobs_expiring ON jobs (finished_at + keep_age)
          WHERE keep_age IS NOT NULL;`,
     );
+    // Payloads apart from the rows (see `#insert`): those of a store made before move, once.
+    if (Number(this.#get("PRAGMA user_version")?.user_version ?? 0) < 1) {
+      this.#db.exec(
+        `BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO job_payloads (seq, payload)
+           SELECT seq, json_extract(data, '$.payload') FROM jobs
+           WHERE json_type(data, '$.payload') = 'text';
+         UPDATE jobs SET data = json_remove(data, '$.payload')
+           WHERE json_type(data, '$.payload') IS NOT NULL;
+         PRAGMA user_version = 1;
+         COMMIT;`,
+      );
+    }
   }
 
   /** Writes a job's row: its JSON and the columns the indexes need, derived from it. */
@@ -581,6 +602,12 @@ export class SqliteStore implements Store {
         job.context_id ?? null,
         ...this.#columns(job, queued ? queueKey(job.priority, this.#queueSeq + 1) : null),
       );
+      // The payload in a table of its own, written once: a transition rewrites its job's row,
+      // and with the payload in it, all of it (measured, a 100 KB payload: 732 µs and 108.6
+      // KiB of WAL a transition, against 67 µs and 4.1 KiB).
+      if (job.payload !== undefined) {
+        this.#run("INSERT INTO job_payloads (seq, payload) VALUES (?, ?)", job.seq, job.payload);
+      }
       this.#jobSeq = job.seq;
       if (queued) this.#queueSeq++;
       if (job.dedup_key !== undefined && job.dedup_until !== undefined) {
@@ -604,9 +631,11 @@ export class SqliteStore implements Store {
 
   getJob(id: string, read: JobRead = {}): Promise<JobRecord | null> {
     if (read.result !== false) return Promise.resolve(this.#readJob(id));
-    const row = this.#get("SELECT data FROM jobs WHERE id = ?", id);
+    const row = read.payload === false
+      ? this.#get("SELECT data FROM jobs WHERE id = ?", id)
+      : this.#get(`SELECT data, payload ${FROM_JOBS} WHERE id = ?`, id);
     if (!row) return Promise.resolve(null);
-    const job: JobRecord = JSON.parse(row.data as string);
+    const job: JobRecord = this.#parseJob(row);
     delete job.result; // a row written before results were kept apart
     return Promise.resolve(job);
   }
@@ -630,7 +659,7 @@ export class SqliteStore implements Store {
       where.push("seq < ?");
       args.push(query.beforeSeq);
     }
-    const sql = `SELECT data, result FROM jobs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    const sql = `SELECT ${FULL_JOB} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY seq DESC LIMIT ?`;
     return Promise.resolve(
       this.#all(sql, ...args, query.limit).map((r) => this.#parseJob(r)),
@@ -660,6 +689,7 @@ export class SqliteStore implements Store {
 
   /** Removes a job, its logs, its dependency rows and its dedup key. */
   #remove(job: JobRecord): void {
+    this.#run("DELETE FROM job_payloads WHERE seq = (SELECT seq FROM jobs WHERE id = ?)", job.id);
     this.#run("DELETE FROM jobs WHERE id = ?", job.id);
     this.#run("DELETE FROM deps WHERE dependant = ?", job.id);
     if (job.dedup_key !== undefined) {
@@ -787,7 +817,7 @@ export class SqliteStore implements Store {
         allowed = Math.max(0, Math.min(max, rate.max - used));
       }
       const rows = allowed === 0 ? [] : this.#all(
-        `SELECT data, result FROM jobs WHERE runner = ? AND status = 'queued'
+        `SELECT ${FULL_JOB} WHERE runner = ? AND status = 'queued'
            AND (run_after IS NULL OR run_after <= ?) ORDER BY queue_seq LIMIT ?`,
         runner,
         now,
@@ -858,7 +888,7 @@ export class SqliteStore implements Store {
   expiredLeases(now: number, limit: number): Promise<JobRecord[]> {
     return Promise.resolve(
       this.#all(
-        "SELECT data, result FROM jobs WHERE status = 'running' AND lease_until < ? LIMIT ?",
+        `SELECT ${FULL_JOB} WHERE status = 'running' AND lease_until < ? LIMIT ?`,
         now,
         limit,
       ).map((r) => this.#parseJob(r)),
@@ -868,7 +898,7 @@ export class SqliteStore implements Store {
   overdueJobs(now: number, limit: number): Promise<JobRecord[]> {
     return Promise.resolve(
       this.#all(
-        "SELECT data, result FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT ?",
+        `SELECT ${FULL_JOB} WHERE status = 'running' AND deadline_at < ? LIMIT ?`,
         now,
         limit,
       ).map((r) => this.#parseJob(r)),
@@ -882,7 +912,7 @@ export class SqliteStore implements Store {
       const runners = new Set<string>();
       for (
         const row of this.#all(
-          `SELECT data, result FROM jobs WHERE status = 'scheduled' AND run_after <= ?
+          `SELECT ${FULL_JOB} WHERE status = 'scheduled' AND run_after <= ?
              ORDER BY run_after LIMIT 1000`,
           now,
         )

@@ -108,6 +108,11 @@ export interface JobRead {
    * read that only looks at its state (a status poll). Default true.
    */
   result?: boolean;
+  /**
+   * `false`: the store may leave out the job's `payload` too, which can be
+   * as large (the embedded store keeps it apart and does). Default true.
+   */
+  payload?: boolean;
 }
 
 /** Filters and paging of {@linkcode Store.listJobs}. */

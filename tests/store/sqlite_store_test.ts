@@ -17,7 +17,7 @@ storeConformance("embedded", async () => {
   };
 });
 
-Deno.test("embedded store: a file of the version before: its jobs read the same, its old indexes go", async () => {
+Deno.test("embedded store: a file of the versions before: its jobs read the same, its payloads move apart, its old indexes go", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hero-sqlite-" });
   try {
     const path = `${dir}/store.db`;
@@ -30,9 +30,13 @@ Deno.test("embedded store: a file of the version before: its jobs read the same,
       set: { result: { answer: 42 }, finished_at: T0 + 1 },
     });
     await store.close();
-    // As a store of the version before wrote it: the result inside the row's JSON.
+    // As a store of the versions before wrote it: the result and the payload inside the row's
+    // JSON, no table of payloads.
     const db = new DatabaseSync(path);
-    db.exec(`UPDATE jobs SET data = json_set(data, '$.result', json(result)), result = NULL`);
+    db.exec(`UPDATE jobs SET data = json_set(data, '$.result', json(result)), result = NULL;
+      UPDATE jobs SET data = json_set(data, '$.payload',
+        (SELECT payload FROM job_payloads WHERE job_payloads.seq = jobs.seq));
+      DROP TABLE job_payloads; PRAGMA user_version = 0`);
     // Its indexes then included two that are gone now.
     db.exec(`CREATE INDEX jobs_leases ON jobs (lease_until) WHERE status = 'running';
       CREATE INDEX jobs_deadlines ON jobs (deadline_at) WHERE status = 'running'`);
@@ -40,8 +44,13 @@ Deno.test("embedded store: a file of the version before: its jobs read the same,
     store = new SqliteStore(path);
     try {
       assertEquals((await store.getJob("old"))?.result, { answer: 42 });
+      assertEquals((await store.getJob("old"))?.payload, job("old").payload);
       assertEquals((await store.getJob("old", { result: false }))?.result, undefined);
       assertEquals((await store.getJob("old", { result: false }))?.status, "completed");
+      assertEquals((await store.getJob("old", { result: false }))?.payload, job("old").payload);
+      // A state read leaves the payload where it is now: apart.
+      const state = await store.getJob("old", { result: false, payload: false });
+      assertEquals([state?.status, state?.payload], ["completed", undefined]);
       // Its next write moves the result apart; it reads the same.
       await store.transition("old", { from: ["completed"], to: "completed", now: T0 + 2 });
       assertEquals((await store.getJob("old"))?.result, { answer: 42 });
@@ -50,10 +59,9 @@ Deno.test("embedded store: a file of the version before: its jobs read the same,
     }
     // Read once the store closed (it holds its file's lock while open).
     const db2 = new DatabaseSync(path);
-    const row = db2.prepare("SELECT data, result FROM jobs WHERE id = 'old'").get() as {
-      data: string;
-      result: string;
-    };
+    const row = db2.prepare(
+      "SELECT data, result, payload FROM jobs JOIN job_payloads USING (seq) WHERE id = 'old'",
+    ).get() as { data: string; result: string; payload: string };
     const indexes = db2.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").all()
       .map((r) => (r as { name: string }).name);
     db2.close();
@@ -61,6 +69,8 @@ Deno.test("embedded store: a file of the version before: its jobs read the same,
     assertEquals([JSON.parse(row.data).result, JSON.parse(row.result)], [undefined, {
       answer: 42,
     }]);
+    // The payload moved to its table when the store opened.
+    assertEquals([JSON.parse(row.data).payload, row.payload], [undefined, job("old").payload]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -214,6 +214,9 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     const { result: _, ...rest } = full!;
     assertEquals(await store.getJob("r", { result: false }), rest);
     assertEquals(await store.getJob("r", { result: true }), full);
+    // A state read may leave out the payload too; all else is the same.
+    const state = await store.getJob("r", { result: false, payload: false });
+    assertEquals({ ...state, payload: rest.payload }, rest);
     assertEquals(await store.getJob("missing", { result: false }), null);
     // The result is still there for a full read, and goes when unset.
     assert(
