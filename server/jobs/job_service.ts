@@ -42,7 +42,7 @@ import { DELETABLE, jobResult, STARTABLE, STOPPABLE } from "./job_rules.ts";
 
 const log = getLog("jobs");
 
-/** Reads that look at a job's state only: its result and payload, megabytes perhaps, stay in the store. */
+/** Reads of a job's state only: its result and payload, megabytes perhaps, stay in the store. */
 const STATE_READ: JobRead = { result: false, payload: false };
 
 /** What the job service needs to know about runners. */

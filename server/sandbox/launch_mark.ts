@@ -67,7 +67,7 @@ export function killMarked(owners: readonly string[]): number {
   return killed;
 }
 
-/** Whether `environ` (`NAME=value` entries, each ending in NUL) holds the entry `entry` (NUL included). */
+/** Whether `environ` (NUL-terminated `NAME=value` entries) holds `entry` (NUL included). */
 function hasEntry(environ: Uint8Array, entry: Uint8Array): boolean {
   const last = environ.length - entry.length;
   for (let start = 0; start <= last;) {
