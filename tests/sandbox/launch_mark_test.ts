@@ -11,19 +11,13 @@
 
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
 import { LAUNCH_MARK } from "../../server/sandbox/mod.ts";
+import { probeBwrap } from "../../server/sandbox/probe.ts";
 import { ProcessRuntime } from "../../server/runners/process_runtime.ts";
 import { makeOwnedTempDir } from "../../server/util/owned_temp_dir.ts";
 import { descendantsOf, isAlive, SLEEP } from "../_helpers/processes.ts";
 
 /** Its own prefix: no supervisor of another test sweeps these dirs. */
 const PREFIX = "hero-marktest-";
-const BWRAP = ["/usr/bin/bwrap", "/bin/bwrap"].find((path) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-});
 
 function nameOf(dir: string): string {
   return dir.slice(dir.lastIndexOf("/") + 1);
@@ -43,7 +37,8 @@ function sleeper(env: Record<string, string>, args = ["600"], program = SLEEP) {
 }
 
 Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orphaned init included, and nothing else", async () => {
-  assert(BWRAP, "bubblewrap is not installed (CI installs it)");
+  const bwrapPath = (await probeBwrap()).info?.path;
+  assert(bwrapPath, "bubblewrap is not installed (CI installs it)");
   const dead = await makeOwnedTempDir(PREFIX);
   dead.release(); // its owner is gone
   const live = await makeOwnedTempDir(PREFIX);
@@ -60,7 +55,7 @@ Deno.test("the next start ends what a dead supervisor launched, bubblewrap's orp
     const unmarked = sleeper({});
     // bubblewrap as it is in the moment a supervisor killed outright leaves it: its own
     // parent-death signal not set yet (no --die-with-parent here), then killed itself.
-    const bwrap = new Deno.Command(BWRAP, {
+    const bwrap = new Deno.Command(bwrapPath, {
       args: [
         "--ro-bind",
         "/",
