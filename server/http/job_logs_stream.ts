@@ -16,7 +16,7 @@ import type { LogHub, LogRead } from "../logs/log_hub.ts";
 import { LiveQueue } from "../logs/live_queue.ts";
 import { isFinal } from "../store/store.ts";
 import type { SseWriter } from "./sse.ts";
-import type { LogLine } from "../../shared/types.generated.ts";
+import type { LogBatch } from "../logs/log_batch.ts";
 
 const KEEPALIVE_MS = 15_000;
 const PAGE = 5000;
@@ -36,7 +36,11 @@ function bytes(text: string): Uint8Array {
 }
 
 /** `out` with room for `need` bytes more after `at`: itself, or a copy at least twice as big. */
-function withRoom(out: Uint8Array<ArrayBuffer>, at: number, need: number): Uint8Array<ArrayBuffer> {
+function withRoom(
+  out: Uint8Array<ArrayBuffer>,
+  at: number,
+  need: number,
+): Uint8Array<ArrayBuffer> {
   if (at + need <= out.length) return out;
   const grown = new Uint8Array(Math.max(out.length * 2, at + need));
   grown.set(out.subarray(0, at));
@@ -47,13 +51,6 @@ const ID = bytes("id: ");
 const DATA = bytes('\ndata: {"seq":');
 const END = bytes('"}\n\n');
 const END_PARTIAL = bytes('","partial":true}\n\n');
-
-/** Copies `src` into `out` at `at`; returns where it ends. A loop: most are a few bytes. */
-function put(out: Uint8Array, at: number, src: Uint8Array): number {
-  if (src.length > 16) out.set(src, at);
-  else for (let i = 0; i < src.length; i++) out[at + i] = src[i];
-  return at + src.length;
-}
 
 /**
  * A `seq` as `JSON.stringify` writes it, in `digits` (returns how many
@@ -71,7 +68,8 @@ function seqDigits(digits: Uint8Array, n: number): number {
     }
     return length;
   }
-  return encoder.encodeInto(Number.isFinite(n) ? String(n) : "null", digits).written;
+  return encoder.encodeInto(Number.isFinite(n) ? String(n) : "null", digits)
+    .written;
 }
 
 /**
@@ -80,78 +78,107 @@ function seqDigits(digits: Uint8Array, n: number): number {
  * Written as bytes straight away: a job printing fast sends millions of
  * lines, and building each event as a string, then encoding it through a
  * stream, allocated about 460 bytes more per line (measured: young-generation
- * collections over three rounds of 500 000 lines, 396 -> 192). What lines
- * share is made once: the bytes between the `seq` and the line for lines of
- * one stream printed together (one timestamp), and the next `seq`'s digits
- * from the last one's (1000 lines of 6 characters: 125-135 against 150-190
- * ns a line, medians of 6 processes each; lines that need escaping cost what
- * they did, their JSON.stringify most of it).
+ * collections over three rounds of 500 000 lines, 396 -> 192). The event up
+ * to its line is kept from one line to the next: made again only when the
+ * timestamp or the stream changes, else only the `seq`'s digits change, in
+ * place, and it is copied whole (2000 lines of 6 characters: 104-144 against
+ * 126-171 ns a line, 6 processes each, when it was put together piece by
+ * piece per line; lines that need escaping cost what they did, their
+ * JSON.stringify most of it).
  */
-export function lineEvents(lines: readonly LogLine[]): Uint8Array {
+export function lineEvents(batches: readonly LogBatch[]): Uint8Array {
   let chars = 0;
-  for (let k = 0; k < lines.length; k++) chars += lines[k].line.length;
-  let out = new Uint8Array(chars + lines.length * 128 + 64);
+  let count = 0;
+  for (const batch of batches) {
+    chars += batch.chars;
+    count += batch.length;
+  }
+  let out = new Uint8Array(chars + count * 128 + 64);
   let at = 0;
-  // `,"ts":…,"stream":…,"line":"` of the lines of one stream and timestamp.
-  let middle = ID; // set at the first line
-  const middles = new Map<string, { ts: number; bytes: Uint8Array }>();
-  let middleTs: number | undefined;
-  let middleStream: string | undefined;
-  const digits = new Uint8Array(32);
+  // The event up to its line, `id: SEQ\ndata: {"seq":SEQ,"ts":…,"stream":…,"line":"`, kept
+  // from one line to the next: the next seq's digits are changed in place (both copies).
+  let head = new Uint8Array(128);
+  let headLength = 0;
+  let seqAt = 0; // where the second copy of the digits starts (the first is at ID.length)
   let digitCount = 0;
+  let headTs: number | undefined;
+  let headStream: string | undefined;
   let lastSeq = -2;
-  for (let k = 0; k < lines.length; k++) {
-    const { seq, ts, stream, line, partial } = lines[k];
-    if (ts !== middleTs || stream !== middleStream) {
-      // Each stream's own: a job printing to both interleaves them.
-      let made = middles.get(stream);
-      if (made?.ts !== ts) {
-        made = {
-          ts,
-          bytes: bytes(
-            `,"ts":${Number.isFinite(ts) ? String(ts) : "null"},"stream":${
-              STREAM_JSON.get(stream) ?? JSON.stringify(stream)
-            },"line":"`,
-          ),
-        };
-        middles.set(stream, made);
+  // `,"ts":…,"stream":…,"line":"` of the lines of one stream and timestamp; each stream's
+  // own, as a job printing to both interleaves them.
+  const middles = new Map<string, { ts: number; bytes: Uint8Array }>();
+  const digits = new Uint8Array(32);
+  for (const batch of batches) {
+    const { ts: times, streams, lines } = batch;
+    for (let k = 0; k < lines.length; k++) {
+      const seq = batch.first + k;
+      const ts = times[k];
+      const stream = streams[k];
+      const line = lines[k];
+      let fresh = ts !== headTs || stream !== headStream || seq !== lastSeq + 1 ||
+        seq > 0x7fffffff || (seq | 0) !== seq;
+      if (!fresh) {
+        // The next whole number: the last one's digits, plus one.
+        let i = digitCount - 1;
+        while (i >= 0 && head[ID.length + i] === 57) {
+          head[ID.length + i] = head[seqAt + i] = 48;
+          i--;
+        }
+        if (i >= 0) {
+          head[ID.length + i]++;
+          head[seqAt + i]++;
+        } else fresh = true; // one digit more
       }
-      middle = made.bytes;
-      middleTs = ts;
-      middleStream = stream;
-    }
-    if (seq === lastSeq + 1 && lastSeq >= 0 && seq <= 0x7fffffff && (seq | 0) === seq) {
-      // The next whole number: its digits are the last one's, plus one.
-      let i = digitCount - 1;
-      while (i >= 0 && digits[i] === 57) digits[i--] = 48;
-      if (i >= 0) digits[i]++;
-      else digitCount = seqDigits(digits, seq); // one digit more
-    } else digitCount = seqDigits(digits, seq);
-    lastSeq = seq;
-    out = withRoom(out, at, 2 * digitCount + middle.length + line.length + 48);
-    at = put(out, at, ID);
-    for (let i = 0; i < digitCount; i++) out[at + i] = digits[i];
-    at = put(out, at + digitCount, DATA);
-    for (let i = 0; i < digitCount; i++) out[at + i] = digits[i];
-    at = put(out, at + digitCount, middle);
-    // Printable ASCII other than `"` and `\` is its own JSON; anything else is escaped by
-    // JSON.stringify (control characters, lone surrogates), then encoded.
-    let plain = true;
-    for (let i = 0; i < line.length; i++) {
-      const c = line.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
-        plain = false;
-        break;
+      if (fresh) {
+        let made = middles.get(stream);
+        if (made?.ts !== ts) {
+          made = {
+            ts,
+            bytes: bytes(
+              `,"ts":${Number.isFinite(ts) ? String(ts) : "null"},"stream":${
+                STREAM_JSON.get(stream) ?? JSON.stringify(stream)
+              },"line":"`,
+            ),
+          };
+          middles.set(stream, made);
+        }
+        digitCount = seqDigits(digits, seq);
+        seqAt = ID.length + digitCount + DATA.length;
+        headLength = seqAt + digitCount + made.bytes.length;
+        if (head.length !== headLength) head = new Uint8Array(headLength);
+        head.set(ID);
+        head.set(digits.subarray(0, digitCount), ID.length);
+        head.set(DATA, ID.length + digitCount);
+        head.set(digits.subarray(0, digitCount), seqAt);
+        head.set(made.bytes, seqAt + digitCount);
+        headTs = ts;
+        headStream = stream;
       }
-      out[at + i] = c;
+      lastSeq = seq;
+      out = withRoom(out, at, headLength + line.length + END_PARTIAL.length);
+      out.set(head, at);
+      at += headLength;
+      // Printable ASCII other than `"` and `\` is its own JSON; anything else is escaped by
+      // JSON.stringify (control characters, lone surrogates), then encoded.
+      let plain = true;
+      for (let i = 0; i < line.length; i++) {
+        const c = line.charCodeAt(i);
+        if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+          plain = false;
+          break;
+        }
+        out[at + i] = c;
+      }
+      if (plain) at += line.length;
+      else {
+        const json = JSON.stringify(line);
+        out = withRoom(out, at, json.length * 3 + 32);
+        at += encoder.encodeInto(json.slice(1), out.subarray(at)).written - 1;
+      }
+      const end = batch.isPartial(k) ? END_PARTIAL : END;
+      for (let i = 0; i < end.length; i++) out[at + i] = end[i];
+      at += end.length;
     }
-    if (plain) at += line.length;
-    else {
-      const json = JSON.stringify(line);
-      out = withRoom(out, at, json.length * 3 + 32);
-      at += encoder.encodeInto(json.slice(1), out.subarray(at)).written - 1;
-    }
-    at = put(out, at, partial ? END_PARTIAL : END);
   }
   return out.subarray(0, at);
 }
@@ -172,32 +199,37 @@ export async function streamJobLogs(
 ): Promise<void> {
   let cursor = after;
   const queue = new LiveQueue();
-  const stopListening = hub.listen(jobId, (lines) => queue.push(lines));
+  const stopListening = hub.listen(jobId, (batch) => queue.push(batch));
   /** Sends what a read found (a skip, then lines); true if it had lines. */
-  const send = async ({ lines, skipped }: LogRead): Promise<boolean> => {
+  const send = async (
+    batches: readonly LogBatch[],
+    skipped = 0,
+  ): Promise<boolean> => {
     if (skipped > 0) {
       await sse.event({ count: skipped, after: cursor }, { event: "skipped" });
       cursor += skipped;
     }
-    if (lines.length === 0) return false;
-    await sse.raw(lineEvents(lines));
-    cursor = lines.at(-1)!.seq;
+    const last = batches.at(-1);
+    if (!last || last.length === 0) return false;
+    await sse.raw(lineEvents(batches));
+    cursor = last.last;
     return true;
   };
+  const sendRead = ({ lines, skipped }: LogRead) => send([lines], skipped);
   try {
     while (!sse.signal.aborted) {
       // Live: the queue continues exactly where the reader is.
       const live = queue.takeAfter(cursor);
       if (live) {
-        await send({ lines: live, skipped: 0 });
+        await send(live);
         continue;
       }
-      if (await send(await hub.read(jobId, cursor, PAGE))) continue;
+      if (await sendRead(await hub.read(jobId, cursor, PAGE))) continue;
       const status = await jobs.statusOf(jobId);
       if (status === null || isFinal(status)) {
         // Final: one more read, from the store, catches lines written just before the end
         // (or whose notice never came).
-        if (await send(await hub.read(jobId, cursor, PAGE, true))) continue;
+        if (await sendRead(await hub.read(jobId, cursor, PAGE, true))) continue;
         await sse.event({ status: status ?? "deleted", last: cursor }, {
           event: "end",
         });

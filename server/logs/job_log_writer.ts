@@ -10,8 +10,8 @@
  * @module
  */
 
-import type { LogLine } from "../../shared/types.generated.ts";
-import { logKey, type NewLogLine, numbered, type Store } from "../store/store.ts";
+import { logKey, type Store } from "../store/store.ts";
+import { LogBatch, type LogStream } from "./log_batch.ts";
 import { MAX_LINE_CHARS } from "../util/lines.ts";
 import type { Timer } from "../util/timer.ts";
 
@@ -41,7 +41,12 @@ export class JobLogWriter {
   readonly #highWater: number;
   readonly #batchChars: number;
   readonly #highWaterChars: number;
-  #pending: NewLogLine[] = [];
+  // The lines waiting, by columns (see log_batch.ts): no object per line.
+  #ts: number[] = [];
+  #streams: LogStream[] = [];
+  #lines: string[] = [];
+  /** Which waiting lines are pieces of a longer one; null while none is. */
+  #partial: boolean[] | null = null;
   /** Characters of the lines waiting. */
   #pendingChars = 0;
   #timer: Timer | undefined;
@@ -72,37 +77,37 @@ export class JobLogWriter {
    * line longer than `MAX_LINE_CHARS` is stored in such pieces.
    */
   write(
-    stream: NewLogLine["stream"],
+    stream: LogStream,
     line: string,
     ts = Date.now(),
     partial = false,
   ): Promise<void> | undefined {
     while (line.length > MAX_LINE_CHARS) {
-      this.#pending.push({
-        ts,
-        stream,
-        line: line.slice(0, MAX_LINE_CHARS),
-        partial: true,
-      });
-      this.#pendingChars += MAX_LINE_CHARS;
+      this.#push(ts, stream, line.slice(0, MAX_LINE_CHARS), true);
       line = line.slice(MAX_LINE_CHARS);
     }
-    this.#pending.push(
-      partial ? { ts, stream, line, partial: true } : { ts, stream, line },
-    );
-    this.#pendingChars += line.length;
+    this.#push(ts, stream, line, partial);
+    const waiting = this.#lines.length;
     // A full batch (of lines, or of characters) is written now, and the writer waits for it.
-    if (
-      this.#pending.length >= this.#batch ||
-      this.#pendingChars >= this.#batchChars
-    ) {
+    if (waiting >= this.#batch || this.#pendingChars >= this.#batchChars) {
       return this.#kick();
     }
     this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
-    return this.#pending.length >= this.#highWater ||
+    return waiting >= this.#highWater ||
         this.#pendingChars >= this.#highWaterChars
       ? this.#kick()
       : undefined;
+  }
+
+  #push(ts: number, stream: LogStream, line: string, partial: boolean): void {
+    if (partial && this.#partial === null) {
+      this.#partial = new Array<boolean>(this.#lines.length).fill(false);
+    }
+    this.#ts.push(ts);
+    this.#streams.push(stream);
+    this.#lines.push(line);
+    this.#partial?.push(partial);
+    this.#pendingChars += line.length;
   }
 
   #kick(): Promise<void> {
@@ -113,32 +118,58 @@ export class JobLogWriter {
   }
 
   /** The next batch: up to `batch` lines and about `batchChars` characters (one line at least). */
-  #takeBatch(): NewLogLine[] {
+  #takeBatch(): LogBatch {
+    const lines = this.#lines;
     let count = 0;
     let chars = 0;
-    while (count < this.#pending.length && count < this.#batch) {
-      chars += this.#pending[count].line.length;
+    while (count < lines.length && count < this.#batch) {
+      chars += lines[count].length;
       count++;
       if (chars >= this.#batchChars) break;
     }
     this.#pendingChars -= chars;
-    return this.#pending.splice(0, count);
+    if (count === lines.length) {
+      // Mostly all of them: the columns themselves.
+      const batch = new LogBatch(
+        0,
+        this.#ts,
+        this.#streams,
+        lines,
+        this.#partial,
+      );
+      this.#ts = [];
+      this.#streams = [];
+      this.#lines = [];
+      this.#partial = null;
+      return batch;
+    }
+    const batch = new LogBatch(
+      0,
+      this.#ts.splice(0, count),
+      this.#streams.splice(0, count),
+      lines.splice(0, count),
+      this.#partial?.splice(0, count) ?? null,
+    );
+    // The rest may hold no piece of a long line any more.
+    if (this.#partial && !this.#partial.includes(true)) this.#partial = null;
+    return batch;
   }
 
   async #drain(): Promise<void> {
-    while (this.#pending.length) {
-      const lines = this.#takeBatch();
+    while (this.#lines.length) {
+      const batch = this.#takeBatch();
       try {
-        const first = await this.#store.appendSeq(
+        // The store numbers them; the batch is numbered in place, as the notice carries it.
+        batch.first = await this.#store.appendSeq(
           logKey(this.#jobId),
-          lines,
+          batch,
           this.#keep,
         );
-        this.#lastSeq = first + lines.length - 1;
+        this.#lastSeq = batch.last;
         await this.#store.notices.publish({
           type: "logs",
           id: this.#jobId,
-          lines: numbered(lines, first) as LogLine[],
+          lines: batch,
         });
       } catch (error) {
         // The store is down: these lines are lost, the job goes on; say so once it is back.
@@ -149,7 +180,7 @@ export class JobLogWriter {
 
   /** Writes every waiting line. */
   async flush(): Promise<void> {
-    while (this.#pending.length || this.#flushing) await this.#kick();
+    while (this.#lines.length || this.#flushing) await this.#kick();
   }
 
   /**
@@ -169,23 +200,25 @@ export class JobLogWriter {
       );
     }
     if (notes.length === 0) return;
-    const lines = notes.map((line) => ({
-      ts: Date.now(),
-      stream: "system" as const,
-      line,
-    }));
+    const now = Date.now();
+    const batch = new LogBatch(
+      0,
+      notes.map(() => now),
+      notes.map(() => "system" as const),
+      notes,
+    );
     try {
       // One more than `keep`, so the note does not push out a kept line.
-      const first = await this.#store.appendSeq(
+      batch.first = await this.#store.appendSeq(
         logKey(this.#jobId),
-        lines,
-        this.#keep + lines.length,
+        batch,
+        this.#keep + batch.length,
       );
-      this.#lastSeq = first + lines.length - 1;
+      this.#lastSeq = batch.last;
       await this.#store.notices.publish({
         type: "logs",
         id: this.#jobId,
-        lines: numbered(lines, first) as LogLine[],
+        lines: batch,
       });
     } catch {
       // Nothing more to do: the store is unreachable.

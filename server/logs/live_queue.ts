@@ -11,22 +11,22 @@
  * @module
  */
 
-import type { LogLine } from "../../shared/types.generated.ts";
+import type { LogBatch } from "./log_batch.ts";
 
 /** What a queued reader may hold by default: about 120 000 short lines. */
 export const LIVE_QUEUE_BYTES = 8 << 20;
-/** A line's cost beyond its text: the object, its fields and the reference to it. */
+/** A line's cost beyond its text: its slots in the batch's columns and its string's header. */
 const LINE_OVERHEAD = 64;
 
-/** The cost a queue counts for one line. */
-function lineCost(line: LogLine): number {
-  return LINE_OVERHEAD + line.line.length;
+/** The cost a queue counts for a batch. */
+function batchCost(batch: LogBatch): number {
+  return LINE_OVERHEAD * batch.length + batch.chars;
 }
 
 /** A reader's own queue of live lines. */
 export class LiveQueue {
   readonly #maxBytes: number;
-  #lines: LogLine[] = [];
+  #batches: LogBatch[] = [];
   #bytes = 0;
 
   constructor(maxBytes: number = LIVE_QUEUE_BYTES) {
@@ -34,15 +34,14 @@ export class LiveQueue {
   }
 
   /** Adds announced lines; past the bound, everything held is let go. */
-  push(lines: readonly LogLine[]): void {
-    let cost = 0;
-    for (const line of lines) cost += lineCost(line);
+  push(batch: LogBatch): void {
+    const cost = batchCost(batch);
     if (this.#bytes + cost > this.#maxBytes) {
-      this.#lines = [];
+      this.#batches = [];
       this.#bytes = 0;
       return;
     }
-    for (const line of lines) this.#lines.push(line);
+    this.#batches.push(batch);
     this.#bytes += cost;
   }
 
@@ -51,18 +50,33 @@ export class LiveQueue {
    * at or before it are dropped first); null, keeping the rest, if the queue
    * is empty or starts later (the reader must catch up from the store).
    */
-  takeAfter(cursor: number): LogLine[] | null {
+  takeAfter(cursor: number): LogBatch[] | null {
+    const batches = this.#batches;
     let start = 0;
-    while (start < this.#lines.length && this.#lines[start].seq <= cursor) {
-      this.#bytes -= lineCost(this.#lines[start++]);
+    while (start < batches.length && batches[start].last <= cursor) {
+      this.#bytes -= batchCost(batches[start++]);
     }
-    if (start) this.#lines = this.#lines.slice(start);
-    if (this.#lines.length === 0 || this.#lines[0].seq !== cursor + 1) {
+    if (start < batches.length && batches[start].first <= cursor) {
+      // Partly sent: the rest of it stays.
+      const rest = batches[start].from(cursor + 1);
+      this.#bytes += batchCost(rest) - batchCost(batches[start]);
+      batches[start] = rest;
+    }
+    if (start) this.#batches = batches.slice(start);
+    if (this.#batches.length === 0 || this.#batches[0].first !== cursor + 1) {
       return null;
     }
-    const lines = this.#lines;
-    this.#lines = [];
-    this.#bytes = 0;
-    return lines;
+    // Those that follow on from it; after a gap (a notice lost on its way from another
+    // process) the rest waits, and the reader reads the gap from the store first.
+    let end = 1;
+    while (
+      end < this.#batches.length &&
+      this.#batches[end].first === this.#batches[end - 1].last + 1
+    ) {
+      end++;
+    }
+    const taken = this.#batches.splice(0, end);
+    for (const batch of taken) this.#bytes -= batchCost(batch);
+    return taken;
   }
 }

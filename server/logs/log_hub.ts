@@ -12,6 +12,7 @@
  */
 
 import type { LogLine } from "../../shared/types.generated.ts";
+import { LogBatch } from "./log_batch.ts";
 import type { Notice } from "../store/notices.ts";
 import { logKey, type Store } from "../store/store.ts";
 import { RecentSet } from "../util/recent_set.ts";
@@ -28,51 +29,77 @@ export const RING_LINES = 1024;
 const RING_BYTES = 1 << 16;
 const MAX_RINGS = 64;
 
-/** The most recent lines of one job. */
+/** The most recent lines of one job: batches as they came, their lines consecutive. */
 class Ring {
-  lines: LogLine[] = [];
+  batches: LogBatch[] = [];
+  /** Lines and characters held. */
+  count = 0;
   bytes = 0;
 
-  push(lines: readonly LogLine[]): void {
-    for (const line of lines) {
-      const last = this.last;
-      if (line.seq <= last) continue;
-      // A gap (a notice that never came): the ring starts over, so that it stays contiguous
-      // and a read from before the gap goes to the store.
-      if (last && line.seq !== last + 1) {
-        this.lines = [];
-        this.bytes = 0;
-      }
-      this.lines.push(line);
-      this.bytes += line.line.length;
+  push(batch: LogBatch): void {
+    const last = this.last;
+    batch = batch.from(last + 1);
+    if (batch.length === 0) return;
+    // A gap (a notice that never came): the ring starts over, so that it stays contiguous
+    // and a read from before the gap goes to the store.
+    if (last && batch.first !== last + 1) {
+      this.batches = [];
+      this.count = 0;
+      this.bytes = 0;
     }
+    this.batches.push(batch);
+    this.count += batch.length;
+    this.bytes += batch.chars;
+    // Whole batches go first; then lines of the oldest, down to the bounds (one line at least).
+    while (this.batches.length > 1) {
+      const oldest = this.batches[0];
+      if (
+        this.count - oldest.length < RING_LINES &&
+        this.bytes - oldest.chars <= RING_BYTES
+      ) break;
+      this.batches.shift();
+      this.count -= oldest.length;
+      this.bytes -= oldest.chars;
+    }
+    const oldest = this.batches[0];
     let cut = 0;
+    let cutChars = 0;
     while (
-      this.lines.length - cut > RING_LINES ||
-      (this.bytes > RING_BYTES && this.lines.length - cut > 1)
+      this.count - cut > RING_LINES ||
+      (this.bytes - cutChars > RING_BYTES && this.count - cut > 1)
     ) {
-      this.bytes -= this.lines[cut++].line.length;
+      cutChars += oldest.lines[cut++].length;
     }
-    if (cut) this.lines = this.lines.slice(cut);
+    if (cut) {
+      if (cut === oldest.length) this.batches.shift();
+      else this.batches[0] = oldest.from(oldest.first + cut);
+      this.count -= cut;
+      this.bytes -= cutChars;
+    }
   }
 
   /** The highest seq held, or 0. */
   get last(): number {
-    return this.lines.at(-1)?.seq ?? 0;
+    return this.batches.at(-1)?.last ?? 0;
   }
 
-  /** The lines after `after`, if the ring holds all of them; null if it does not reach back. */
-  after(after: number, limit: number): LogLine[] | null {
-    const first = this.lines[0]?.seq;
+  /**
+   * Lines after `after` (those of one batch: a reader reads again for the
+   * next), if the ring holds all of them; null if it does not reach back.
+   */
+  after(after: number, limit: number): LogBatch | null {
+    const first = this.batches[0]?.first;
     if (first === undefined || after + 1 < first) return null;
-    const start = after + 1 - first;
-    return this.lines.slice(start, start + limit);
+    for (const batch of this.batches) {
+      if (batch.last > after) return batch.from(after + 1, limit);
+    }
+    return LogBatch.EMPTY;
   }
 }
 
 /** A read from {@linkcode LogHub.read}. */
 export interface LogRead {
-  lines: LogLine[];
+  lines: LogBatch;
   /** Lines after the cursor that are no longer kept (the reader fell behind). */
   skipped: number;
 }
@@ -82,10 +109,7 @@ export class LogHub {
   readonly #store: Store;
   readonly #rings = new Map<string, Ring>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  readonly #listeners = new Map<
-    string,
-    Set<(lines: readonly LogLine[]) => void>
-  >();
+  readonly #listeners = new Map<string, Set<(lines: LogBatch) => void>>();
   /** Jobs recently announced final, so a reader arriving just after the notice is not kept waiting. */
   readonly #finished = new RecentSet<string>(4096);
   readonly #unsubscribe: () => void;
@@ -148,8 +172,12 @@ export class LogHub {
       after,
       limit,
     );
-    const lines = page.items as LogLine[];
-    const skipped = lines.length ? lines[0].seq - after - 1 : Math.max(0, page.dropped - after);
+    // A store's page is consecutive (its chunks are); anything else would be a broken store.
+    const lines = LogBatch.of(page.items as LogLine[]);
+    if (!lines) {
+      throw new Error(`the log of job ${jobId} is not in order in the store`);
+    }
+    const skipped = lines.length ? lines.first - after - 1 : Math.max(0, page.dropped - after);
     return { lines, skipped };
   }
 
@@ -190,7 +218,7 @@ export class LogHub {
    */
   listen(
     jobId: string,
-    listener: (lines: readonly LogLine[]) => void,
+    listener: (lines: LogBatch) => void,
   ): () => void {
     let set = this.#listeners.get(jobId);
     if (!set) this.#listeners.set(jobId, set = new Set());

@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { JobResult, JobStatus, LogLine } from "../../shared/types.generated.ts";
+import type { JobResult, JobStatus } from "../../shared/types.generated.ts";
+import type { LogBatch } from "../logs/log_batch.ts";
 import { getLog } from "../logging/mod.ts";
 
 const log = getLog("store");
@@ -27,7 +28,8 @@ export type Notice =
     dependants?: boolean;
     result?: JobResult;
   }
-  | { type: "logs"; id: string; lines: LogLine[] }
+  /** A job's new lines (sent to other processes as the JSON array of them). */
+  | { type: "logs"; id: string; lines: LogBatch }
   | { type: "job.stop"; id: string; reason?: string }
   | { type: "secrets.changed" }
   | { type: "runners.changed" }

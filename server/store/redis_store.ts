@@ -13,7 +13,8 @@
 import { createClient, createSentinel, ErrorReply } from "redis";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
-import { decodeChunk, encodeChunk } from "./seq_chunk.ts";
+import { LogBatch } from "../logs/log_batch.ts";
+import { decodeChunk, encodeChunk, type SeqColumns } from "./seq_chunk.ts";
 import {
   decodeFields,
   decodeJob,
@@ -309,6 +310,12 @@ export class RedisStore implements Store {
           }[]
         ) {
           this.notices.deliver({ type: "job.final", ...job });
+        }
+      } else if (notice.type === "logs") {
+        // Sent as the array of lines; held by columns here (and dropped if they do not follow on).
+        const lines = Array.isArray(notice.lines) ? LogBatch.of(notice.lines) : null;
+        if (lines && typeof notice.id === "string") {
+          this.notices.deliver({ type: "logs", id: notice.id, lines });
         }
       } else {
         this.notices.deliver(notice as Notice);
@@ -778,7 +785,7 @@ export class RedisStore implements Store {
 
   async appendSeq(
     key: string,
-    items: readonly SeqItem[],
+    items: readonly SeqItem[] | SeqColumns,
     keep: number,
   ): Promise<number> {
     if (items.length === 0) return 0;

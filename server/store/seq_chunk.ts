@@ -29,10 +29,28 @@ interface Columns {
   c: Column[];
 }
 
+/**
+ * Items already held by columns (a job log writer's batch): the chunk they
+ * make, without an object per item on the way.
+ */
+export interface SeqColumns {
+  /** How many items. */
+  readonly length: number;
+  /** Their chunk's text, as {@linkcode encodeChunk} makes it of the same items. */
+  chunk(): string;
+}
+
 /** The chunk of `items`, as text. */
-export function encodeChunk(items: readonly SeqItem[]): string {
-  const columns = items.length > 1 ? byColumns(items) : null;
+export function encodeChunk(items: readonly SeqItem[] | SeqColumns): string {
+  if (!Array.isArray(items)) return (items as SeqColumns).chunk();
+  const columns = items.length > 1 ? byColumns(items as readonly SeqItem[]) : null;
   return JSON.stringify(columns ?? items);
+}
+
+/** The chunk of items whose `keys` hold `values` (a column per key, one value per item). */
+export function encodeColumns(keys: string[], values: unknown[][]): string {
+  const columns: Columns = { n: values[0]?.length ?? 0, k: keys, c: values.map(column) };
+  return JSON.stringify(columns);
 }
 
 /** The items of a chunk that {@linkcode encodeChunk} made (or an array of them). */

@@ -23,7 +23,7 @@ import { setImmediate } from "node:timers";
 import type { Timer } from "../util/timer.ts";
 import type { JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import { type Notice, NoticeBus } from "./notices.ts";
-import { decodeChunk, encodeChunk } from "./seq_chunk.ts";
+import { decodeChunk, encodeChunk, type SeqColumns } from "./seq_chunk.ts";
 import {
   DuplicateJobError,
   FINAL_STATUSES,
@@ -990,7 +990,7 @@ export class SqliteStore implements Store {
 
   appendSeq(
     key: string,
-    items: readonly SeqItem[],
+    items: readonly SeqItem[] | SeqColumns,
     keep: number,
   ): Promise<number> {
     if (items.length === 0) return Promise.resolve(0);

@@ -17,6 +17,7 @@
 
 import type { Job, JobCounts, JobStatus, RunnerConfig } from "../../shared/types.generated.ts";
 import type { Notice, NoticeBus } from "./notices.ts";
+import type { SeqColumns } from "./seq_chunk.ts";
 
 /** A job as stored: the public job plus the bookkeeping the store needs. */
 export interface JobRecord extends Job {
@@ -148,14 +149,6 @@ export interface SecretRecord {
   source: "config" | "api" | "generated";
 }
 
-/** A job log line before it is numbered. */
-export interface NewLogLine {
-  ts: number;
-  stream: "stdout" | "stderr" | "system";
-  line: string;
-  [key: string]: unknown;
-}
-
 /** The store every part of the supervisor and its runners works through. */
 export interface Store {
   /** `embedded` (SQLite in `data_dir`) or `redis`. */
@@ -262,10 +255,11 @@ export interface Store {
   /**
    * Appends items to a bounded sequence, numbering them; keeps the last
    * `keep`. Returns the `seq` of the first one (the others follow it).
+   * Items may come by columns (a log batch): stored as the same items.
    */
   appendSeq(
     key: string,
-    items: readonly SeqItem[],
+    items: readonly SeqItem[] | SeqColumns,
     keep: number,
   ): Promise<number>;
   /** Reads items with `seq` greater than `after`, at most `limit`. */
@@ -456,15 +450,6 @@ export function finalNotice(
     notice.result = { error: change.set.error };
   }
   return notice;
-}
-
-/** Gives appended items their `seq`, from the first one's (in place: they are the caller's). */
-export function numbered<T extends SeqItem>(
-  items: T[],
-  first: number,
-): (T & { seq: number })[] {
-  for (let i = 0; i < items.length; i++) (items[i] as SeqItem).seq = first + i;
-  return items as (T & { seq: number })[];
 }
 
 /** The sequence key of a job's log lines. */

@@ -1,6 +1,18 @@
 import { assertEquals } from "../_helpers/assert.ts";
 import { lineEvents } from "../../server/http/job_logs_stream.ts";
+import { LogBatch } from "../../server/logs/log_batch.ts";
 import type { LogLine } from "../../shared/types.generated.ts";
+
+/** `lines` as batches: each run of consecutive seqs one batch, as a reader is sent them. */
+function batches(lines: readonly LogLine[]): LogBatch[] {
+  const runs: LogLine[][] = [];
+  for (const line of lines) {
+    const run = runs.at(-1);
+    if (run && run.at(-1)!.seq + 1 === line.seq) run.push(line);
+    else runs.push([line]);
+  }
+  return runs.map((run) => LogBatch.of(run)!);
+}
 
 Deno.test("log lines as SSE events: each event's id is the seq and its data parses back to the line", () => {
   const lines: LogLine[] = [
@@ -33,7 +45,7 @@ Deno.test("log lines as SSE events: each event's id is the seq and its data pars
     { seq: 100, ts: -0, stream: "stdout", line: "0" },
     { seq: 1000, ts: -0, stream: "stdout", line: "x".repeat(5000) + '"' },
   ];
-  const text = new TextDecoder().decode(lineEvents(lines));
+  const text = new TextDecoder().decode(lineEvents(batches(lines)));
   // Every event is two fields and a blank line; no field spans lines.
   const events = text.split("\n\n");
   assertEquals(events.pop(), "");
@@ -54,6 +66,7 @@ Deno.test("log lines as SSE events: each event's id is the seq and its data pars
     );
   });
   assertEquals(lineEvents([]).length, 0);
+  assertEquals(lineEvents([LogBatch.EMPTY]).length, 0);
 });
 
 Deno.test("log lines as SSE events: a long run of lines, their seqs carried over digit by digit, streams interleaved", () => {
@@ -73,7 +86,7 @@ Deno.test("log lines as SSE events: a long run of lines, their seqs carried over
   for (const seq of [2 ** 31 - 2, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 1, 7, 8]) {
     lines.push({ seq, ts: 1, stream: "stdout", line: "n" });
   }
-  const text = new TextDecoder().decode(lineEvents(lines));
+  const text = new TextDecoder().decode(lineEvents(batches(lines)));
   const expected = lines.map((line) =>
     `id: ${line.seq}\ndata: ${JSON.stringify(line, ["seq", "ts", "stream", "line"])}\n\n`
   ).join("");

@@ -5,16 +5,17 @@
 
 import { assertEquals } from "../_helpers/assert.ts";
 import { LiveQueue } from "../../server/logs/live_queue.ts";
-import type { LogLine } from "../../shared/types.generated.ts";
+import { LogBatch } from "../../server/logs/log_batch.ts";
 
-const lines = (from: number, to: number, text = (seq: number) => `line ${seq}`): LogLine[] =>
-  Array.from({ length: to - from + 1 }, (_, i) => ({
+const lines = (from: number, to: number, text = (seq: number) => `line ${seq}`): LogBatch =>
+  LogBatch.of(Array.from({ length: to - from + 1 }, (_, i) => ({
     seq: from + i,
     ts: 1,
     stream: "stdout" as const,
     line: text(from + i),
-  }));
-const seqs = (taken: LogLine[] | null) => taken?.map((l) => l.seq) ?? null;
+  })))!;
+const seqs = (taken: LogBatch[] | null) =>
+  taken?.flatMap((batch) => batch.toJSON().map((l) => l.seq)) ?? null;
 
 Deno.test("live queue: hands over lines that continue the cursor, drops those already sent", () => {
   const queue = new LiveQueue();
@@ -47,4 +48,19 @@ Deno.test("live queue: bounded in bytes, so a long line counts for more than a s
   assertEquals(long.takeAfter(0), null);
   // ... and holds only what came after the overflow.
   assertEquals(seqs(long.takeAfter(16)), [17, 18, 19, 20]);
+});
+
+Deno.test("live queue: lines after a gap wait, so that the reader reads the gap from the store", () => {
+  const queue = new LiveQueue();
+  queue.push(lines(1, 3));
+  // 4..5 never came (a notice lost on its way from another process).
+  queue.push(lines(6, 7));
+  queue.push(lines(8, 8));
+  assertEquals(seqs(queue.takeAfter(0)), [1, 2, 3]);
+  assertEquals(queue.takeAfter(3), null);
+  // The reader read 4..5 from the store: the queue goes on from there.
+  assertEquals(seqs(queue.takeAfter(5)), [6, 7, 8]);
+  // A batch partly sent already: only its rest is handed over.
+  queue.push(lines(9, 12));
+  assertEquals(seqs(queue.takeAfter(10)), [11, 12]);
 });

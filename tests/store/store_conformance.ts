@@ -8,6 +8,7 @@
  */
 
 import type { Notice } from "../../server/store/notices.ts";
+import { LogBatch } from "../../server/logs/log_batch.ts";
 import {
   DuplicateJobError,
   type JobRecord,
@@ -547,6 +548,47 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals(await store.readSeq("none", 0, 10), { items: [], last: 0, dropped: 0 });
     await store.deleteSeq(key);
     assertEquals((await store.readSeq(key, 0, 10)).last, 0);
+  });
+
+  test("bounded sequences: lines by columns (a log batch) read back as the same lines as objects", async (store) => {
+    const objects = [
+      { ts: 7, stream: "stdout" as const, line: "a" },
+      { ts: 7, stream: "stderr" as const, line: 'q"\\\n' },
+      { ts: 9, stream: "stdout" as const, line: "" },
+      { ts: 1.5, stream: "system" as const, line: "é 😀" },
+    ];
+    const byColumns = (lines: typeof objects, partial: boolean[] | null = null) =>
+      new LogBatch(
+        0,
+        lines.map((l) => l.ts),
+        lines.map((l) => l.stream),
+        lines.map((l) => l.line),
+        partial,
+      );
+    const read = async (key: string) =>
+      (await store.readSeq(key, 0, 100)).items.map(({ seq: _, ...rest }) => rest);
+    for (
+      const [name, items, batch] of [
+        ["many", objects, byColumns(objects)],
+        ["one", objects.slice(0, 1), byColumns(objects.slice(0, 1))],
+        ["all alike", [objects[0], objects[0]], byColumns([objects[0], objects[0]])],
+        // A piece of a long line has a key the others lack.
+        [
+          "pieces",
+          [{ ...objects[0], partial: true }, objects[1]],
+          byColumns(objects.slice(0, 2), [true, false]),
+        ],
+      ] as const
+    ) {
+      await store.appendSeq(logKey(`objects-${name}`), items, 100);
+      assertEquals(await store.appendSeq(logKey(`columns-${name}`), batch, 100), 1);
+      assertEquals(
+        await read(logKey(`columns-${name}`)),
+        await read(logKey(`objects-${name}`)),
+        name,
+      );
+      assertEquals(await read(logKey(`columns-${name}`)), items.map((l) => ({ ...l })), name);
+    }
   });
 
   test("bounded sequences: many appends, trimmed as they go, read from anywhere", async (store) => {
