@@ -257,6 +257,20 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     assertEquals((await store.countJobs()).running, 4);
   });
 
+  test("takes of every size: exactly as many as asked, in queue order", async (store) => {
+    const ids = Array.from({ length: 140 }, (_, i) => `t${String(i).padStart(3, "0")}`);
+    await store.insertJobs(ids.map((id) => job(id, { status: "queued" })));
+    let at = 0;
+    // Small takes and large ones (the embedded store prepares them differently).
+    for (const max of [1, 2, 64, 65, 3, 100]) {
+      const taken = await store.takeJobs("r1", max, "w", T0 + 1, T0 + 1000, 0);
+      const expected = ids.slice(at, at + max);
+      assertEquals(taken.map((j) => j.id), expected, `a take of ${max}`);
+      at += expected.length;
+    }
+    assertEquals(at, ids.length);
+  });
+
   test("a stopped queued job is never taken", async (store) => {
     await store.insertJob(job("s1", { status: "queued" }));
     await store.insertJob(job("s2", { status: "queued" }));
