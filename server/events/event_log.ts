@@ -19,6 +19,9 @@ const log = getLog("events");
 /** An event before it gets its id and time. */
 export type EventInput = Omit<Event, "id" | "ts"> & { ts?: number };
 
+/** Events per store write at most. */
+const BATCH = 1000;
+
 /** Options of an {@linkcode EventLog}. */
 export interface EventLogOptions {
   /** How many events the store keeps (default 10000). */
@@ -77,8 +80,11 @@ export class EventLog {
   }
 
   async #write(): Promise<void> {
-    while (this.#pending.length) {
-      const batch = this.#pending.splice(0, 1000);
+    // One batch, then more only while full ones wait: the events of a busy queue that came
+    // during a write wait for their own delay, or a write would follow each round trip
+    // (measured, Redis: a batch every 3-5 ms, 290 scripts and notices for 1000 jobs).
+    for (let first = true; first || this.#pending.length >= BATCH; first = false) {
+      const batch = this.#pending.splice(0, BATCH);
       try {
         const first = await this.#store.appendSeq(
           EVENTS_KEY,
@@ -94,6 +100,9 @@ export class EventLog {
           `events not recorded (${batch.length}): ${(error as Error).message}`,
         );
       }
+    }
+    if (this.#pending.length && !this.#closed) {
+      this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
     }
   }
 
