@@ -96,6 +96,13 @@ Deno.test("runner isolation: one process, many jobs; what a job changes stays wi
       `export default () => {
         globalThis.leaked = "from the last job";
         globalThis.fetch = () => "hijacked";
+        // Every kind of change: a built-in deleted, an accessor made a value, a global added
+        // that does not enumerate, one under a symbol, another built-in replaced.
+        delete globalThis.structuredClone;
+        Object.defineProperty(globalThis, "navigator", { value: "fake", configurable: true });
+        Object.defineProperty(globalThis, "hidden", { value: 1, configurable: true });
+        globalThis[Symbol.for("hero.leaked")] = 1;
+        globalThis.atob = () => "hijacked";
         Deno.env.set("HERO_ISO_VAR", "set by a job");
         setInterval(() => console.log("a timer of the last job"), 5);
         setTimeout(() => console.log("a timeout of the last job"), 20);
@@ -112,13 +119,26 @@ Deno.test("runner isolation: one process, many jobs; what a job changes stays wi
             leaked: typeof globalThis.leaked,
             fetch: fetch.name,
             variable: Deno.env.get("HERO_ISO_VAR") ?? null,
+            others: [
+              typeof structuredClone,
+              typeof navigator,
+              "hidden" in globalThis,
+              Symbol.for("hero.leaked") in globalThis,
+              atob("aGk="),
+            ],
           });`,
       },
     });
     await s.user.call("job.start", { job_id: id });
     const result = await s.user.call("job.result", { job_id: id, wait_ms: 10_000 });
     assertEquals(result, {
-      success: { pid: before, leaked: "undefined", fetch: "fetch", variable: null },
+      success: {
+        pid: before,
+        leaked: "undefined",
+        fetch: "fetch",
+        variable: null,
+        others: ["function", "object", false, false, "hi"],
+      },
     });
     const logs = await s.user.call<{ lines: unknown[] }>("job.logs", { job_id: id });
     assertEquals(logs.lines, [], "no timer of the last job printed into this one");
