@@ -83,7 +83,7 @@ export class EventLog {
     // One batch, then more only while full ones wait: the events of a busy queue that came
     // during a write wait for their own delay, or a write would follow each round trip
     // (measured, Redis: a batch every 3-5 ms, 290 scripts and notices for 1000 jobs).
-    for (let first = true; first || this.#pending.length >= BATCH; first = false) {
+    for (let once = true; once || this.#pending.length >= BATCH; once = false) {
       const batch = this.#pending.splice(0, BATCH);
       try {
         const first = await this.#store.appendSeq(

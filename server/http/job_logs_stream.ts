@@ -36,11 +36,7 @@ function bytes(text: string): Uint8Array {
 }
 
 /** `out` with room for `need` bytes more after `at`: itself, or a copy at least twice as big. */
-function withRoom(
-  out: Uint8Array<ArrayBuffer>,
-  at: number,
-  need: number,
-): Uint8Array<ArrayBuffer> {
+function withRoom(out: Uint8Array<ArrayBuffer>, at: number, need: number): Uint8Array<ArrayBuffer> {
   if (at + need <= out.length) return out;
   const grown = new Uint8Array(Math.max(out.length * 2, at + need));
   grown.set(out.subarray(0, at));
@@ -68,8 +64,7 @@ function seqDigits(digits: Uint8Array, n: number): number {
     }
     return length;
   }
-  return encoder.encodeInto(Number.isFinite(n) ? String(n) : "null", digits)
-    .written;
+  return encoder.encodeInto(Number.isFinite(n) ? String(n) : "null", digits).written;
 }
 
 /**

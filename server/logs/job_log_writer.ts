@@ -143,12 +143,13 @@ export class JobLogWriter {
       this.#partial = null;
       return batch;
     }
+    const partial = this.#partial?.splice(0, count) ?? null;
     const batch = new LogBatch(
       0,
       this.#ts.splice(0, count),
       this.#streams.splice(0, count),
       lines.splice(0, count),
-      this.#partial?.splice(0, count) ?? null,
+      partial?.includes(true) ? partial : null,
     );
     // The rest may hold no piece of a long line any more.
     if (this.#partial && !this.#partial.includes(true)) this.#partial = null;
