@@ -44,8 +44,11 @@ export class LogBatch implements SeqColumns {
     this.partial = partial;
   }
 
-  /** No lines. */
+  /** No lines (shared, so frozen: nobody numbers it). */
   static readonly EMPTY: LogBatch = new LogBatch(0, [], [], []);
+  static {
+    Object.freeze(LogBatch.EMPTY);
+  }
 
   /**
    * The batch of `lines` (a store's page, another process's notice), or null
