@@ -159,7 +159,6 @@ function sendText(text) {
   });
   return sending;
 }
-await send({ type: "hello", token, pid });
 
 // Set up while warm, not on the job's time. A stop before a job came ends the host.
 /** The running job's abort controller; null between jobs. @type {AbortController | null} */
@@ -364,11 +363,20 @@ const functions = new Map();
 const imported = new Set();
 let fresh = 0;
 
-for (;;) {
+/**
+ * Runs the job of a frame: the text of the frame that tells its outcome. `rehearsal`: the
+ * run before the hello, of a payload of the host's own (nothing printed, nothing kept).
+ * @param {string} frameText
+ * @param {boolean} rehearsal
+ * @returns {Promise<string>}
+ */
+async function runJob(frameText, rehearsal) {
   /** @type {HostFrame} */
-  const { job, payload, language, end_mark, max_result_chars } = parse(await nextFrame());
-  controller = new AbortController();
-  const signal = controller.signal;
+  const { job, payload, language, end_mark, max_result_chars } = parse(frameText);
+  // A stop during the rehearsal ends the host: it has no job to abort.
+  const aborter = new AbortController();
+  if (!rehearsal) controller = aborter;
+  const signal = aborter.signal;
   const began = performance.now();
 
   // Job variables the runner lets jobs read are also set in the environment.
@@ -400,7 +408,7 @@ for (;;) {
       if ("default" in mod) {
         const exported = mod.default;
         if (typeof exported === "function") {
-          if (reuse) functions.set(key, exported);
+          if (reuse && !rehearsal) functions.set(key, exported);
           value = await exported({ job, signal, deps: job.deps ?? {} });
         } else {
           value = await exported;
@@ -421,7 +429,7 @@ for (;;) {
   // has read all of it, without waiting for this process to be torn down.
   for (const write of [writeStdout, writeStderr]) {
     try {
-      write(encode(`\n${end_mark}\n`));
+      write(rehearsal ? new Uint8Array(0) : encode(`\n${end_mark}\n`));
     } catch {
       // The job closed the stream.
     }
@@ -433,7 +441,7 @@ for (;;) {
     // more than many a job; one that allocates much takes time): the supervisor replaces a
     // session that grew too big.
     text = stringify(
-      reuse && (++served % 8 === 1 || performance.now() - began >= 5)
+      reuse && !rehearsal && (++served % 8 === 1 || performance.now() - began >= 5)
         ? { ...outcome, rss: Deno.memoryUsage().rss }
         : outcome,
     );
@@ -454,6 +462,39 @@ for (;;) {
         `the limit is ${max_result_chars}`,
     });
   }
+  return text;
+}
+
+// A rehearsal: the code that handles a job runs once before the hello, so that the first
+// job does not pay for compiling it (a fresh process compiles each function on its first
+// call, with no code cache), nor for a first use of the frame reader.
+{
+  const frame = encode(
+    stringify(
+      /** @type {HostFrame} */ ({
+        type: "job",
+        job: { id: "rehearsal", env_vars: {}, attempt: 1 },
+        payload: "export default () => null;",
+        language: "javascript",
+        end_mark: "",
+        max_result_chars: 64,
+      }),
+    ) + "\n",
+  );
+  let given = false;
+  const rehearse = lineReader((buffer) => {
+    if (given) return Promise.resolve(null);
+    given = true;
+    buffer.set(frame);
+    return Promise.resolve(frame.length);
+  });
+  await runJob(/** @type {string} */ (await rehearse()), true);
+  if (reuse) restore();
+}
+await send({ type: "hello", token, pid });
+
+for (;;) {
+  const text = await runJob(await nextFrame(), false);
   if (!reuse) {
     finishing = true;
     await sendText(text).catch(() => {});
