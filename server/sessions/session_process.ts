@@ -264,10 +264,13 @@ export class SessionProcess {
       }
       // The job is over: nothing it started may run on (nor its own code: an unload
       // handler, say). In namespaces, killing bubblewrap ends them all (the kernel tears
-      // them down). Otherwise frozen now, killed on the next turn, so that tearing the
-      // process down does not hold up the outcome's answer.
+      // them down): at once when the job may have started processes; else on the next
+      // turn, as the host alone is there and exits by itself after its result, so that the
+      // kill and the teardown do not hold up the outcome's answer (measured: warm job.run
+      // p50 0.28-0.34 ms lower). Otherwise frozen now, killed on the next turn.
       if (this.#jail.namespaced) {
-        this.#jail.kill();
+        if (this.#ownGroup) this.#jail.kill();
+        else setTimeout(() => this.#jail.kill(), 0);
       } else {
         this.#jail.signal("SIGSTOP");
         setTimeout(() => this.#jail.kill(), 0);
