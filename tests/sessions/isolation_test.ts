@@ -250,3 +250,31 @@ Deno.test("runner isolation: one process, many jobs; what a job changes stays wi
     await eventually(() => !isAlive(first), 5000, "the big process gone");
   });
 });
+
+Deno.test("runner isolation: a process back from its job takes the next one, while the others wait", async () => {
+  await using s = await startSupervisor({
+    sandbox: "off",
+    runners: [{ name: "pair", kind: "script", isolation: "runner", instances: 2 }],
+  });
+  await s.sup.runners.get("pair").whenReady();
+  await eventually(
+    async () => {
+      const all = await s.admin.call<{ name: string; idle?: number }[]>(
+        "get_all_runner_status",
+        {},
+      );
+      return all.find((r) => r.name === "pair")?.idle === 2;
+    },
+    10_000,
+    "both processes warm",
+  );
+  // One after the other: the same (hot) process each time, not the two in turn.
+  const pids: (number | undefined)[] = [];
+  for (let i = 0; i < 4; i++) pids.push((await run<number>(s, "pair", PID)).success);
+  assertEquals(new Set(pids).size, 1, `one process: ${pids.join(", ")}`);
+  // Two at once (each waits a moment): both are used.
+  const slow = "export default async () => { await new Promise((r) => setTimeout(r, 300)); " +
+    "return Deno.pid; };";
+  const both = await Promise.all([1, 2].map(() => run<number>(s, "pair", slow)));
+  assertEquals(new Set(both.map((r) => r.success)).size, 2);
+});
