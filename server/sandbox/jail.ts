@@ -60,6 +60,16 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+/** A process's pid in the innermost PID namespace it is in (the last of its `NSpid`). */
+function innermostPid(pid: number): number | null {
+  try {
+    const line = Deno.readTextFileSync(`/proc/${pid}/status`).match(/^NSpid:\s*(.*)$/m);
+    return line ? Number(line[1].trim().split(/\s+/).at(-1)) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Every process whose parent is `pid`, by a walk of /proc. */
 function childrenByParent(pid: number): number[] {
   const kids: number[] = [];
@@ -249,6 +259,29 @@ export class Jailed {
       }
       if (!this.#reaped) signalGroup(this.pid, "SIGKILL") || signalProcess(this.pid, "SIGKILL");
     });
+  }
+
+  /**
+   * The pid, as this process sees it, of the jail's process that is `innerPid`
+   * in its own PID namespace (what `Deno.pid` says there); null when there is
+   * none. Outside a namespace, that is the program itself; inside one, it is
+   * looked up among bubblewrap's descendants.
+   */
+  programPid(innerPid: number): number | null {
+    if (this.#reaped) return null;
+    if (!this.#launch.bwrap) return innerPid === this.pid ? this.pid : null;
+    let level = [this.pid];
+    for (let depth = 0; depth < 4 && level.length; depth++) {
+      const next: number[] = [];
+      for (const pid of level) {
+        for (const kid of childrenOf(pid)) {
+          if (innermostPid(kid) === innerPid) return kid;
+          next.push(kid);
+        }
+      }
+      level = next;
+    }
+    return null;
   }
 
   /**

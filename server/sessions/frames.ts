@@ -19,10 +19,15 @@ export type SessionFrame =
 
 /**
  * What the supervisor sends a session host, over the frame socket once the
- * host said hello: its one job. (The socket's path, the session's token and
- * which socket grants to revoke come as the host's arguments.)
+ * host said hello: a job (one, or one at a time with runner isolation), and,
+ * with runner isolation, a request to mark the end of the last job's output.
+ * (The socket's path, the session's token and which socket grants to revoke
+ * come as the host's arguments.)
  */
-export type HostFrame = {
+export type HostFrame = JobFrame | MarkFrame;
+
+/** A job for a session host. */
+export type JobFrame = {
   type: "job";
   job: {
     id: string;
@@ -45,7 +50,17 @@ export type HostFrame = {
   end_mark: string;
   /** The most characters of JSON a result may take (the host refuses a larger one). */
   max_result_chars: number;
+  /**
+   * `false` (runner isolation): the host writes no end marks after the job
+   * unless a {@linkcode MarkFrame} asks for them. The supervisor sends it
+   * when the process wrote anything while the job ran: a job that wrote
+   * nothing has no output to wait for.
+   */
+  marks?: boolean;
 };
+
+/** Runner isolation: write the end mark on stdout and stderr now (the job before is done). */
+export type MarkFrame = { type: "mark"; end_mark: string };
 
 /** What the supervisor sends a process runner on its stdin. */
 export type ToRunnerFrame =

@@ -20,6 +20,7 @@
 // @ts-check
 
 /** @typedef {import("./frames.ts").HostFrame} HostFrame */
+/** @typedef {import("./frames.ts").JobFrame} JobFrame */
 /** @typedef {import("./frames.ts").SessionFrame} SessionFrame */
 
 // Captured before job code runs, so that a job replacing globals cannot
@@ -364,15 +365,29 @@ const imported = new Set();
 let fresh = 0;
 
 /**
+ * The line that ends a job's output, on stdout and stderr: the supervisor has read all of it
+ * once it reads that line on both.
+ * @param {string} endMark
+ */
+function writeMarks(endMark) {
+  for (const write of [writeStdout, writeStderr]) {
+    try {
+      write(encode(`\n${endMark}\n`));
+    } catch {
+      // The job closed the stream.
+    }
+  }
+}
+
+/**
  * Runs the job of a frame: the text of the frame that tells its outcome. `rehearsal`: the
  * run before the hello, of a payload of the host's own (nothing printed, nothing kept).
- * @param {string} frameText
+ * @param {JobFrame} frame
  * @param {boolean} rehearsal
  * @returns {Promise<string>}
  */
-async function runJob(frameText, rehearsal) {
-  /** @type {HostFrame} */
-  const { job, payload, language, end_mark, max_result_chars } = parse(frameText);
+async function runJob(frame, rehearsal) {
+  const { job, payload, language, end_mark, max_result_chars } = frame;
   // A stop during the rehearsal ends the host: it has no job to abort.
   const aborter = new AbortController();
   if (!rehearsal) controller = aborter;
@@ -426,13 +441,13 @@ async function runJob(frameText, rehearsal) {
     outcome = { type: "error", ...describe(error, urlOf()) };
   }
   // The job's output ends here: a last line on each stream tells the supervisor it
-  // has read all of it, without waiting for this process to be torn down.
-  for (const write of [writeStdout, writeStderr]) {
-    try {
-      write(rehearsal ? new Uint8Array(0) : encode(`\n${end_mark}\n`));
-    } catch {
-      // The job closed the stream.
-    }
+  // has read all of it, without waiting for this process to be torn down. (Unless the
+  // supervisor asks for it only if the job wrote anything: see `frames.ts`.)
+  if (rehearsal) {
+    writeStdout(new Uint8Array(0));
+    writeStderr(new Uint8Array(0));
+  } else if (frame.marks !== false) {
+    writeMarks(end_mark);
   }
   /** @type {string} */
   let text;
@@ -471,7 +486,7 @@ async function runJob(frameText, rehearsal) {
 {
   const frame = encode(
     stringify(
-      /** @type {HostFrame} */ ({
+      /** @type {JobFrame} */ ({
         type: "job",
         job: { id: "rehearsal", env_vars: {}, attempt: 1 },
         payload: "export default () => null;",
@@ -488,13 +503,19 @@ async function runJob(frameText, rehearsal) {
     buffer.set(frame);
     return Promise.resolve(frame.length);
   });
-  await runJob(/** @type {string} */ (await rehearse()), true);
+  await runJob(parse(/** @type {string} */ (await rehearse())), true);
   if (reuse) restore();
 }
 await send({ type: "hello", token, pid });
 
 for (;;) {
-  const text = await runJob(await nextFrame(), false);
+  /** @type {HostFrame} */
+  const frame = parse(await nextFrame());
+  if (frame.type === "mark") {
+    writeMarks(frame.end_mark);
+    continue;
+  }
+  const text = await runJob(frame, false);
   if (!reuse) {
     finishing = true;
     await sendText(text).catch(() => {});
