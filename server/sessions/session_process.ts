@@ -128,8 +128,11 @@ export class SessionProcess {
   #hostPid: number | null = null;
   /** The host's write count when the current job was sent; null when not known. */
   #writtenBefore: number | null = null;
-  /** The job before wrote nothing: the next one goes without end marks. */
-  #expectQuiet = true;
+  /**
+   * The job before wrote nothing: the next one goes without end marks. Not
+   * the first: importing its module writes Deno's caches.
+   */
+  #expectQuiet = false;
   /** The current job went without end marks. */
   #quiet = false;
 
