@@ -441,8 +441,8 @@ async function runJob(frame, rehearsal) {
     outcome = { type: "error", ...describe(error, urlOf()) };
   }
   // The job's output ends here: a last line on each stream tells the supervisor it
-  // has read all of it, without waiting for this process to be torn down. (Unless the
-  // supervisor asks for it only if the job wrote anything: see `frames.ts`.)
+  // has read all of it, without waiting for this process to be torn down. (With runner
+  // isolation the supervisor may leave it out, and ask for it if the job wrote: `frames.ts`.)
   if (rehearsal) {
     writeStdout(new Uint8Array(0));
     writeStderr(new Uint8Array(0));
