@@ -17,7 +17,7 @@ import type { Confinement, Jailed } from "../sandbox/mod.ts";
 import { forEachLine } from "../util/lines.ts";
 import { terminateGroup } from "../util/process_group.ts";
 import type { SocketGrants } from "./deno_flags.ts";
-import { encodeFrame, type JobFrame, type MarkFrame, type SessionFrame } from "./frames.ts";
+import { encodeFrame, type HostFrame, type JobFrame, type SessionFrame } from "./frames.ts";
 import { payloadModule } from "./payload_module.ts";
 import type { SessionChannel } from "./session_channel.ts";
 
@@ -341,7 +341,7 @@ export class SessionProcess {
       ...(quiet ? { marks: false } : {}),
     };
     // Not awaited: the answer is listened for while the frame goes out.
-    this.#send(new TextEncoder().encode(encodeFrame(frame)));
+    this.#send(frame);
     // Done when the final frame came and both streams showed their end mark (all of
     // the job's output is read, without waiting for the kernel to tear the process
     // down), or when the process is gone.
@@ -380,8 +380,9 @@ export class SessionProcess {
     };
   }
 
-  /** Writes a frame (one job's at a time: nothing else is written). */
-  async #send(bytes: Uint8Array): Promise<void> {
+  /** Writes a frame: a job, or the request for its end marks (one job at a time). */
+  async #send(frame: HostFrame): Promise<void> {
+    const bytes = new TextEncoder().encode(encodeFrame(frame));
     try {
       for (let off = 0; off < bytes.length;) {
         off += await this.#conn!.write(bytes.subarray(off));
@@ -423,8 +424,7 @@ export class SessionProcess {
       this.#expectQuiet = false;
       // Its marks come after this count: the next job's is taken when it is sent.
       this.#writtenBefore = null;
-      const mark: MarkFrame = { type: "mark", end_mark: this.#endMark };
-      this.#send(new TextEncoder().encode(encodeFrame(mark)));
+      this.#send({ type: "mark", end_mark: this.#endMark });
       return;
     }
     // Its marks were written before its outcome: "\n", the mark, "\n" on each stream.
