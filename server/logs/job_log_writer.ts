@@ -92,7 +92,7 @@ export class JobLogWriter {
     if (waiting >= this.#batch || this.#pendingChars >= this.#batchChars) {
       return this.#kick();
     }
-    this.#timer ??= setTimeout(() => this.#kick(), this.#delayMs);
+    this.#timer ??= this.#arm();
     return waiting >= this.#highWater ||
         this.#pendingChars >= this.#highWaterChars
       ? this.#kick()
@@ -108,6 +108,15 @@ export class JobLogWriter {
     this.#lines.push(line);
     this.#partial?.push(partial);
     this.#pendingChars += line.length;
+  }
+
+  /**
+   * The timer that writes the lines waiting. A method of its own: a closure
+   * made in {@linkcode write} would give every call (every line) a context to
+   * allocate, even when the timer is set already.
+   */
+  #arm(): Timer {
+    return setTimeout(() => this.#kick(), this.#delayMs);
   }
 
   #kick(): Promise<void> {

@@ -124,7 +124,14 @@ export class SessionProcess {
   #sink: LineSink;
   readonly #warmSink: LineSink;
   #final: Extract<SessionFrame, { type: "result" | "error" }> | null = null;
-  #stdoutText = "";
+  /**
+   * The job's stdout so far (up to {@linkcode MAX_STDOUT_RESULT} characters),
+   * its result when its module has no default export: its lines, joined at
+   * the end. Not a string grown line by line: that made two strings a line.
+   */
+  #stdoutLines: string[] = [];
+  /** The length of that text. */
+  #stdoutChars = 0;
   /** The last stdout piece was part of a longer line: the next one continues it. */
   #stdoutContinues = false;
   #stderrTail: string[] = [];
@@ -273,19 +280,19 @@ export class SessionProcess {
     // it was not that.
     let heldEmpty = false;
     // Not async: a line that needs no wait costs no promise (a printing job sends millions).
-    await forEachLine(stream, (line, partial) => {
+    await forEachLine(stream, (line, partial, at) => {
       if (line === this.#endMark && !partial) {
         heldEmpty = false;
         this.#marksSeen++;
         this.#onFinal?.();
         return;
       }
-      const held = heldEmpty ? this.#line(name, "", false) : undefined;
+      const held = heldEmpty ? this.#line(name, "", false, at) : undefined;
       heldEmpty = line === "" && !partial;
       if (heldEmpty) return held;
       return held
-        ? held.then(() => this.#line(name, line, partial))
-        : this.#line(name, line, partial);
+        ? held.then(() => this.#line(name, line, partial, at))
+        : this.#line(name, line, partial, at);
     }).catch(() => {});
   }
 
@@ -297,9 +304,23 @@ export class SessionProcess {
     name: "stdout" | "stderr",
     line: string,
     partial: boolean,
+    at: number,
   ): void | Promise<void> {
-    if (name === "stdout" && this.#stdoutText.length < MAX_STDOUT_RESULT) {
-      this.#stdoutText += (this.#stdoutText && !this.#stdoutContinues ? "\n" : "") + line;
+    if (name === "stdout" && this.#stdoutChars < MAX_STDOUT_RESULT) {
+      // As `text += (text && !continues ? "\n" : "") + line` would make it (empty lines
+      // before the first text included).
+      const lines = this.#stdoutLines;
+      if (this.#stdoutChars === 0) {
+        lines.length = 0;
+        lines.push(line);
+        this.#stdoutChars = line.length;
+      } else if (this.#stdoutContinues) {
+        lines[lines.length - 1] += line;
+        this.#stdoutChars += line.length;
+      } else {
+        lines.push(line);
+        this.#stdoutChars += line.length + 1;
+      }
       this.#stdoutContinues = partial;
     } else if (name === "stderr" && !partial) {
       // V8 reports a heap limit hit on stderr just before the process aborts.
@@ -307,7 +328,7 @@ export class SessionProcess {
       this.#stderrTail.push(line);
       if (this.#stderrTail.length > 5) this.#stderrTail.shift();
     }
-    return this.#sink(name, line, Date.now(), partial);
+    return this.#sink(name, line, at, partial);
   }
 
   #onFrame(frame: SessionFrame): void {
@@ -348,7 +369,8 @@ export class SessionProcess {
     sink: LineSink,
   ): Promise<SessionOutcome> {
     this.#sink = sink;
-    this.#stdoutText = "";
+    this.#stdoutLines = [];
+    this.#stdoutChars = 0;
     this.#stdoutContinues = false;
     this.#stderrTail = [];
     this.#final = null;
@@ -403,7 +425,7 @@ export class SessionProcess {
       return { kind: "error", message: this.#memoryMessage() };
     }
     if (final?.type === "result") {
-      const value = final.mode === "stdout" ? this.#stdoutText : final.value;
+      const value = final.mode === "stdout" ? this.#stdoutLines.join("\n") : final.value;
       const problem = resultProblem(value);
       return problem ? { kind: "error", message: problem } : { kind: "success", value };
     }

@@ -101,11 +101,14 @@ export const MAX_LINE_CHARS = 16_384;
 /**
  * Receives one line (without its `\n`, or `\r\n`). `partial`: the line was
  * longer than the limit and this is one of its pieces; the next call
- * continues it (its last piece comes with `partial` false).
+ * continues it (its last piece comes with `partial` false). `at`: when the
+ * chunk it ended in was read (ms since the epoch), one reading for all the
+ * lines of a chunk: a clock read per line was a number allocated per line.
  */
 export type LineHandler = (
   line: string,
   partial: boolean,
+  at: number,
 ) => void | Promise<void>;
 
 /** Where to cut `text` at most `max` characters in, without splitting a surrogate pair. */
@@ -138,16 +141,16 @@ export async function forEachLine(
   let held = "";
   /** Time spent on chunks since the loop last had a turn, ms. */
   let busy = 0;
-  const emit = async (line: string, partial: boolean) => {
+  const emit = async (line: string, partial: boolean, at: number) => {
     while (line.length > maxLineChars) {
-      const at = cutAt(line, maxLineChars);
-      const pending = onLine(line.slice(0, at), true);
+      const cut = cutAt(line, maxLineChars);
+      const pending = onLine(line.slice(0, cut), true, at);
       if (pending) await pending;
-      line = line.slice(at);
+      line = line.slice(cut);
     }
     if (!partial && line.endsWith("\r")) line = line.slice(0, -1);
     if (partial && line.length === 0) return;
-    const pending = onLine(line, partial);
+    const pending = onLine(line, partial, at);
     if (pending) await pending;
   };
   const chunks = chunksOf(source);
@@ -159,7 +162,7 @@ export async function forEachLine(
     await chunks.close();
   }
   held += decoder.decode();
-  if (held) await emit(held, false);
+  if (held) await emit(held, false, Date.now());
 
   async function onChunk(chunk: Uint8Array): Promise<void> {
     if (busy > TURN_MS) {
@@ -167,6 +170,7 @@ export async function forEachLine(
       busy = 0;
     }
     const began = performance.now();
+    const at = Date.now();
     const text = decoder.decode(chunk, { stream: true });
     let start = 0;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
@@ -175,10 +179,10 @@ export async function forEachLine(
       start = nl + 1;
       // Most lines are short and need no wait: no promise made for them.
       if (line.length <= maxLineChars && !line.endsWith("\r")) {
-        const pending = onLine(line, false);
+        const pending = onLine(line, false, at);
         if (pending) await pending;
       } else {
-        await emit(line, false);
+        await emit(line, false, at);
       }
     }
     // An unfinished line past the limit goes out in pieces, cut straight from the chunk (no
@@ -186,14 +190,14 @@ export async function forEachLine(
     if (held.length + text.length - start > maxLineChars) {
       if (held) {
         const end = pieceEnd(text, start, maxLineChars - held.length);
-        const pending = onLine(held + text.slice(start, end), true);
+        const pending = onLine(held + text.slice(start, end), true, at);
         if (pending) await pending;
         held = "";
         start = end;
       }
       while (text.length - start > maxLineChars) {
         const end = Math.max(pieceEnd(text, start, maxLineChars), start + 1);
-        const pending = onLine(text.slice(start, end), true);
+        const pending = onLine(text.slice(start, end), true, at);
         if (pending) await pending;
         start = end;
       }
