@@ -22,8 +22,12 @@ export type LogStream = LogLine["stream"];
 export class LogBatch implements SeqColumns {
   /** The `seq` of the first line; 0 until the store numbered them. */
   first: number;
-  /** When each line was read (ms since the epoch). */
-  readonly ts: readonly number[];
+  /**
+   * When each line was read (ms since the epoch). Numbers unboxed: a writer
+   * makes its column with room ahead, and a reader gets no number allocated
+   * per line (an array with room ahead has holes, whose numbers are boxed).
+   */
+  readonly ts: Float64Array;
   readonly streams: readonly LogStream[];
   readonly lines: readonly string[];
   /** Which lines are pieces of a longer one; null when none is. */
@@ -32,7 +36,7 @@ export class LogBatch implements SeqColumns {
 
   constructor(
     first: number,
-    ts: readonly number[],
+    ts: Float64Array,
     streams: readonly LogStream[],
     lines: readonly string[],
     partial: readonly boolean[] | null = null,
@@ -45,7 +49,7 @@ export class LogBatch implements SeqColumns {
   }
 
   /** No lines (shared, so frozen: nobody numbers it). */
-  static readonly EMPTY: LogBatch = new LogBatch(0, [], [], []);
+  static readonly EMPTY: LogBatch = new LogBatch(0, new Float64Array(0), [], []);
   static {
     Object.freeze(LogBatch.EMPTY);
   }
@@ -59,7 +63,7 @@ export class LogBatch implements SeqColumns {
     if (n === 0) return LogBatch.EMPTY;
     const first = lines[0]?.seq;
     if (typeof first !== "number") return null;
-    const ts = new Array<number>(n);
+    const ts = new Float64Array(n);
     const streams = new Array<LogStream>(n);
     const texts = new Array<string>(n);
     let partial: boolean[] | null = null;
@@ -137,7 +141,7 @@ export class LogBatch implements SeqColumns {
   chunk(): string {
     if (this.lines.length > 1 && this.partial === null) {
       return encodeColumns(["ts", "stream", "line"], [
-        this.ts as unknown[],
+        this.ts,
         this.streams as unknown[],
         this.lines as unknown[],
       ]);

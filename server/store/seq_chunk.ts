@@ -47,8 +47,11 @@ export function encodeChunk(items: readonly SeqItem[] | SeqColumns): string {
   return JSON.stringify(columns ?? items);
 }
 
-/** The chunk of items whose `keys` hold `values` (a column per key, one value per item). */
-export function encodeColumns(keys: string[], values: unknown[][]): string {
+/**
+ * The chunk of items whose `keys` hold `values` (a column per key, one value
+ * per item; numbers may come in a `Float64Array`).
+ */
+export function encodeColumns(keys: string[], values: (unknown[] | Float64Array)[]): string {
   const columns: Columns = { n: values[0]?.length ?? 0, k: keys, c: values.map(column) };
   return JSON.stringify(columns);
 }
@@ -106,7 +109,8 @@ function byColumns(items: readonly SeqItem[]): Columns | null {
 }
 
 /** The shortest form of one column's values. */
-function column(values: unknown[]): Column {
+function column(values: unknown[] | Float64Array): Column {
+  if (values instanceof Float64Array) return numbers(values);
   const first = values[0];
   if (first === null || typeof first !== "object") {
     let same = true;
@@ -119,6 +123,23 @@ function column(values: unknown[]): Column {
   for (let i = 1; i < values.length; i++) {
     const d = (values[i] as number) - (values[i - 1] as number);
     if (!Number.isSafeInteger(values[i]) || !Number.isSafeInteger(d)) return values;
+    step[i] = d;
+  }
+  return { step };
+}
+
+/** {@linkcode column} of numbers in a `Float64Array` (the same forms, read without boxing). */
+function numbers(values: Float64Array): Column {
+  const first = values[0];
+  let same = true;
+  for (let i = 1; i < values.length && same; i++) same = values[i] === first;
+  if (same) return { same: first };
+  if (!Number.isSafeInteger(first)) return Array.from(values);
+  const step = new Array<number>(values.length);
+  step[0] = first;
+  for (let i = 1; i < values.length; i++) {
+    const d = values[i] - values[i - 1];
+    if (!Number.isSafeInteger(values[i]) || !Number.isSafeInteger(d)) return Array.from(values);
     step[i] = d;
   }
   return { step };

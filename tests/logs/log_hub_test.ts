@@ -13,7 +13,7 @@ import { LogBatch } from "../../server/logs/log_batch.ts";
 const lines = (from: number, to: number): LogBatch =>
   new LogBatch(
     0,
-    Array.from({ length: to - from + 1 }, () => 1),
+    new Float64Array(to - from + 1).fill(1),
     Array.from({ length: to - from + 1 }, () => "stdout" as const),
     Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`),
   );
@@ -76,7 +76,12 @@ Deno.test("log hub: the ring keeps the newest 1024 lines and 64 KiB of them, cut
     store.notices.deliver({
       type: "logs",
       id,
-      lines: new LogBatch(first, texts.map(() => 1), texts.map(() => "stdout" as const), texts),
+      lines: new LogBatch(
+        first,
+        new Float64Array(texts.length).fill(1),
+        texts.map(() => "stdout" as const),
+        texts,
+      ),
     });
   const seqsAfter = async (id: string, after: number) => {
     const { lines } = await hub.read(id, after, 10_000);

@@ -574,7 +574,7 @@ export function storeConformance(backend: string, factory: StoreFactory): void {
     const byColumns = (lines: typeof objects, partial: boolean[] | null = null) =>
       new LogBatch(
         0,
-        lines.map((l) => l.ts),
+        Float64Array.from(lines, (l) => l.ts),
         lines.map((l) => l.stream),
         lines.map((l) => l.line),
         partial,
