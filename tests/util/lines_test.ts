@@ -105,3 +105,34 @@ Deno.test("forEachLine: pieces never split a surrogate pair; CRLF is cut only at
   assertEquals(pieces, [["1234567", true], ["😀89", false], ["end", false]]);
   assert(pieces.every(([l]) => l.length <= limit));
 });
+
+Deno.test("forEachLine: each line comes with when its chunk was read, one reading a chunk", async () => {
+  const encoder = new TextEncoder();
+  const chunks = ["a\nb\nc", "d\ne\n", "f"].map((text) => encoder.encode(text));
+  /** Date.now() as each chunk was handed over. */
+  const times: number[] = [];
+  const source = {
+    read: (buffer: Uint8Array) => {
+      const next = chunks.shift();
+      if (!next) return Promise.resolve(null);
+      times.push(Date.now());
+      buffer.set(next);
+      return Promise.resolve(next.length);
+    },
+  };
+  const got: [string, number][] = [];
+  await forEachLine(source, async (line, _partial, at) => {
+    got.push([line, at]);
+    // Handling a line takes time: the next line of the same chunk still has its chunk's reading.
+    if (line === "cd") await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+  const after = Date.now();
+  assertEquals(got.map(([line]) => line), ["a", "b", "cd", "e", "f"]);
+  const at = got.map(([, at]) => at);
+  assertEquals(at[0], at[1], "one reading for the lines of the first chunk");
+  assertEquals(at[2], at[3], "one reading for the lines of the second, however long they took");
+  // In order, each no earlier than its chunk came: "cd" ended in the second chunk.
+  assert(times[0] <= at[0] && at[0] <= times[1]);
+  assert(times[1] <= at[2] && at[2] <= times[2]);
+  assert(times[2] <= at[4] && at[4] <= after);
+});
