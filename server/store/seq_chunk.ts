@@ -128,7 +128,12 @@ function column(values: unknown[] | Float64Array): Column {
   return { step };
 }
 
-/** {@linkcode column} of numbers in a `Float64Array` (the same forms, read without boxing). */
+/**
+ * {@linkcode column} of numbers in a `Float64Array`: the same forms, read
+ * without boxing. A function of its own: `column` made to take both read a
+ * log's timestamps boxed (measured: 117-122 bytes a printed line allocated
+ * by the supervisor, against 97).
+ */
 function numbers(values: Float64Array): Column {
   const first = values[0];
   let same = true;
