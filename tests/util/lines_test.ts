@@ -136,3 +136,39 @@ Deno.test("forEachLine: each line comes with when its chunk was read, one readin
   assert(times[1] <= at[2] && at[2] <= times[2]);
   assert(times[2] <= at[4] && at[4] <= after);
 });
+
+/**
+ * How many chunks (each 1 ms of work) a reader takes before a timer set
+ * first gets to run: the reader of a source always full lets the loop turn,
+ * one that takes all its source has each time does not need to.
+ */
+async function chunksBeforeTimer(chunkBytes: number): Promise<number> {
+  const line = new TextEncoder().encode("x".repeat(63) + "\n");
+  let given = 0;
+  const source = {
+    read: (buffer: Uint8Array) => {
+      if (given === 40) return Promise.resolve(null);
+      given++;
+      for (let at = 0; at < chunkBytes; at += line.length) buffer.set(line, at);
+      return Promise.resolve(chunkBytes);
+    },
+  };
+  let fired = -1;
+  const timer = setTimeout(() => (fired = given), 0);
+  let lastChunk = 0;
+  await forEachLine(source, () => {
+    if (given === lastChunk) return;
+    lastChunk = given;
+    // A millisecond of work per chunk (its first line).
+    for (const end = performance.now() + 1; performance.now() < end;) { /* busy */ }
+  });
+  clearTimeout(timer);
+  return fired < 0 ? given : fired;
+}
+
+Deno.test("forEachLine: a source always full lets the loop turn; one drained each read need not", async () => {
+  // 64 KiB chunks: the reader's buffer filled each time, so more was waiting.
+  assert(await chunksBeforeTimer(64 * 1024) < 40, "the timer ran while the reader read");
+  // 4 KiB chunks: the reader took all there was, and the source gives the loop its time.
+  assertEquals(await chunksBeforeTimer(4096), 40, "the reader went on");
+});
