@@ -17,6 +17,7 @@ import { LiveQueue } from "../logs/live_queue.ts";
 import { isFinal } from "../store/store.ts";
 import type { SseWriter } from "./sse.ts";
 import type { LogBatch } from "../logs/log_batch.ts";
+import { CHUNK_HEAD_ROOM, CHUNK_TAIL_ROOM, withFramingRoom } from "./http_reply.ts";
 
 const KEEPALIVE_MS = 15_000;
 const PAGE = 5000;
@@ -88,8 +89,10 @@ export function lineEvents(batches: readonly LogBatch[]): Uint8Array {
     chars += batch.chars;
     count += batch.length;
   }
-  let out = new Uint8Array(chars + count * 128 + 64);
-  let at = 0;
+  // Room for the HTTP chunk's framing around the events: written there, not copied (see
+  // `withFramingRoom`).
+  let out = new Uint8Array(CHUNK_HEAD_ROOM + chars + count * 128 + 64 + CHUNK_TAIL_ROOM);
+  let at = CHUNK_HEAD_ROOM;
   // The event up to its line, `id: SEQ\ndata: {"seq":SEQ,"ts":…,"stream":…,"line":"`, kept
   // from one line to the next: the next seq's digits are changed in place (both copies).
   let head = new Uint8Array(128);
@@ -177,7 +180,8 @@ export function lineEvents(batches: readonly LogBatch[]): Uint8Array {
       at += end.length;
     }
   }
-  return out.subarray(0, at);
+  out = withRoom(out, at, CHUNK_TAIL_ROOM);
+  return withFramingRoom(out.subarray(CHUNK_HEAD_ROOM, at));
 }
 
 /**

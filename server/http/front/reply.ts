@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { HttpReply } from "../http_reply.ts";
+import { hasFramingRoom, type HttpReply } from "../http_reply.ts";
 
 const encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -144,8 +144,22 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
-/** One chunk of a chunked body, framing included. */
+/**
+ * One chunk of a chunked body, framing included: written around the data
+ * when its buffer has room for it (see `withFramingRoom`), else a copy.
+ */
 function chunk(data: Uint8Array): Uint8Array {
+  if (hasFramingRoom(data)) {
+    const digits = data.length.toString(16);
+    const start = data.byteOffset - digits.length - 2;
+    const framed = new Uint8Array(data.buffer, start, digits.length + 2 + data.length + 2);
+    for (let i = 0; i < digits.length; i++) framed[i] = digits.charCodeAt(i);
+    framed[digits.length] = 13;
+    framed[digits.length + 1] = 10;
+    framed[framed.length - 2] = 13;
+    framed[framed.length - 1] = 10;
+    return framed;
+  }
   const size = encoder.encode(`${data.length.toString(16)}\r\n`);
   const out = new Uint8Array(size.length + data.length + 2);
   out.set(size);
