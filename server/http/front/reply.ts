@@ -149,9 +149,9 @@ export function utf8Length(text: string): number {
  * when its buffer has room for it (see `withFramingRoom`), else a copy.
  */
 function chunk(data: Uint8Array): Uint8Array {
-  if (hasFramingRoom(data)) {
-    const digits = data.length.toString(16);
-    const start = data.byteOffset - digits.length - 2;
+  const digits = data.length.toString(16);
+  const start = data.byteOffset - digits.length - 2;
+  if (hasFramingRoom(data) && start >= 0) {
     const framed = new Uint8Array(data.buffer, start, digits.length + 2 + data.length + 2);
     for (let i = 0; i < digits.length; i++) framed[i] = digits.charCodeAt(i);
     framed[digits.length] = 13;
@@ -160,7 +160,7 @@ function chunk(data: Uint8Array): Uint8Array {
     framed[framed.length - 1] = 10;
     return framed;
   }
-  const size = encoder.encode(`${data.length.toString(16)}\r\n`);
+  const size = encoder.encode(`${digits}\r\n`);
   const out = new Uint8Array(size.length + data.length + 2);
   out.set(size);
   out.set(data, size.length);
