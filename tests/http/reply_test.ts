@@ -142,12 +142,6 @@ Deno.test("a streamed body goes out chunked: framed in place where there is room
       [buffer[byteOffset - 2], buffer[byteOffset - 1], buffer[byteOffset + length]],
       [13, 10, 13],
     );
-    assertEquals([buffer[0], buffer[1], buffer[2], buffer.at(-1), buffer.at(-3)], [
-      33,
-      33,
-      33,
-      33,
-      33,
-    ]);
+    assertEquals([...buffer.subarray(0, 3), ...buffer.subarray(-3)], new Array(6).fill(33));
   }
 });
