@@ -153,7 +153,7 @@ export class JobLogWriter {
 
   /** The next batch: up to `batch` lines and about `batchChars` characters (one line at least). */
   #takeBatch(): LogBatch {
-    // The columns as long as the lines waiting (the room left is given back).
+    // The columns cut to the lines waiting (the arrays shrink; the timestamps become a view).
     if (this.#ts.length !== this.#count) this.#ts = this.#ts.subarray(0, this.#count);
     if (this.#lines.length !== this.#count) {
       this.#streams.length = this.#count;

@@ -155,7 +155,7 @@ export async function forEachLine(
 ): Promise<void> {
   const decoder = new TextDecoder();
   let held = "";
-  /** Time spent on chunks since the loop last had a turn, ms. */
+  /** Time spent on chunks since the loop last had a turn or the source ran dry, ms. */
   let busy = 0;
   const emit = async (line: string, partial: boolean, at: number) => {
     while (line.length > maxLineChars) {
