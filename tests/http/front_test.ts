@@ -245,6 +245,35 @@ Deno.test("a head the same as the last one is the same request; one byte apart i
   ]);
 });
 
+Deno.test("a call that waits ends when its client goes away", async () => {
+  await using s = await startSupervisor();
+  // Created, never started: never final, so job.result would wait all of its wait_ms.
+  const id = await s.admin.call<string>("jobs.create", { job: { runner: "default", payload: "" } });
+  const body = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 1,
+    method: "job.result",
+    params: { job_id: id, wait_ms: 600_000 },
+  });
+  const c = await open(s);
+  await c.write(encoder.encode(
+    `POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${SECRETS.admin}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+  ));
+  c.close();
+  // The call is counted once answered: its wait ended with its client, not after 10 minutes.
+  await eventually(
+    async () => {
+      const res = await fetch(`${s.url}/metrics`, {
+        headers: { authorization: `Bearer ${SECRETS.admin}` },
+      });
+      return /hero_rpc_requests_total\{method="job\.result"/.test(await res.text());
+    },
+    10_000,
+    "job.result answered",
+  );
+});
+
 Deno.test("a request being answered is not cut by idle_timeout (only silence is)", async () => {
   await using s = await startSupervisor({
     idle_timeout: 1,
