@@ -14,29 +14,42 @@ import { invalidParams } from "./rpc_error.ts";
 /** Keys that could reach an object's prototype when a handler copies params around. */
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** Finds a forbidden key anywhere in a value; returns its path, or null. */
-export function findForbiddenKey(
-  value: unknown,
-  path: string,
-  depth = 0,
-): string | null {
+/**
+ * Finds a forbidden key anywhere in a value; returns its path (under `path`),
+ * or null. The path is made only for a key found: a bulk call's thousand jobs
+ * would otherwise make a string for each of their keys.
+ */
+export function findForbiddenKey(value: unknown, path: string): string | null {
+  const found = forbiddenPath(value, 0);
+  if (!found) return null;
+  let at = path;
+  for (let i = found.length - 1; i >= 0; i--) {
+    const step = found[i];
+    at = typeof step === "number" ? `${at}[${step}]` : at ? `${at}.${step}` : step;
+  }
+  return at;
+}
+
+/** The steps to a forbidden key in `value`, the deepest first; null if none. */
+function forbiddenPath(value: unknown, depth: number): (string | number)[] | null {
   if (value === null || typeof value !== "object" || depth > 64) return null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findForbiddenKey(value[i], `${path}[${i}]`, depth + 1);
-      if (found) return found;
+      const found = forbiddenPath(value[i], depth + 1);
+      if (found) {
+        found.push(i);
+        return found;
+      }
     }
     return null;
   }
   for (const key of Object.keys(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return at;
-    const found = findForbiddenKey(
-      (value as Record<string, unknown>)[key],
-      at,
-      depth + 1,
-    );
-    if (found) return found;
+    if (FORBIDDEN_KEYS.has(key)) return [key];
+    const found = forbiddenPath((value as Record<string, unknown>)[key], depth + 1);
+    if (found) {
+      found.push(key);
+      return found;
+    }
   }
   return null;
 }

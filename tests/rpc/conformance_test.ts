@@ -190,6 +190,17 @@ Deno.test("JSON-RPC 2.0 conformance", async (t) => {
         new RegExp(`job\\.env_vars\\.${key}: this key is not allowed`),
       );
     }
+    // Deep in a batch of jobs: the path names the job by its place.
+    const job = (env: string) => `{"runner":"default","payload":"x","env_vars":{${env}}}`;
+    const reply = (await send(
+      `{"jsonrpc":"2.0","id":1,"method":"jobs.create_many","params":{"jobs":[` +
+        `${job('"A":"1"')},${job('"B":"2"')},${job('"__proto__":{"polluted":"1"}')}]}}`,
+    )).body as Reply;
+    assertEquals(reply.error?.code, -32602);
+    assertMatch(
+      reply.error!.message,
+      /^params\.jobs\[2\]\.env_vars\.__proto__: this key is not allowed/,
+    );
     assertEquals(({} as Record<string, unknown>).polluted, undefined);
   });
 
