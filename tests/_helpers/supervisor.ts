@@ -18,11 +18,15 @@ export const SECRETS = {
   register: "register-secret-789",
 } as const;
 
-/** A config for tests: port 0, a temporary data dir, the test secrets, and `overrides`. */
+/**
+ * A config for tests: port 0, a temporary data dir (unless `overrides` names
+ * one: none is made then, to be left behind empty), the test secrets, and
+ * `overrides`.
+ */
 export async function testConfig(
   overrides: Partial<SupervisorConfig> = {},
 ): Promise<SupervisorConfig> {
-  const dataDir = await Deno.makeTempDir({ prefix: "hero-test-" });
+  const dataDir = overrides.data_dir ?? await Deno.makeTempDir({ prefix: "hero-test-" });
   return {
     ...buildConfig("", "test"),
     port: 0,
@@ -140,6 +144,12 @@ export class SupervisorProcess {
     const output = Promise.all([collect(child.stdout), collect(child.stderr)]).then(() => text);
     const url = `http://127.0.0.1:${port}`;
     const proc = new SupervisorProcess(child, url, dir, output, () => text);
+    // A start that fails leaves nothing behind: no process, and no data dir made here.
+    const fail = async (why: string) => {
+      await proc.kill();
+      if (dataDir === undefined) await Deno.remove(dir, { recursive: true }).catch(() => {});
+      return new Error(`${why}:\n${text}`);
+    };
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       try {
@@ -153,9 +163,9 @@ export class SupervisorProcess {
         child.status.then(() => true),
         new Promise((r) => setTimeout(() => r(false), 50)),
       ]);
-      if (exited) throw new Error(`the supervisor exited at start:\n${await output}`);
+      if (exited) throw await fail("the supervisor exited at start");
     }
-    throw new Error(`the supervisor did not answer /health:\n${text}`);
+    throw await fail("the supervisor did not answer /health");
   }
 
   /** What it printed so far (stdout and stderr). */
