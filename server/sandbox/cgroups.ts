@@ -43,9 +43,110 @@ export interface CgroupTree {
   /** Which limits it can enforce. */
   readonly enforces: { memory: boolean; pids: boolean; cpu: boolean };
   /** A new group for one confined process. */
-  create(name: string, limits: CgroupLimits): Cgroup;
-  /** Removes the tree (every group must be empty). */
+  create(limits: CgroupLimits): Cgroup;
+  /** Removes the tree (every group must be empty); the groups made ahead go first. */
   close(): Promise<void>;
+}
+
+/** How many groups a tree keeps made ahead of need, per set of limits. */
+const SPARE_GROUPS = 4;
+
+/**
+ * Groups made ahead of need, off the event loop, with their limits written.
+ * Made at once, a group held the supervisor's event loop while isolated jobs
+ * churned: its `mkdir` and the writes of its limits wait for the kernel's
+ * cgroup locks, which the teardown of ended groups holds (measured, 705
+ * groups: 0.28 ms at the median, 5.1 ms at p90, 17 ms at most). Made ahead
+ * with the asynchronous calls (on the runtime's threads). Made on first
+ * need only: a supervisor that confines nothing makes none.
+ */
+class SpareGroups {
+  readonly #ready: Cgroup[] = [];
+  readonly #making = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(readonly make: () => Promise<Cgroup>) {}
+
+  /** A group made ahead, if one is ready; more are made meanwhile. */
+  take(): Cgroup | undefined {
+    const group = this.#ready.pop();
+    while (!this.#closed && this.#ready.length + this.#making.size < SPARE_GROUPS) {
+      const making: Promise<void> = this.make().then(
+        (made) => this.#closed ? made.remove() : void this.#ready.push(made),
+        () => {
+          // Not made: the next group is made when it is needed, which says why it cannot be.
+        },
+      ).finally(() => this.#making.delete(making));
+      this.#making.add(making);
+    }
+    return group;
+  }
+
+  /** Removes the groups made ahead (and those still being made). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#making);
+    await Promise.all(this.#ready.splice(0).map((group) => group.remove()));
+  }
+}
+
+/** How a tree makes one group: its directories and its limits' files, each in order. */
+interface GroupPlan {
+  dirs: string[];
+  /** Each file with the value written to it. */
+  files: [string, string][];
+  /** The group, once made. */
+  group: Cgroup;
+}
+
+/** Makes a tree's groups, ahead of need where it can (see {@linkcode SpareGroups}). */
+abstract class GroupMaker {
+  #count = 0;
+  /** By limits (a runner's groups all have the same). */
+  readonly #spares = new Map<string, SpareGroups>();
+
+  /** How to make group `name` with `limits`. */
+  protected abstract plan(name: string, limits: CgroupLimits): GroupPlan;
+
+  create(limits: CgroupLimits): Cgroup {
+    const key = JSON.stringify(limits);
+    let spares = this.#spares.get(key);
+    if (!spares) this.#spares.set(key, spares = new SpareGroups(() => this.#makeAhead(limits)));
+    return spares.take() ?? this.#makeNow(limits);
+  }
+
+  #makeNow(limits: CgroupLimits): Cgroup {
+    const { dirs, files, group } = this.plan(`g${++this.#count}`, limits);
+    try {
+      for (const dir of dirs) Deno.mkdirSync(dir);
+    } catch (error) {
+      group.remove();
+      throw error;
+    }
+    for (const [file, value] of files) write(file, value);
+    return group;
+  }
+
+  async #makeAhead(limits: CgroupLimits): Promise<Cgroup> {
+    const { dirs, files, group } = this.plan(`g${++this.#count}`, limits);
+    try {
+      for (const dir of dirs) await Deno.mkdir(dir);
+    } catch (error) {
+      await group.remove();
+      throw error;
+    }
+    for (const [file, value] of files) {
+      await Deno.writeTextFile(file, value).catch(() => {
+        // As `write`: a file this host lacks (swap accounting off, say) limits nothing.
+      });
+    }
+    return group;
+  }
+
+  /** Removes the groups made ahead. */
+  protected closeSpares(): Promise<unknown> {
+    return Promise.all([...this.#spares.values()].map((spares) => spares.close()));
+  }
 }
 
 function read(path: string): string | null {
@@ -130,42 +231,46 @@ class V2Group implements Cgroup {
   }
 }
 
-class V2Tree implements CgroupTree {
+class V2Tree extends GroupMaker implements CgroupTree {
   readonly version = 2 as const;
+
   constructor(
     readonly dir: string,
     readonly enforces: { memory: boolean; pids: boolean; cpu: boolean },
-  ) {}
-
-  create(name: string, limits: CgroupLimits): Cgroup {
-    const dir = `${this.dir}/${name}`;
-    Deno.mkdirSync(dir);
-    if (limits.memoryBytes && this.enforces.memory) {
-      write(`${dir}/memory.max`, String(limits.memoryBytes));
-      write(`${dir}/memory.swap.max`, "0");
-      // The whole group goes at once: a job is not left half killed.
-      write(`${dir}/memory.oom.group`, "1");
-    }
-    if (limits.pidsMax && this.enforces.pids) {
-      write(`${dir}/pids.max`, String(limits.pidsMax));
-    }
-    if (limits.cpus && this.enforces.cpu) {
-      write(
-        `${dir}/cpu.max`,
-        `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`,
-      );
-    }
-    return new V2Group(dir);
+  ) {
+    super();
   }
 
-  close(): Promise<void> {
-    return removeGroupDir(this.dir);
+  protected plan(name: string, limits: CgroupLimits): GroupPlan {
+    const dir = `${this.dir}/${name}`;
+    const files: [string, string][] = [];
+    if (limits.memoryBytes && this.enforces.memory) {
+      files.push([`${dir}/memory.max`, String(limits.memoryBytes)]);
+      files.push([`${dir}/memory.swap.max`, "0"]);
+      // The whole group goes at once: a job is not left half killed.
+      files.push([`${dir}/memory.oom.group`, "1"]);
+    }
+    if (limits.pidsMax && this.enforces.pids) {
+      files.push([`${dir}/pids.max`, String(limits.pidsMax)]);
+    }
+    if (limits.cpus && this.enforces.cpu) {
+      files.push([
+        `${dir}/cpu.max`,
+        `${Math.round(limits.cpus * CPU_PERIOD_US)} ${CPU_PERIOD_US}`,
+      ]);
+    }
+    return { dirs: [dir], files, group: new V2Group(dir) };
+  }
+
+  async close(): Promise<void> {
+    await this.closeSpares();
+    await removeGroupDir(this.dir);
   }
 }
 
 class V1Group implements Cgroup {
   readonly procsFiles: string[];
-  constructor(readonly dirs: { memory?: string; pids?: string; cpu?: string }) {
+  constructor(readonly dirs: V1Dirs) {
     this.procsFiles = Object.values(dirs).map((d) => `${d}/cgroup.procs`);
   }
   oomKills(): number {
@@ -178,15 +283,17 @@ class V1Group implements Cgroup {
   async killAll(): Promise<void> {
     await killUntilEmpty(this.procsFiles[0]);
   }
-  async remove(): Promise<void> {
-    await Promise.all(Object.values(this.dirs).map((d) => removeGroupDir(d!)));
+  remove(): Promise<void> {
+    return removeV1Dirs(this.dirs);
   }
 }
 
-class V1Tree implements CgroupTree {
+class V1Tree extends GroupMaker implements CgroupTree {
   readonly version = 1 as const;
   readonly enforces: { memory: boolean; pids: boolean; cpu: boolean };
-  constructor(readonly dirs: { memory?: string; pids?: string; cpu?: string }) {
+
+  constructor(readonly dirs: V1Dirs) {
+    super();
     this.enforces = {
       memory: !!dirs.memory,
       pids: !!dirs.pids,
@@ -194,43 +301,43 @@ class V1Tree implements CgroupTree {
     };
   }
 
-  create(name: string, limits: CgroupLimits): Cgroup {
-    const dirs: { memory?: string; pids?: string; cpu?: string } = {};
-    try {
-      for (const [controller, parent] of Object.entries(this.dirs)) {
-        const dir = `${parent}/${name}`;
-        Deno.mkdirSync(dir);
-        dirs[controller as keyof typeof dirs] = dir;
-      }
-    } catch (error) {
-      for (const dir of Object.values(dirs)) removeGroupDir(dir!);
-      throw error;
+  protected plan(name: string, limits: CgroupLimits): GroupPlan {
+    const dirs: V1Dirs = {};
+    for (const [controller, parent] of Object.entries(this.dirs)) {
+      dirs[controller as keyof V1Dirs] = `${parent}/${name}`;
     }
+    const files: [string, string][] = [];
     if (limits.memoryBytes && dirs.memory) {
-      write(`${dirs.memory}/memory.limit_in_bytes`, String(limits.memoryBytes));
+      files.push([`${dirs.memory}/memory.limit_in_bytes`, String(limits.memoryBytes)]);
       // With swap accounting, swap counts too (it must be at least the memory limit).
-      write(
-        `${dirs.memory}/memory.memsw.limit_in_bytes`,
-        String(limits.memoryBytes),
-      );
-      write(`${dirs.memory}/memory.swappiness`, "0");
+      files.push([`${dirs.memory}/memory.memsw.limit_in_bytes`, String(limits.memoryBytes)]);
+      files.push([`${dirs.memory}/memory.swappiness`, "0"]);
     }
     if (limits.pidsMax && dirs.pids) {
-      write(`${dirs.pids}/pids.max`, String(limits.pidsMax));
+      files.push([`${dirs.pids}/pids.max`, String(limits.pidsMax)]);
     }
     if (limits.cpus && dirs.cpu) {
-      write(`${dirs.cpu}/cpu.cfs_period_us`, String(CPU_PERIOD_US));
-      write(
+      files.push([`${dirs.cpu}/cpu.cfs_period_us`, String(CPU_PERIOD_US)]);
+      files.push([
         `${dirs.cpu}/cpu.cfs_quota_us`,
         String(Math.round(limits.cpus * CPU_PERIOD_US)),
-      );
+      ]);
     }
-    return new V1Group(dirs);
+    return { dirs: Object.values(dirs), files, group: new V1Group(dirs) };
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.dirs).map((d) => removeGroupDir(d!)));
+    await this.closeSpares();
+    await removeV1Dirs(this.dirs);
   }
+}
+
+/** A cgroup v1 group: its directory in each hierarchy. */
+type V1Dirs = { memory?: string; pids?: string; cpu?: string };
+
+/** Removes a v1 group's directories (those that exist). */
+async function removeV1Dirs(dirs: V1Dirs): Promise<void> {
+  await Promise.all(Object.values(dirs).map((d) => removeGroupDir(d!)));
 }
 
 /**

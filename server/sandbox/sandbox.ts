@@ -109,7 +109,6 @@ export class Sandbox {
   readonly #cgroups: CgroupTree | null;
   /** In the environment of all it launches (see `launch_mark.ts`). */
   readonly #mark: Record<string, string>;
-  #count = 0;
 
   private constructor(
     mode: SandboxMode,
@@ -225,7 +224,7 @@ export class Sandbox {
         ];
         return new Jailed(program, this.#marked(options), {
           bwrap: bwrap && args ? { path: bwrap.path, args } : null,
-          cgroup: this.#cgroups ? this.#cgroups.create(`s${++this.#count}`, limits.cgroup) : null,
+          cgroup: this.#cgroups ? this.#cgroups.create(limits.cgroup) : null,
           ownGroup: extra.ownGroup ?? runGranted,
         });
       },
@@ -260,7 +259,7 @@ export class Sandbox {
       spawn: (program, options) =>
         new Jailed(program, this.#marked(options), {
           bwrap: bwrap && base ? { path: bwrap.path, args: base } : null,
-          cgroup: this.#cgroups ? this.#cgroups.create(`p${++this.#count}`, limits.cgroup) : null,
+          cgroup: this.#cgroups ? this.#cgroups.create(limits.cgroup) : null,
           ownGroup: true,
           // bubblewrap's --die-with-parent binds a namespaced tree; a parent-death signal set
           // before it would kill bubblewrap before its sandbox's init binds itself to it

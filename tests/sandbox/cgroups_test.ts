@@ -1,0 +1,79 @@
+/**
+ * Control groups are made ahead of need, off the supervisor's event loop: a
+ * group made ahead holds its process under the runner's limits as one made
+ * at once does, and a closed sandbox leaves no group behind, those made
+ * ahead and never used included. Checked in the cgroup file system.
+ */
+
+import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
+import { SLEEP } from "../_helpers/processes.ts";
+import { CGROUPS_HERE, markedSleep } from "../_helpers/sandbox.ts";
+import { probeCgroups } from "../../server/sandbox/probe.ts";
+import { Sandbox } from "../../server/sandbox/mod.ts";
+import { pathExists } from "../../server/util/path_exists.ts";
+
+/** The groups in a tree (its subdirectories). */
+function groupsIn(tree: string): string[] {
+  try {
+    return [...Deno.readDirSync(tree)].filter((e) => e.isDirectory).map((e) => `${tree}/${e.name}`);
+  } catch {
+    return [];
+  }
+}
+
+/** The group of `tree` that holds `pid`, or null. */
+function groupOf(tree: string, pid: number): string | null {
+  return groupsIn(tree).find((group) =>
+    Deno.readTextFileSync(`${group}/cgroup.procs`).split("\n").includes(String(pid))
+  ) ?? null;
+}
+
+Deno.test({
+  name:
+    "control groups made ahead hold their processes under the limits; none outlives the sandbox",
+  ignore: !CGROUPS_HERE,
+}, async () => {
+  const layout = probeCgroups().layout!;
+  const name = `hero-test-cgroups-${crypto.randomUUID().slice(0, 8)}`;
+  // The memory hierarchy's tree: where the limit is read.
+  const tree = layout.version === 2 ? `${layout.base}/${name}` : `${layout.dirs.memory}/${name}`;
+  const limitFile = layout.version === 2 ? "memory.max" : "memory.limit_in_bytes";
+  // Trees an earlier run left (a failed one) go too.
+  const sandbox = await Sandbox.open("auto", name, "hero-test-cgroups-", () => true);
+  const sleep = markedSleep();
+  try {
+    const confinement = sandbox.confinePrograms({ memoryMb: 64 });
+    let madeAhead = 0;
+    for (let i = 0; i < 6; i++) {
+      const before = groupsIn(tree);
+      const jailed = confinement.spawn(SLEEP, {
+        args: [sleep.seconds],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      });
+      const group = await eventually(
+        () => groupOf(tree, jailed.pid),
+        10_000,
+        `process ${i} in a group of the tree`,
+      );
+      if (before.includes(group)) madeAhead++;
+      assertEquals(
+        Number(Deno.readTextFileSync(`${group}/${limitFile}`).trim()),
+        64 * 1024 * 1024,
+        `the memory limit of process ${i}'s group`,
+      );
+      jailed.kill();
+      await jailed.child.status;
+      await jailed.release();
+      // The groups made ahead are there before the next process starts.
+      await eventually(() => groupsIn(tree).length > 0, 10_000, "groups made ahead");
+    }
+    // The first was made at once (none was needed before); the others, ahead.
+    assertEquals(madeAhead, 5, "processes whose group was made before they started");
+  } finally {
+    for (const pid of sleep.alive()) Deno.kill(pid, "SIGKILL");
+    await sandbox.close();
+  }
+  assert(!pathExists(tree), `${tree} removed, with the groups made ahead that were never used`);
+});
