@@ -304,6 +304,9 @@ class V1Tree extends GroupMaker implements CgroupTree {
   protected plan(name: string, limits: CgroupLimits): GroupPlan {
     const dirs: V1Dirs = {};
     for (const [controller, parent] of Object.entries(this.dirs)) {
+      // A group in the cpu hierarchy only holds a CPU limit: without one, the process stays in
+      // this process's (one directory fewer to make, join and remove per session).
+      if (controller === "cpu" && !limits.cpus) continue;
       dirs[controller as keyof V1Dirs] = `${parent}/${name}`;
     }
     const files: [string, string][] = [];

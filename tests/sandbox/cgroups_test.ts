@@ -2,7 +2,8 @@
  * Control groups are made ahead of need, off the supervisor's event loop: a
  * group made ahead holds its process under the runner's limits as one made
  * at once does, and a closed sandbox leaves no group behind, those made
- * ahead and never used included. Checked in the cgroup file system.
+ * ahead and never used included. A CPU limit is the group's quota. Checked
+ * in the cgroup file system (the limits' effects are the kernel's).
  */
 
 import { assert, assertEquals, eventually } from "../_helpers/assert.ts";
@@ -71,6 +72,33 @@ Deno.test({
     }
     // The first was made at once (none was needed before); the others, ahead.
     assertEquals(madeAhead, 5, "processes whose group was made before they started");
+
+    // A CPU limit is the kernel's quota of the group; without one (above), cgroup v1 made no
+    // group in its cpu hierarchy.
+    const cpuTree = layout.version === 2
+      ? tree
+      : layout.dirs.cpu === undefined
+      ? null
+      : `${layout.dirs.cpu}/${name}`;
+    if (cpuTree) {
+      if (layout.version === 1) assertEquals(groupsIn(cpuTree), [], "cpu groups without a limit");
+      const jailed = sandbox.confinePrograms({ cpus: 0.5 }).spawn(SLEEP, {
+        args: [sleep.seconds],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      });
+      const group = await eventually(() => groupOf(cpuTree, jailed.pid), 10_000, "a cpu group");
+      const quota = layout.version === 2
+        ? Deno.readTextFileSync(`${group}/cpu.max`).trim()
+        : `${Deno.readTextFileSync(`${group}/cpu.cfs_quota_us`).trim()} ${
+          Deno.readTextFileSync(`${group}/cpu.cfs_period_us`).trim()
+        }`;
+      assertEquals(quota, "50000 100000", "half a core: 50 ms of every 100 ms");
+      jailed.kill();
+      await jailed.child.status;
+      await jailed.release();
+    }
   } finally {
     for (const pid of sleep.alive()) Deno.kill(pid, "SIGKILL");
     await sandbox.close();
