@@ -24,9 +24,13 @@ function groupsIn(tree: string): string[] {
 
 /** The group of `tree` that holds `pid`, or null. */
 function groupOf(tree: string, pid: number): string | null {
-  return groupsIn(tree).find((group) =>
-    Deno.readTextFileSync(`${group}/cgroup.procs`).split("\n").includes(String(pid))
-  ) ?? null;
+  return groupsIn(tree).find((group) => {
+    try {
+      return Deno.readTextFileSync(`${group}/cgroup.procs`).split("\n").includes(String(pid));
+    } catch {
+      return false; // Removed meanwhile.
+    }
+  }) ?? null;
 }
 
 Deno.test({
@@ -36,14 +40,19 @@ Deno.test({
 }, async () => {
   const layout = probeCgroups().layout!;
   const name = `hero-test-cgroups-${crypto.randomUUID().slice(0, 8)}`;
-  // The memory hierarchy's tree: where the limit is read.
-  const tree = layout.version === 2 ? `${layout.base}/${name}` : `${layout.dirs.memory}/${name}`;
-  const limitFile = layout.version === 2 ? "memory.max" : "memory.limit_in_bytes";
   // Trees an earlier run left (a failed one) go too.
   const sandbox = await Sandbox.open("auto", name, "hero-test-cgroups-", () => true);
+  const confinement = sandbox.confinePrograms({ memoryMb: 64, pidsMax: 32 });
+  // The limit read back: memory's where this host enforces it, else the process count's.
+  const memory = confinement.status.limits?.memory_mb === 64;
+  const limit = memory
+    ? { file: layout.version === 2 ? "memory.max" : "memory.limit_in_bytes", value: 64 << 20 }
+    : { file: "pids.max", value: 32 };
+  const tree = layout.version === 2
+    ? `${layout.base}/${name}`
+    : `${memory ? layout.dirs.memory : layout.dirs.pids}/${name}`;
   const sleep = markedSleep();
   try {
-    const confinement = sandbox.confinePrograms({ memoryMb: 64 });
     let madeAhead = 0;
     for (let i = 0; i < 6; i++) {
       const before = groupsIn(tree);
@@ -60,9 +69,9 @@ Deno.test({
       );
       if (before.includes(group)) madeAhead++;
       assertEquals(
-        Number(Deno.readTextFileSync(`${group}/${limitFile}`).trim()),
-        64 * 1024 * 1024,
-        `the memory limit of process ${i}'s group`,
+        Number(Deno.readTextFileSync(`${group}/${limit.file}`).trim()),
+        limit.value,
+        `${limit.file} of process ${i}'s group`,
       );
       jailed.kill();
       await jailed.child.status;
@@ -73,16 +82,13 @@ Deno.test({
     // The first was made at once (none was needed before); the others, ahead.
     assertEquals(madeAhead, 5, "processes whose group was made before they started");
 
-    // A CPU limit is the kernel's quota of the group; without one (above), cgroup v1 made no
-    // group in its cpu hierarchy.
-    const cpuTree = layout.version === 2
-      ? tree
-      : layout.dirs.cpu === undefined
-      ? null
-      : `${layout.dirs.cpu}/${name}`;
-    if (cpuTree) {
+    // A CPU limit is the kernel's quota of the group, where this host enforces one; without one
+    // (above), cgroup v1 made no group in its cpu hierarchy.
+    const halfCore = sandbox.confinePrograms({ cpus: 0.5 });
+    if (halfCore.status.limits?.cpu === 0.5) {
+      const cpuTree = layout.version === 2 ? tree : `${layout.dirs.cpu}/${name}`;
       if (layout.version === 1) assertEquals(groupsIn(cpuTree), [], "cpu groups without a limit");
-      const jailed = sandbox.confinePrograms({ cpus: 0.5 }).spawn(SLEEP, {
+      const jailed = halfCore.spawn(SLEEP, {
         args: [sleep.seconds],
         stdin: "null",
         stdout: "null",
