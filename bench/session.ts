@@ -12,13 +12,11 @@
  * - log throughput: one session printing as fast as it can, read by an SSE
  *   subscriber, with every line accounted for, next to the same program
  *   printing into a plain pipe;
- * - the same isolated jobs on a supervisor with `sandbox = "off"`, in the
- *   same rounds: the yardstick is a bare `deno run`, and what the OS
- *   sandbox adds to each process (bubblewrap's namespaces and mounts, a
- *   control group) is told apart from the rest;
  * - where the CPU goes (Linux): the supervisor's and the sessions' per
  *   isolated job, next to a cold run's, so that the distance to the
- *   yardstick can be told apart from the supervisor's own cost.
+ *   yardstick can be told apart from the supervisor's own cost. (The
+ *   yardstick is a bare `deno run`; what the OS sandbox adds to each
+ *   process is `bench/sandbox.ts`'s to measure, with and without it.)
  *
  * @module
  */
@@ -245,10 +243,8 @@ interface Round {
   machinePerS: number;
   /** Cold runs, two per core at a time: what the machine really spawns. */
   coldPerS: number;
-  /** Isolated jobs/s (batches) on the supervisor without the OS sandbox. */
-  unsandboxedPerS: number;
-  /** CPU per isolated job (batches), ms: with the OS sandbox, and without. */
-  cpu: { sandboxed: JobCpu; unsandboxed: JobCpu } | null;
+  /** CPU per isolated job (batches), ms. */
+  cpu: JobCpu | null;
   /** CPU of one cold run, ms. */
   coldCpu: number | null;
 }
@@ -263,17 +259,11 @@ if (import.meta.main) {
       `[[runners]]\nname = "pool"\nkind = "script"\ninstances = ${cores * 2}\n` +
       `[[runners]]\nname = "printer"\nkind = "script"\ninstances = 1\n`,
   );
-  // The same pool without the OS sandbox: Deno's permissions alone.
-  const unsandboxed = await SupervisorProcess.start(
-    `sandbox = "off"\n[[runners]]\nname = "pool"\nkind = "script"\ninstances = ${cores * 2}\n`,
-  );
   try {
-    for (const s of [sup, unsandboxed]) {
-      for (let i = 0; i < 200; i++) {
-        const st = await s.admin.call<{ state: string }[]>("get_all_runner_status", {});
-        if (st.every((r) => r.state === "running")) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    for (let i = 0; i < 200; i++) {
+      const st = await sup.admin.call<{ state: string }[]>("get_all_runner_status", {});
+      if (st.every((r) => r.state === "running")) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
     const main = file.replace(/job\.ts$/, "cold.ts");
     await Deno.writeTextFile(main, 'import run from "./job.ts";\nrun();\n');
@@ -302,19 +292,8 @@ if (import.meta.main) {
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const isolated = async () => {
-        // With and without the sandbox in turn, which goes first alternating too.
-        const [a, b] = r % 2 === 0 ? [sup, unsandboxed] : [unsandboxed, sup];
-        const first = await isolatedWithCpu(a);
-        const second = await isolatedWithCpu(b);
-        const [sandboxed, bare] = a === sup ? [first, second] : [second, first];
-        return {
-          isolatedPerS: sandboxed.perS,
-          unsandboxedPerS: bare.perS,
-          cpu: sandboxed.cpu && bare.cpu
-            ? { sandboxed: sandboxed.cpu, unsandboxed: bare.cpu }
-            : null,
-          singlePerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS),
-        };
+        const { perS: isolatedPerS, cpu } = await isolatedWithCpu(sup);
+        return { isolatedPerS, cpu, singlePerS: await isolatedRate(sup.admin, THROUGHPUT_JOBS) };
       };
       const first = r % 2 === 1 ? await isolated() : null;
       const coldBefore = readProcessTree(Deno.pid);
@@ -323,12 +302,11 @@ if (import.meta.main) {
       // spawns is measured too.
       const coldPerS = await coldSpawnRate(main, COLD_RUNS * 2, cores * 2);
       const coldAfter = readProcessTree(Deno.pid);
-      const { isolatedPerS, unsandboxedPerS, singlePerS, cpu } = first ?? await isolated();
+      const { isolatedPerS, singlePerS, cpu } = first ?? await isolated();
       const coldP50 = pct(times, 0.5);
       rounds.push({
         coldP50,
         isolatedPerS,
-        unsandboxedPerS,
         singlePerS,
         machinePerS: cores / (coldP50 / 1000),
         coldPerS,
@@ -341,7 +319,6 @@ if (import.meta.main) {
     const ratio = median(rounds.map((r) => r.isolatedPerS / r.machinePerS));
     const ratioMeasured = median(rounds.map((r) => r.isolatedPerS / r.coldPerS));
     const ratioSingle = median(rounds.map((r) => r.singlePerS / r.machinePerS));
-    const ratioUnsandboxed = median(rounds.map((r) => r.unsandboxedPerS / r.machinePerS));
 
     // Log throughput: one session printing as fast as it can, to an SSE reader; and the
     // same program into a plain pipe, read by this process.
@@ -416,11 +393,6 @@ if (import.meta.main) {
       } |`,
     );
     console.log(
-      `| isolated jobs/s, as above, without the OS sandbox (\`sandbox = "off"\`) | ${
-        median(rounds.map((r) => r.unsandboxedPerS)).toFixed(1)
-      } | machine: ${cores} cores ÷ cold spawn, same round | ${percent(ratioUnsandboxed)} |`,
-    );
-    console.log(
       `| isolated jobs/s, one HTTP request per job | ${
         median(rounds.map((r) => r.singlePerS)).toFixed(1)
       } | machine: ${cores} cores ÷ cold spawn, same round | ${percent(ratioSingle)} |`,
@@ -442,16 +414,10 @@ if (import.meta.main) {
     if (cpuRounds.length) {
       const ms = (f: (r: Round) => number) => `${median(cpuRounds.map(f)).toFixed(2)} ms`;
       console.log(`\nwhere the CPU goes (median of ${cpuRounds.length} rounds, from /proc)`);
-      console.log(
-        '| CPU | per isolated job (batches) | the same, `sandbox = "off"` | per cold run |',
-      );
-      console.log("| --- | --- | --- | --- |");
+      console.log("| CPU | per isolated job (batches) | per cold run |");
+      console.log("| --- | --- | --- |");
       const row = (what: string, f: (c: JobCpu) => number, cold = "") =>
-        console.log(
-          `| ${what} | ${ms((r) => f(r.cpu!.sandboxed))} | ${
-            ms((r) => f(r.cpu!.unsandboxed))
-          } | ${cold} |`,
-        );
+        console.log(`| ${what} | ${ms((r) => f(r.cpu!))} | ${cold} |`);
       row("the supervisor process", (c) => c.supervisor);
       row(
         "the job's process and its sandbox (the machine's less the supervisor's and this bench's)" +
@@ -463,26 +429,22 @@ if (import.meta.main) {
     }
     console.log("\nthroughput rounds (the isolated jobs ran first in rounds 2, 4, …)");
     console.log(
-      "| round | cold p50 | machine/s | cold runs/s | isolated jobs/s | ÷ machine | ÷ cold runs | one request per job | ÷ machine | sandbox off | ÷ machine |",
+      "| round | cold p50 | machine/s | cold runs/s | isolated jobs/s | ÷ machine | ÷ cold runs | one request per job | ÷ machine |",
     );
-    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     rounds.forEach((r, i) =>
       console.log(
         `| ${i + 1} | ${r.coldP50.toFixed(1)} ms | ${r.machinePerS.toFixed(1)} | ${
           r.coldPerS.toFixed(1)
         } | ${r.isolatedPerS.toFixed(1)} | ${percent(r.isolatedPerS / r.machinePerS)} | ${
           percent(r.isolatedPerS / r.coldPerS)
-        } | ${r.singlePerS.toFixed(1)} | ${percent(r.singlePerS / r.machinePerS)} | ${
-          r.unsandboxedPerS.toFixed(1)
-        } | ${percent(r.unsandboxedPerS / r.machinePerS)} |`,
+        } | ${r.singlePerS.toFixed(1)} | ${percent(r.singlePerS / r.machinePerS)} |`,
       )
     );
   } finally {
-    for (const s of [sup, unsandboxed]) {
-      s.signal("SIGTERM");
-      await s.exited();
-      await Deno.remove(s.dataDir, { recursive: true });
-    }
+    sup.signal("SIGTERM");
+    await sup.exited();
+    await Deno.remove(sup.dataDir, { recursive: true });
     await Deno.remove(dir, { recursive: true });
   }
 }
